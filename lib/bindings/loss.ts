@@ -1,0 +1,3 @@
+/** Types of the loss entry points of the native addon. */
+
+export interface LossBinding {}

@@ -1,0 +1,3 @@
+/** Types of the norm entry points of the native addon. */
+
+export interface NormBinding {}

@@ -1,0 +1,48 @@
+/** Types of the runtime and GEMM entry points of the native addon. */
+
+export interface CudaDeviceInfo {
+  index: number;
+  name: string;
+  /** e.g. "9.0" */
+  computeCapability: string;
+  /** bytes */
+  totalMemory: number;
+  multiprocessors: number;
+}
+
+export interface NativeBackendInfo {
+  gemm: { backend: 'openblas-static' | 'openblas-shared' | 'portable'; detail: string; threads: number };
+  /** Threads of tensorforge's own pool (non-GEMM CPU kernels). */
+  threads: number;
+  napiVersion: number;
+  cuda: {
+    compiled: boolean;
+    runtimeVersion: number;
+    driverVersion: number;
+    devices: CudaDeviceInfo[];
+    /** Why no device is usable, when devices is empty. */
+    reason?: string;
+  };
+}
+
+export type FloatArray = Float32Array | Float64Array;
+
+export interface RuntimeBinding {
+  backendInfo(): NativeBackendInfo;
+  /** Threads for the pool and for OpenBLAS, 1..256. */
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+}
+
+export interface GemmBinding {
+  /**
+   * Batched row-major GEMM: for b in [0, batch): C_b = alpha * op(A_b) * op(B_b) + beta * C_b, where
+   * X_b starts at offX + b * strideX (stride 0 broadcasts) and has row stride ldX. A, B, C share one float dtype.
+   */
+  gemm(
+    batch: number, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    A: FloatArray, offA: number, lda: number, strideA: number,
+    B: FloatArray, offB: number, ldb: number, strideB: number,
+    beta: number, C: FloatArray, offC: number, ldc: number, strideC: number,
+  ): void;
+}

@@ -1,0 +1,119 @@
+#include "binding/args.h"
+
+#include <cmath>
+#include <new>
+
+namespace tf::binding {
+
+const char* dtype_name(DType d) {
+  switch (d) {
+    case DType::F32: return "float32";
+    case DType::F64: return "float64";
+    case DType::I32: return "int32";
+    case DType::U8: return "uint8";
+  }
+  return "?";
+}
+
+void require_args(const Napi::CallbackInfo& info, size_t n, const char* op) {
+  TF_CHECK(info.Length() >= n, Type, op, ": expected ", n, " arguments, got ", info.Length());
+}
+
+Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  TF_CHECK(i < info.Length() && info[i].IsTypedArray(), Type, op, ": ", name,
+           " must be a Float32Array, Float64Array, Int32Array or Uint8Array");
+  Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+  Buffer b;
+  switch (ta.TypedArrayType()) {
+    case napi_float32_array: b.dtype = DType::F32; break;
+    case napi_float64_array: b.dtype = DType::F64; break;
+    case napi_int32_array: b.dtype = DType::I32; break;
+    case napi_uint8_array: b.dtype = DType::U8; break;
+    default: fail(ErrorKind::Type, op, ": ", name, " must be a Float32Array, Float64Array, Int32Array or Uint8Array");
+  }
+  b.length = int64_t(ta.ElementLength());
+  b.data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  return b;
+}
+
+Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, DType want) {
+  Buffer b = get_buffer(info, i, op, name);
+  TF_CHECK(b.dtype == want, Type, op, ": ", name, " must be ", dtype_name(want), ", got ", dtype_name(b.dtype));
+  return b;
+}
+
+static int64_t to_int(const Napi::Value& v, const char* op, const char* name, int64_t lo, int64_t hi) {
+  TF_CHECK(v.IsNumber(), Type, op, ": ", name, " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  TF_CHECK(std::isfinite(d) && d == std::floor(d), Range, op, ": ", name, " must be an integer, got ", d);
+  TF_CHECK(d >= double(lo) && d <= double(hi), Range, op, ": ", name, " must be in [", lo, ", ", hi, "], got ", d);
+  return int64_t(d);
+}
+
+int64_t get_int(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t lo, int64_t hi) {
+  TF_CHECK(i < info.Length(), Type, op, ": missing argument ", name);
+  return to_int(info[i], op, name, lo, hi);
+}
+
+double get_number(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  TF_CHECK(i < info.Length() && info[i].IsNumber(), Type, op, ": ", name, " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+bool get_bool(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  TF_CHECK(i < info.Length() && info[i].IsBoolean(), Type, op, ": ", name, " must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+std::string get_string(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  TF_CHECK(i < info.Length() && info[i].IsString(), Type, op, ": ", name, " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+Dims get_dims(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t lo, int64_t hi) {
+  TF_CHECK(i < info.Length() && info[i].IsArray(), Type, op, ": ", name, " must be an array of integers");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  TF_CHECK(arr.Length() <= 16, Range, op, ": ", name, " may have at most 16 entries, got ", arr.Length());
+  Dims dims(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); ++k) dims[k] = to_int(arr.Get(k), op, name, lo, hi);
+  return dims;
+}
+
+void require_length(const Buffer& buf, int64_t need, const char* op, const char* name) {
+  TF_CHECK(buf.length >= need, Range, op, ": ", name, " needs at least ", need, " elements, got ", buf.length);
+}
+
+void require_same_dtype(const Buffer& a, const Buffer& b, const char* op, const char* a_name, const char* b_name) {
+  TF_CHECK(a.dtype == b.dtype, Type, op, ": ", a_name, " and ", b_name, " must have the same dtype, got ",
+           dtype_name(a.dtype), " and ", dtype_name(b.dtype));
+}
+
+void require_float(const Buffer& b, const char* op, const char* name) {
+  TF_CHECK(b.dtype == DType::F32 || b.dtype == DType::F64, Type, op, ": ", name,
+           " must be float32 or float64, got ", dtype_name(b.dtype));
+}
+
+
+void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn) {
+  auto guarded = [fn](const Napi::CallbackInfo& info) -> Napi::Value {
+    Napi::Env env = info.Env();
+    try {
+      return fn(info);
+    } catch (const Error& e) {
+      switch (e.kind) {
+        case ErrorKind::Type: throw Napi::TypeError::New(env, e.what());
+        case ErrorKind::Range: throw Napi::RangeError::New(env, e.what());
+        default: throw Napi::Error::New(env, e.what());
+      }
+    } catch (const std::bad_alloc&) {
+      throw Napi::RangeError::New(env, "tensorforge: out of memory");
+    } catch (const Napi::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, e.what());
+    }
+  };
+  exports.Set(name, Napi::Function::New(env, guarded, name));
+}
+
+}  // namespace tf::binding

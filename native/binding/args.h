@@ -1,0 +1,61 @@
+// Argument extraction for the N-API surface. Every check throws tf::Error naming the op and argument;
+// wrap() turns that into a JS TypeError/RangeError, so no binding can crash on bad input.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "core/error.h"
+#include "core/shape.h"
+
+namespace tf::binding {
+
+enum class DType { F32, F64, I32, U8 };
+const char* dtype_name(DType d);
+
+// A typed array argument: element pointer, element count, dtype.
+struct Buffer {
+  void* data = nullptr;
+  int64_t length = 0;
+  DType dtype = DType::F32;
+  template <class T>
+  T* as() const { return static_cast<T*>(data); }
+};
+
+void require_args(const Napi::CallbackInfo& info, size_t n, const char* op);
+Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name);
+// Same, additionally requiring dtype `want`.
+Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, DType want);
+// A Number that is an integer in [lo, hi].
+int64_t get_int(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t lo = 0,
+                int64_t hi = kMaxElements);
+double get_number(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name);
+bool get_bool(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name);
+std::string get_string(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name);
+// An array of integers in [lo, hi], at most 16 long.
+Dims get_dims(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t lo = 0,
+              int64_t hi = kMaxElements);
+
+// Requires buf.length >= need elements.
+void require_length(const Buffer& buf, int64_t need, const char* op, const char* name);
+// Requires a and b to have the same dtype.
+void require_same_dtype(const Buffer& a, const Buffer& b, const char* op, const char* a_name, const char* b_name);
+// Requires a float dtype (float32/float64).
+void require_float(const Buffer& b, const char* op, const char* name);
+
+using Handler = Napi::Value (*)(const Napi::CallbackInfo&);
+// Exports `name` as a function whose tf::Error / std::bad_alloc become JS exceptions.
+void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn);
+
+// Calls f(T{}) with T the C++ element type of a float buffer (float or double).
+template <class F>
+decltype(auto) dispatch_float(DType d, const char* op, F&& f) {
+  switch (d) {
+    case DType::F32: return f(float{});
+    case DType::F64: return f(double{});
+    default: fail(ErrorKind::Type, op, ": expected a float32 or float64 buffer, got ", dtype_name(d));
+  }
+}
+
+}  // namespace tf::binding

@@ -1,0 +1,8 @@
+#include "binding/args.h"
+#include "binding/registry.h"
+
+namespace tf::binding {
+
+void register_optim(Napi::Env env, Napi::Object exports) {}
+
+}  // namespace tf::binding

@@ -1,0 +1,64 @@
+// backendInfo() and thread settings.
+#include "binding/args.h"
+#include "binding/registry.h"
+#include "core/thread_pool.h"
+#include "cpu/gemm.h"
+#include "cuda/device.h"
+
+namespace tf::binding {
+namespace {
+
+Napi::Value backend_info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Object gemm = Napi::Object::New(env);
+  gemm.Set("backend", cpu::gemm_backend());
+  gemm.Set("detail", cpu::gemm_backend_detail());
+  gemm.Set("threads", cpu::gemm_threads());
+  out.Set("gemm", gemm);
+  out.Set("threads", num_threads());
+  out.Set("napiVersion", NAPI_VERSION);
+
+  const cuda::RuntimeInfo rt = cuda::runtime_info();
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("compiled", rt.compiled);
+  c.Set("runtimeVersion", rt.runtime_version);
+  c.Set("driverVersion", rt.driver_version);
+  Napi::Array devices = Napi::Array::New(env, rt.devices.size());
+  for (size_t i = 0; i < rt.devices.size(); ++i) {
+    const auto& d = rt.devices[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("index", d.index);
+    o.Set("name", d.name);
+    o.Set("computeCapability", std::to_string(d.major) + "." + std::to_string(d.minor));
+    o.Set("totalMemory", double(d.total_memory));
+    o.Set("multiprocessors", d.multiprocessors);
+    devices.Set(uint32_t(i), o);
+  }
+  c.Set("devices", devices);
+  if (!rt.reason.empty()) c.Set("reason", rt.reason);
+  out.Set("cuda", c);
+  return out;
+}
+
+// setNumThreads(n): our pool and the GEMM library both use n threads.
+Napi::Value set_threads(const Napi::CallbackInfo& info) {
+  const int n = int(get_int(info, 0, "setNumThreads", "n", 1, 256));
+  set_num_threads(n);
+  cpu::set_gemm_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Value get_threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), num_threads()); }
+
+}  // namespace
+
+void register_runtime(Napi::Env env, Napi::Object exports) {
+  // OpenBLAS starts nproc-1 threads at load; match it to our pool so the two never oversubscribe.
+  cpu::set_gemm_threads(num_threads());
+  export_fn(env, exports, "backendInfo", backend_info);
+  export_fn(env, exports, "setNumThreads", set_threads);
+  export_fn(env, exports, "getNumThreads", get_threads);
+}
+
+}  // namespace tf::binding

@@ -1,0 +1,110 @@
+#include "cpu/gemm.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/thread_pool.h"
+
+#ifdef TF_HAVE_CBLAS
+#include <cblas.h>
+#endif
+
+namespace tf::cpu {
+
+#ifdef TF_HAVE_CBLAS
+
+namespace {
+inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, int64_t K, double alpha,
+                      const double* A, int64_t lda, const double* B, int64_t ldb, double beta, double* C,
+                      int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+}  // namespace
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+          int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
+            std::max<int64_t>(1, lda), B, std::max<int64_t>(1, ldb), beta, C, std::max<int64_t>(1, ldc));
+}
+
+std::string gemm_backend() { return TF_BLAS_KIND; }
+std::string gemm_backend_detail() { return openblas_get_config(); }
+int gemm_threads() { return openblas_get_num_threads(); }
+void set_gemm_threads(int n) { openblas_set_num_threads(std::max(1, n)); }
+
+#else  // portable cache-blocked GEMM
+
+namespace {
+constexpr int64_t kMC = 64, kKC = 256, kNC = 1024;
+
+// Packs op(X)[r0:r0+rows, c0:c0+cols] into dst, row-major with row length `cols`.
+template <class T>
+void pack(const T* X, int64_t ld, bool trans, int64_t r0, int64_t c0, int64_t rows, int64_t cols, T* dst) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = trans ? X[(c0 + c) * ld + r0 + r] : X[(r0 + r) * ld + c0 + c];
+}
+}  // namespace
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
+          int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+  if (K == 0 || alpha == T(0)) return;
+  for (int64_t jc = 0; jc < N; jc += kNC) {
+    const int64_t nc = std::min(kNC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kKC) {
+      const int64_t kc = std::min(kKC, K - pc);
+      std::vector<T> bpack(kc * nc);
+      pack(B, ldb, trans_b, pc, jc, kc, nc, bpack.data());
+      parallel_for((M + kMC - 1) / kMC, 1, [&](int64_t b0, int64_t b1) {
+        std::vector<T> apack(kMC * kc);
+        for (int64_t blk = b0; blk < b1; ++blk) {
+          const int64_t ic = blk * kMC, mc = std::min(kMC, M - ic);
+          pack(A, lda, trans_a, ic, pc, mc, kc, apack.data());
+          for (int64_t i = 0; i < mc; ++i) {
+            T* c_row = C + (ic + i) * ldc + jc;
+            for (int64_t p = 0; p < kc; ++p) {
+              const T a = alpha * apack[i * kc + p];
+              const T* b_row = bpack.data() + p * nc;
+              for (int64_t j = 0; j < nc; ++j) c_row[j] += a * b_row[j];
+            }
+          }
+        }
+      });
+    }
+  }
+}
+
+std::string gemm_backend() { return "portable"; }
+std::string gemm_backend_detail() { return "tensorforge cache-blocked GEMM (no BLAS found at build time)"; }
+int gemm_threads() { return num_threads(); }
+void set_gemm_threads(int) {}
+
+#endif
+
+template <class T>
+void gemm_batched(int64_t count, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                  int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta, T* C, int64_t ldc,
+                  int64_t stride_c) {
+  for (int64_t b = 0; b < count; ++b)
+    gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta, C + b * stride_c, ldc);
+}
+
+#define TF_INSTANTIATE(T)                                                                                       \
+  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*, \
+                        int64_t);                                                                               \
+  template void gemm_batched<T>(int64_t, bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t,  \
+                                const T*, int64_t, int64_t, T, T*, int64_t, int64_t);
+TF_INSTANTIATE(float)
+TF_INSTANTIATE(double)
+#undef TF_INSTANTIATE
+
+}  // namespace tf::cpu
