@@ -42,8 +42,11 @@ export const packageVersion: string = JSON.parse(readFileSync(join(packageRoot, 
 
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  // TENSORFORGE_ADDON names a specific .node file (a sanitizer or debug build, say).
+  const explicit = process.env.TENSORFORGE_ADDON;
   try {
+    if (explicit) return require(explicit) as NativeAddon;
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
     return nodeGypBuild(packageRoot) as NativeAddon;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

@@ -1,0 +1,1 @@
+// core kernels of the conv family (being written).

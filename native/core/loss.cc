@@ -1,0 +1,1 @@
+// core kernels of the loss family (being written).

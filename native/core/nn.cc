@@ -1,0 +1,1 @@
+// core kernels of the nn family (being written).

@@ -1,0 +1,1 @@
+// core kernels of the norm family (being written).

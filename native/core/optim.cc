@@ -1,0 +1,1 @@
+// core kernels of the optim family (being written).

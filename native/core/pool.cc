@@ -1,0 +1,1 @@
+// core kernels of the pool family (being written).

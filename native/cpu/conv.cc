@@ -1,0 +1,1 @@
+// cpu kernels of the conv family (being written).

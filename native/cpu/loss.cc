@@ -1,0 +1,1 @@
+// cpu kernels of the loss family (being written).

@@ -1,0 +1,1 @@
+// cpu kernels of the nn family (being written).

@@ -1,0 +1,1 @@
+// cpu kernels of the norm family (being written).

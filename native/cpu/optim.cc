@@ -1,0 +1,1 @@
+// cpu kernels of the optim family (being written).

@@ -1,0 +1,1 @@
+// cpu kernels of the pool family (being written).

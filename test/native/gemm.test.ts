@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { native } from '../../lib/native.js';
+import { expectClose, makeRng, randomArray } from '../util.js';
+
+/** Naive float64 reference of the batched row-major GEMM contract. */
+function refGemm(
+  batch: number, ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number,
+  A: ArrayLike<number>, lda: number, sa: number, B: ArrayLike<number>, ldb: number, sb: number,
+  beta: number, C: ArrayLike<number>, ldc: number, sc: number,
+): Float64Array {
+  const out = Float64Array.from(C);
+  for (let b = 0; b < batch; b++)
+    for (let i = 0; i < M; i++)
+      for (let j = 0; j < N; j++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) {
+          const a = ta ? A[b * sa + k * lda + i]! : A[b * sa + i * lda + k]!;
+          const bv = tb ? B[b * sb + j * ldb + k]! : B[b * sb + k * ldb + j]!;
+          acc += a * bv;
+        }
+        const idx = b * sc + i * ldc + j;
+        out[idx] = alpha * acc + (beta === 0 ? 0 : beta * out[idx]!);
+      }
+  return out;
+}
+
+describe('native gemm', () => {
+  const rng = makeRng();
+  for (const Ctor of [Float32Array, Float64Array]) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      it(`${Ctor.name} transA=${ta} transB=${tb} odd sizes, padded leading dims, batches`, () => {
+        const batch = rng.int(1, 3), M = rng.int(1, 37), N = rng.int(1, 41), K = rng.int(1, 53);
+        const lda = (ta ? M : K) + rng.int(0, 3), ldb = (tb ? K : N) + rng.int(0, 3), ldc = N + rng.int(0, 2);
+        const sa = (ta ? K : M) * lda, sb = (tb ? N : K) * ldb, sc = M * ldc;
+        const A = randomArray(Ctor, batch * sa, rng), B = randomArray(Ctor, batch * sb, rng);
+        const C = randomArray(Ctor, batch * sc, rng);
+        const alpha = rng.uniform(0.5, 2), beta = rng.int(0, 1) ? 0 : rng.uniform(-1, 1);
+        const expected = refGemm(batch, ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc);
+        native.gemm(batch, ta, tb, M, N, K, alpha, A, 0, lda, sa, B, 0, ldb, sb, beta, C, 0, ldc, sc);
+        const tol = Ctor === Float32Array ? 1e-5 : 1e-12;
+        expectClose(C, expected, { atol: tol * K, rtol: tol, seed: rng.seed });
+      });
+    }
+  }
+
+  it('float32 relative error stays under 1e-5 for K up to 1024', () => {
+    for (const K of [1, 255, 1024]) {
+      const M = 17, N = 19;
+      const A = randomArray(Float32Array, M * K, rng, 0.1, 1), B = randomArray(Float32Array, K * N, rng, 0.1, 1);
+      const C = new Float32Array(M * N);
+      native.gemm(1, false, false, M, N, K, 1, A, 0, K, 0, B, 0, N, 0, 0, C, 0, N, 0);
+      // positive inputs: no cancellation, so a relative bound is meaningful
+      expectClose(C, refGemm(1, false, false, M, N, K, 1, A, K, 0, B, N, 0, 0, C, N, 0), { atol: 0, rtol: 1e-5 });
+    }
+  });
+
+  it('broadcasts an operand with stride 0 and honours offsets', () => {
+    const A = Float64Array.from([9, 1, 2, 3, 4]), B = Float64Array.from([1, 0, 0, 1]);
+    const C = new Float64Array(9);
+    native.gemm(2, false, false, 2, 2, 2, 1, A, 1, 2, 0, B, 0, 2, 0, 0, C, 1, 2, 4);
+    expect(Array.from(C)).toEqual([0, 1, 2, 3, 4, 1, 2, 3, 4]);
+  });
+
+  it('zero-size dimensions are no-ops and K = 0 scales C by beta', () => {
+    const C = Float32Array.from([1, 2, 3, 4]);
+    native.gemm(1, false, false, 2, 2, 0, 1, new Float32Array(0), 0, 1, 0, new Float32Array(0), 0, 2, 0, 0.5, C, 0, 2, 0);
+    expect(Array.from(C)).toEqual([0.5, 1, 1.5, 2]);
+    native.gemm(0, false, false, 5, 5, 5, 1, new Float32Array(0), 0, 5, 0, new Float32Array(0), 0, 5, 0, 0, new Float32Array(0), 0, 5, 0);
+  });
+
+  describe('rejects bad arguments with TypeError/RangeError naming them', () => {
+    const f = () => new Float32Array(16);
+    type Args = Parameters<typeof native.gemm>;
+    const good = (): Args => [1, false, false, 4, 4, 4, 1, f(), 0, 4, 0, f(), 0, 4, 0, 0, f(), 0, 4, 0];
+    const cases: Array<[string, (a: Args) => void, ErrorConstructor, RegExp]> = [
+      ['short A', (a) => { a[7] = new Float32Array(15); }, RangeError, /gemm: A needs at least 16 elements, got 15/],
+      ['short C', (a) => { a[16] = new Float32Array(3); }, RangeError, /gemm: C needs at least 16/],
+      ['offset past the end', (a) => { a[12] = 1; }, RangeError, /gemm: B needs at least 17/],
+      ['lda too small', (a) => { a[9] = 3; }, RangeError, /leading dimension of A must be >= 4, got 3/],
+      ['negative M', (a) => { a[3] = -1; }, RangeError, /gemm: M must be in \[0, 2147483647\], got -1/],
+      ['fractional N', (a) => { a[4] = 1.5; }, RangeError, /gemm: N must be an integer, got 1.5/],
+      ['NaN K', (a) => { a[5] = NaN; }, RangeError, /gemm: K must be an integer/],
+      ['huge batch overflows', (a) => { a[0] = 2 ** 53; a[10] = 2 ** 20; }, RangeError, /gemm: A/],
+      ['mixed dtypes', (a) => { a[11] = new Float64Array(16); }, TypeError, /A and B must have the same dtype, got float32 and float64/],
+      ['int32 buffer', (a) => { a[7] = new Int32Array(16); }, TypeError, /A must be float32 or float64, got int32/],
+      ['not a typed array', (a) => { (a as unknown[])[7] = [1, 2]; }, TypeError, /gemm: A must be a Float32Array/],
+      ['string flag', (a) => { (a as unknown[])[1] = 'no'; }, TypeError, /gemm: transA must be a boolean/],
+      ['overlapping C batches', (a) => { a[0] = 2; a[19] = 4; a[16] = new Float32Array(64); a[10] = 16; a[14] = 16; a[7] = new Float32Array(32); a[11] = new Float32Array(32); }, RangeError, /C batches would overlap/],
+    ];
+    for (const [name, mutate, Err, message] of cases) {
+      it(name, () => {
+        const args = good();
+        mutate(args);
+        expect(() => native.gemm(...args)).toThrow(Err);
+        expect(() => native.gemm(...args)).toThrow(message);
+      });
+    }
+    it('too few arguments', () => {
+      expect(() => (native.gemm as unknown as () => void)()).toThrow(/gemm: expected 20 arguments, got 0/);
+    });
+  });
+});
