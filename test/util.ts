@@ -34,13 +34,19 @@ export function makeRng(seed: number = Number(process.env.TF_TEST_SEED ?? Math.f
   };
 }
 
-export function randomArray<A extends Float32Array | Float64Array>(
-  Ctor: { new (n: number): A },
+export function randomArray(Ctor: Float32ArrayConstructor, n: number, rng: Rng, lo?: number, hi?: number): Float32Array;
+export function randomArray(Ctor: Float64ArrayConstructor, n: number, rng: Rng, lo?: number, hi?: number): Float64Array;
+export function randomArray(
+  Ctor: Float32ArrayConstructor | Float64ArrayConstructor, n: number, rng: Rng, lo?: number, hi?: number,
+): Float32Array | Float64Array;
+/** n values uniform in [lo, hi) (default [-1, 1)). */
+export function randomArray(
+  Ctor: Float32ArrayConstructor | Float64ArrayConstructor,
   n: number,
   rng: Rng,
   lo = -1,
   hi = 1,
-): A {
+): Float32Array | Float64Array {
   const out = new Ctor(n);
   for (let i = 0; i < n; i++) out[i] = rng.uniform(lo, hi);
   return out;

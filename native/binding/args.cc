@@ -117,3 +117,15 @@ void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn
 }
 
 }  // namespace tf::binding
+
+namespace tf::binding {
+
+View get_view(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, const Dims& shape) {
+  View v{get_buffer(info, i, op, name), get_int(info, i + 1, op, "offset"), get_dims(info, i + 2, op, "strides")};
+  TF_CHECK(v.strides.size() == shape.size(), Range, op, ": ", name, " strides must have ", shape.size(),
+           " entries to match shape ", dims_str(shape), ", got ", v.strides.size());
+  require_length(v.buf, strided_extent(shape, v.strides, v.offset, op, name), op, name);
+  return v;
+}
+
+}  // namespace tf::binding

@@ -59,3 +59,18 @@ decltype(auto) dispatch_float(DType d, const char* op, F&& f) {
 }
 
 }  // namespace tf::binding
+
+namespace tf::binding {
+
+// A strided view argument: three consecutive arguments (typed array, element offset, strides array)
+// over a shape known to the caller. Construction proves every reachable element is inside the buffer.
+struct View {
+  Buffer buf;
+  int64_t offset = 0;
+  Dims strides;
+  template <class T>
+  T* data() const { return buf.as<T>() + offset; }
+};
+View get_view(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, const Dims& shape);
+
+}  // namespace tf::binding

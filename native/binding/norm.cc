@@ -1,8 +1,183 @@
+// Batch, layer and group norm entry points. Every buffer is checked (dtype, length) before any kernel runs.
+//   batchNormForward(x, N, C, L, gamma?, beta?, runningMean?, runningVar?, momentum, eps, y, saveMean, saveInvstd)
+//   batchNormInference(x, N, C, L, gamma?, beta?, runningMean, runningVar, eps, fuseRelu, y)
+//   batchNormBackward(x, gradY, N, C, L, gamma?, saveMean, saveInvstd, training, gradX?, gradGamma?, gradBeta?)
+//   layerNormForward(x, M, D, gamma?, beta?, eps, y, saveMean, saveInvstd)
+//   layerNormBackward(x, gradY, M, D, gamma?, saveMean, saveInvstd, gradX?, gradGamma?, gradBeta?)
+//   groupNormForward(x, N, C, L, G, gamma?, beta?, eps, y, saveMean, saveInvstd)
+//   groupNormBackward(x, gradY, N, C, L, G, gamma?, saveMean, saveInvstd, gradX?, gradGamma?, gradBeta?)
+// "?" marks a buffer that may be null.
 #include "binding/args.h"
 #include "binding/registry.h"
+#include "core/norm.h"
+#include "cpu/norm.h"
 
 namespace tf::binding {
+namespace {
 
-void register_norm(Napi::Env env, Napi::Object exports) {}
+// A float buffer of x's dtype holding at least `need` elements; null/undefined gives an absent buffer
+// (data == nullptr) when `optional`.
+Buffer float_like(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, const Buffer& x,
+                  int64_t need, bool optional = false) {
+  if (optional && i < info.Length() && (info[i].IsNull() || info[i].IsUndefined())) return Buffer{};
+  Buffer b = get_buffer(info, i, op, name);
+  require_same_dtype(x, b, op, "x", name);
+  require_length(b, need, op, name);
+  return b;
+}
+
+Buffer read_x(const Napi::CallbackInfo& info, const char* op, const NormLayout& layout) {
+  Buffer x = get_buffer(info, 0, op, "x");
+  require_float(x, op, "x");
+  require_length(x, layout.numel(), op, "x");
+  return x;
+}
+
+// Forward with batch statistics, shared by the three norms; args from `first` on:
+// gamma?, beta?, [runningMean?, runningVar?, momentum,] eps, y, saveMean, saveInvstd.
+void forward_train(const Napi::CallbackInfo& info, const char* op, const NormLayout& layout, size_t first,
+                   bool running) {
+  const Buffer x = read_x(info, op, layout);
+  const int64_t C = layout.channels, S = layout.num_stats();
+  const Buffer gamma = float_like(info, first, op, "gamma", x, C, true);
+  const Buffer beta = float_like(info, first + 1, op, "beta", x, C, true);
+  size_t i = first + 2;
+  Buffer rmean, rvar;
+  double momentum = 0;
+  if (running) {
+    rmean = float_like(info, i, op, "runningMean", x, S, true);
+    rvar = float_like(info, i + 1, op, "runningVar", x, S, true);
+    momentum = get_number(info, i + 2, op, "momentum");
+    validate_norm_momentum(momentum, op);
+    i += 3;
+  }
+  const double eps = get_number(info, i, op, "eps");
+  validate_norm_eps(eps, op);
+  const Buffer y = float_like(info, i + 1, op, "y", x, layout.numel());
+  const Buffer mean = float_like(info, i + 2, op, "saveMean", x, S);
+  const Buffer invstd = float_like(info, i + 3, op, "saveInvstd", x, S);
+  dispatch_float(x.dtype, op, [&](auto zero) {
+    using T = decltype(zero);
+    cpu::norm_forward<T>(layout, x.as<T>(), gamma.as<T>(), beta.as<T>(), eps, y.as<T>(), mean.as<T>(),
+                         invstd.as<T>(), rmean.as<T>(), rvar.as<T>(), momentum);
+    return 0;
+  });
+}
+
+// Backward shared by the three norms; args: x, gradY, <sizes up to first>, gamma?, saveMean, saveInvstd,
+// [training,] gradX?, gradGamma?, gradBeta?.
+void backward(const Napi::CallbackInfo& info, const char* op, const NormLayout& layout, size_t first,
+              bool has_training_flag) {
+  const Buffer x = read_x(info, op, layout);
+  const int64_t n = layout.numel(), C = layout.channels, S = layout.num_stats();
+  const Buffer dy = float_like(info, 1, op, "gradY", x, n);
+  const Buffer gamma = float_like(info, first, op, "gamma", x, C, true);
+  const Buffer mean = float_like(info, first + 1, op, "saveMean", x, S);
+  const Buffer invstd = float_like(info, first + 2, op, "saveInvstd", x, S);
+  size_t i = first + 3;
+  const bool training = has_training_flag ? get_bool(info, i++, op, "training") : true;
+  const Buffer dx = float_like(info, i, op, "gradX", x, n, true);
+  const Buffer dgamma = float_like(info, i + 1, op, "gradGamma", x, C, true);
+  const Buffer dbeta = float_like(info, i + 2, op, "gradBeta", x, C, true);
+  dispatch_float(x.dtype, op, [&](auto zero) {
+    using T = decltype(zero);
+    cpu::norm_backward<T>(layout, x.as<T>(), dy.as<T>(), mean.as<T>(), invstd.as<T>(), gamma.as<T>(), training,
+                          dx.as<T>(), dgamma.as<T>(), dbeta.as<T>());
+    return 0;
+  });
+}
+
+NormLayout batch_layout(const Napi::CallbackInfo& info, size_t first, const char* op) {
+  return batch_norm_layout(get_int(info, first, op, "N"), get_int(info, first + 1, op, "C"),
+                           get_int(info, first + 2, op, "L"), op);
+}
+
+NormLayout group_layout(const Napi::CallbackInfo& info, size_t first, const char* op) {
+  return group_norm_layout(get_int(info, first, op, "N"), get_int(info, first + 1, op, "C"),
+                           get_int(info, first + 2, op, "L"), get_int(info, first + 3, op, "G"), op);
+}
+
+NormLayout layer_layout(const Napi::CallbackInfo& info, size_t first, const char* op) {
+  return layer_norm_layout(get_int(info, first, op, "M"), get_int(info, first + 1, op, "D"), op);
+}
+
+Napi::Value batch_norm_forward(const Napi::CallbackInfo& info) {
+  constexpr const char* op = "batchNormForward";
+  require_args(info, 13, op);
+  const NormLayout layout = batch_layout(info, 1, op);
+  validate_batch_stats_count(layout, op);
+  forward_train(info, op, layout, 4, true);
+  return info.Env().Undefined();
+}
+
+Napi::Value batch_norm_inference(const Napi::CallbackInfo& info) {
+  constexpr const char* op = "batchNormInference";
+  require_args(info, 11, op);
+  const NormLayout layout = batch_layout(info, 1, op);
+  const Buffer x = read_x(info, op, layout);
+  const int64_t C = layout.channels;
+  const Buffer gamma = float_like(info, 4, op, "gamma", x, C, true);
+  const Buffer beta = float_like(info, 5, op, "beta", x, C, true);
+  const Buffer rmean = float_like(info, 6, op, "runningMean", x, C);
+  const Buffer rvar = float_like(info, 7, op, "runningVar", x, C);
+  const double eps = get_number(info, 8, op, "eps");
+  validate_norm_eps(eps, op);
+  const bool relu = get_bool(info, 9, op, "fuseRelu");
+  const Buffer y = float_like(info, 10, op, "y", x, layout.numel());
+  dispatch_float(x.dtype, op, [&](auto zero) {
+    using T = decltype(zero);
+    cpu::batch_norm_inference<T>(layout, x.as<T>(), rmean.as<T>(), rvar.as<T>(), gamma.as<T>(), beta.as<T>(), eps,
+                                 relu, y.as<T>());
+    return 0;
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value batch_norm_backward(const Napi::CallbackInfo& info) {
+  constexpr const char* op = "batchNormBackward";
+  require_args(info, 12, op);
+  backward(info, op, batch_layout(info, 2, op), 5, true);
+  return info.Env().Undefined();
+}
+
+Napi::Value layer_norm_forward(const Napi::CallbackInfo& info) {
+  constexpr const char* op = "layerNormForward";
+  require_args(info, 9, op);
+  forward_train(info, op, layer_layout(info, 1, op), 3, false);
+  return info.Env().Undefined();
+}
+
+Napi::Value layer_norm_backward(const Napi::CallbackInfo& info) {
+  constexpr const char* op = "layerNormBackward";
+  require_args(info, 10, op);
+  backward(info, op, layer_layout(info, 2, op), 4, false);
+  return info.Env().Undefined();
+}
+
+Napi::Value group_norm_forward(const Napi::CallbackInfo& info) {
+  constexpr const char* op = "groupNormForward";
+  require_args(info, 11, op);
+  forward_train(info, op, group_layout(info, 1, op), 5, false);
+  return info.Env().Undefined();
+}
+
+Napi::Value group_norm_backward(const Napi::CallbackInfo& info) {
+  constexpr const char* op = "groupNormBackward";
+  require_args(info, 12, op);
+  backward(info, op, group_layout(info, 2, op), 6, false);
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_norm(Napi::Env env, Napi::Object exports) {
+  export_fn(env, exports, "batchNormForward", batch_norm_forward);
+  export_fn(env, exports, "batchNormInference", batch_norm_inference);
+  export_fn(env, exports, "batchNormBackward", batch_norm_backward);
+  export_fn(env, exports, "layerNormForward", layer_norm_forward);
+  export_fn(env, exports, "layerNormBackward", layer_norm_backward);
+  export_fn(env, exports, "groupNormForward", group_norm_forward);
+  export_fn(env, exports, "groupNormBackward", group_norm_backward);
+}
 
 }  // namespace tf::binding

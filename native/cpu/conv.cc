@@ -1,1 +1,211 @@
-// cpu kernels of the conv family (being written).
+// conv2d as im2col + GEMM. A 1x1, stride-1, unpadded convolution is a plain GEMM on the input planes.
+#include "cpu/conv.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "cpu/gemm.h"
+
+namespace tf::cpu {
+namespace {
+
+// OpenBLAS 0.3.x runs a GEMM on the calling thread alone when M*N*K < 4 * 65536. Below that size a sample's
+// GEMMs cannot use the BLAS threads, so whole samples are spread over our pool (each calling BLAS single-
+// threaded); above it the samples run in order and BLAS threads each GEMM. Never both: no oversubscription.
+constexpr int64_t kBlasSerialWork = int64_t(4) * 65536;
+
+// Elements of im2col work worth handing to another thread.
+constexpr int64_t kColumnGrain = int64_t(1) << 15;
+
+// Per-thread scratch that grows and is reused across calls; Slot keeps simultaneous uses apart.
+template <class T, int Slot>
+T* scratch(int64_t n) {
+  thread_local std::vector<T> buf;
+  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
+  return buf.data();
+}
+
+// Output positions o in [lo, hi) whose input index o*stride + offset lies in [0, in).
+struct Span {
+  int64_t lo, hi;
+};
+Span valid_outputs(int64_t offset, int64_t stride, int64_t in, int64_t out) {
+  const int64_t hi = offset >= in ? 0 : std::min(out, (in - 1 - offset) / stride + 1);
+  const int64_t lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  return {std::min(lo, hi), hi};
+}
+
+// Calls fn(c, r, s, rows, cols, row_offset, col_offset) for every kernel tap of channels [c0, c1): rows/cols
+// are the output rows/columns that read inside the input, at input row o*stride_h + row_offset and input
+// column q*stride_w + col_offset.
+template <class F>
+void for_each_tap(const Conv2dParams& p, int64_t c0, int64_t c1, F&& fn) {
+  for (int64_t c = c0; c < c1; ++c)
+    for (int64_t r = 0; r < p.R; ++r) {
+      const int64_t h_off = r * p.dil_h - p.pad_h;
+      const Span rows = valid_outputs(h_off, p.stride_h, p.H, p.P);
+      for (int64_t s = 0; s < p.S; ++s) {
+        const int64_t w_off = s * p.dil_w - p.pad_w;
+        fn(c, r, s, rows, valid_outputs(w_off, p.stride_w, p.W, p.Q), h_off, w_off);
+      }
+    }
+}
+
+// col[(c*R + r)*S + s][o*Q + q] = x[c][o*stride_h + r*dil_h - pad_h][q*stride_w + s*dil_w - pad_w], 0 outside.
+template <class T>
+void im2col(const Conv2dParams& p, const T* x, T* col, int64_t c0, int64_t c1) {
+  const int64_t Q = p.Q, PQ = p.P * Q, HW = p.H * p.W, sw = p.stride_w;
+  for_each_tap(p, c0, c1, [&](int64_t c, int64_t r, int64_t s, Span rows, Span cols, int64_t h_off, int64_t w_off) {
+    T* dst = col + ((c * p.R + r) * p.S + s) * PQ;
+    std::fill(dst, dst + rows.lo * Q, T(0));
+    for (int64_t o = rows.lo; o < rows.hi; ++o) {
+      const T* src = x + c * HW + (o * p.stride_h + h_off) * p.W;
+      T* out = dst + o * Q;
+      std::fill(out, out + cols.lo, T(0));
+      if (sw == 1) {
+        std::copy(src + cols.lo + w_off, src + cols.hi + w_off, out + cols.lo);
+      } else {
+        for (int64_t q = cols.lo; q < cols.hi; ++q) out[q] = src[q * sw + w_off];
+      }
+      std::fill(out + cols.hi, out + Q, T(0));
+    }
+    std::fill(dst + rows.hi * Q, dst + PQ, T(0));
+  });
+}
+
+// The adjoint of im2col: dx[c] = sum of the column entries that read it. Overwrites channels [c0, c1).
+template <class T>
+void col2im(const Conv2dParams& p, const T* col, T* dx, int64_t c0, int64_t c1) {
+  const int64_t Q = p.Q, PQ = p.P * Q, HW = p.H * p.W, sw = p.stride_w;
+  std::fill(dx + c0 * HW, dx + c1 * HW, T(0));
+  for_each_tap(p, c0, c1, [&](int64_t c, int64_t r, int64_t s, Span rows, Span cols, int64_t h_off, int64_t w_off) {
+    const T* src = col + ((c * p.R + r) * p.S + s) * PQ;
+    for (int64_t o = rows.lo; o < rows.hi; ++o) {
+      T* dst = dx + c * HW + (o * p.stride_h + h_off) * p.W + w_off;
+      const T* in = src + o * Q;
+      for (int64_t q = cols.lo; q < cols.hi; ++q) dst[q * sw] += in[q];
+    }
+  });
+}
+
+// Channels [0, Cg) of one group, split over the pool when `parallel`.
+template <class F>
+void over_channels(const Conv2dParams& p, bool parallel, F&& fn) {
+  const int64_t Cg = p.in_per_group();
+  if (!parallel) return fn(int64_t(0), Cg);
+  const int64_t per_channel = std::max<int64_t>(1, p.R * p.S * p.P * p.Q);
+  parallel_for(Cg, std::max<int64_t>(1, kColumnGrain / per_channel), fn);
+}
+
+bool blas_threads_each_gemm(const Conv2dParams& p) {
+  return p.out_per_group() * p.P * p.Q * p.reduction() >= kBlasSerialWork;
+}
+
+// Calls fn(n, parallel_inner) for every sample: in order with parallel inner steps for GEMMs BLAS threads,
+// else spread over the pool.
+template <class F>
+void for_each_sample(const Conv2dParams& p, F&& fn) {
+  if (blas_threads_each_gemm(p)) {
+    for (int64_t n = 0; n < p.N; ++n) fn(n, true);
+  } else {
+    parallel_for(p.N, 1, [&](int64_t n0, int64_t n1) {
+      for (int64_t n = n0; n < n1; ++n) fn(n, false);
+    });
+  }
+}
+
+// The GEMM operand holding group g's input columns of sample x ([Cg*R*S, P*Q]).
+template <class T>
+const T* input_columns(const Conv2dParams& p, const T* x_group, bool parallel) {
+  if (p.pointwise()) return x_group;
+  T* col = scratch<T, 0>(p.reduction() * p.P * p.Q);
+  over_channels(p, parallel, [&](int64_t c0, int64_t c1) { im2col(p, x_group, col, c0, c1); });
+  return col;
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t Cg = p.in_per_group(), Kg = p.out_per_group(), CRS = p.reduction(), PQ = p.P * p.Q,
+                HW = p.H * p.W;
+  for_each_sample(p, [&](int64_t n, bool parallel) {
+    for (int64_t g = 0; g < p.groups; ++g) {
+      const T* col = input_columns(p, x + (n * p.C + g * Cg) * HW, parallel);
+      gemm<T>(false, false, Kg, PQ, CRS, T(1), w + g * Kg * CRS, CRS, col, PQ, T(0), y + (n * p.K + g * Kg) * PQ, PQ);
+    }
+    if (bias)
+      for (int64_t k = 0; k < p.K; ++k) {
+        T* plane = y + (n * p.K + k) * PQ;
+        for (int64_t i = 0; i < PQ; ++i) plane[i] += bias[k];
+      }
+  });
+}
+
+template <class T>
+void conv2d_backward_data(const Conv2dParams& p, const T* dy, const T* w, T* dx) {
+  const int64_t Cg = p.in_per_group(), Kg = p.out_per_group(), CRS = p.reduction(), PQ = p.P * p.Q,
+                HW = p.H * p.W;
+  for_each_sample(p, [&](int64_t n, bool parallel) {
+    T* col = p.pointwise() ? nullptr : scratch<T, 0>(CRS * PQ);
+    for (int64_t g = 0; g < p.groups; ++g) {
+      T* dx_group = dx + (n * p.C + g * Cg) * HW;
+      gemm<T>(true, false, CRS, PQ, Kg, T(1), w + g * Kg * CRS, CRS, dy + (n * p.K + g * Kg) * PQ, PQ, T(0),
+              col ? col : dx_group, PQ);
+      if (col) over_channels(p, parallel, [&](int64_t c0, int64_t c1) { col2im(p, col, dx_group, c0, c1); });
+    }
+  });
+}
+
+template <class T>
+void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw, T* dbias) {
+  const int64_t Cg = p.in_per_group(), Kg = p.out_per_group(), CRS = p.reduction(), PQ = p.P * p.Q,
+                HW = p.H * p.W, w_numel = p.w_numel();
+  // dw of samples [n0, n1) into acc (overwritten).
+  auto accumulate = [&](int64_t n0, int64_t n1, T* acc, bool parallel) {
+    if (n0 == n1) std::fill(acc, acc + w_numel, T(0));
+    for (int64_t n = n0; n < n1; ++n)
+      for (int64_t g = 0; g < p.groups; ++g) {
+        const T* col = input_columns(p, x + (n * p.C + g * Cg) * HW, parallel);
+        gemm<T>(false, true, Kg, CRS, PQ, T(1), dy + (n * p.K + g * Kg) * PQ, PQ, col, PQ, n == n0 ? T(0) : T(1),
+                acc + g * Kg * CRS, CRS);
+      }
+  };
+  if (blas_threads_each_gemm(p)) {
+    accumulate(0, p.N, dw, true);
+  } else {
+    // One partial sum per pool thread; the first lands in dw itself.
+    const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(num_threads(), p.N));
+    T* partials = scratch<T, 1>((parts - 1) * w_numel);
+    parallel_for(parts, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c)
+        accumulate(p.N * c / parts, p.N * (c + 1) / parts, c == 0 ? dw : partials + (c - 1) * w_numel, false);
+    });
+    for (int64_t c = 1; c < parts; ++c) {
+      const T* part = partials + (c - 1) * w_numel;
+      for (int64_t i = 0; i < w_numel; ++i) dw[i] += part[i];
+    }
+  }
+  if (dbias)
+    parallel_for(p.K, std::max<int64_t>(1, kColumnGrain / std::max<int64_t>(1, p.N * PQ)), [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k) {
+        double acc = 0;  // long sums: accumulate wide even for float
+        for (int64_t n = 0; n < p.N; ++n) {
+          const T* plane = dy + (n * p.K + k) * PQ;
+          for (int64_t i = 0; i < PQ; ++i) acc += plane[i];
+        }
+        dbias[k] = T(acc);
+      }
+    });
+}
+
+#define TF_INSTANTIATE(T)                                                                        \
+  template void conv2d_forward<T>(const Conv2dParams&, const T*, const T*, const T*, T*);      \
+  template void conv2d_backward_data<T>(const Conv2dParams&, const T*, const T*, T*);          \
+  template void conv2d_backward_weight<T>(const Conv2dParams&, const T*, const T*, T*, T*);
+TF_INSTANTIATE(float)
+TF_INSTANTIATE(double)
+#undef TF_INSTANTIATE
+
+}  // namespace tf::cpu

@@ -1,0 +1,33 @@
+// conv2d shape validation and output-size formulas, shared by every device's kernels.
+// Legend: N batch, C input channels, H W input size, K filters (output channels), R S kernel size,
+// P Q output size, G groups. Tensors are contiguous NCHW (x, y) and OIHW (w: [K, C/G, R, S]).
+#pragma once
+#include <cstdint>
+
+#include "core/shape.h"
+
+namespace tf {
+
+struct Conv2dParams {
+  int64_t N, C, H, W;  // input
+  int64_t K, R, S;     // weight [K, C/G, R, S]
+  int64_t P, Q;        // output
+  int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+
+  int64_t in_per_group() const { return C / groups; }   // Cg
+  int64_t out_per_group() const { return K / groups; }  // Kg
+  int64_t x_numel() const { return N * C * H * W; }
+  int64_t w_numel() const { return K * (C / groups) * R * S; }
+  int64_t y_numel() const { return N * K * P * Q; }
+  // Length of one output element's dot product: the GEMM reduction size Cg*R*S.
+  int64_t reduction() const { return (C / groups) * R * S; }
+  bool pointwise() const { return R == 1 && S == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0; }
+};
+
+// Validates x_shape [N, C, H, W], w_shape [K, C/groups, R, S], stride/padding/dilation (pairs: height, width)
+// and groups, and computes the output size. Throws tf::Error naming `op` and the offending argument.
+// Every element count and every GEMM dimension the kernels form is proven to fit.
+Conv2dParams conv2d_params(const char* op, const Dims& x_shape, const Dims& w_shape, const Dims& stride,
+                           const Dims& padding, const Dims& dilation, int64_t groups);
+
+}  // namespace tf

@@ -1,0 +1,139 @@
+#include "cpu/elementwise.h"
+
+#include "core/error.h"
+#include "cpu/functors.h"
+
+namespace tf::cpu {
+namespace {
+
+// Runs body(row_offsets, innermost_strides, n) over every row; the bodies keep a unit-stride branch
+// so the compiler vectorizes the common contiguous case.
+template <int N, class F>
+void map_rows(const StridedLayout<N>& layout, F&& body) {
+  std::array<int64_t, N> st;
+  for (int k = 0; k < N; ++k) st[k] = layout.strides[k][layout.ndim - 1];
+  for_each_row(layout, [&](const std::array<int64_t, N>& off, int64_t n) { body(off, st, n); });
+}
+
+template <UnaryOp op, class T>
+void unary_impl(const StridedLayout<2>& layout, T* out, const T* x, T a, T b) {
+  map_rows(layout, [&](const std::array<int64_t, 2>& off, const std::array<int64_t, 2>& st, int64_t n) {
+    T* o = out + off[0];
+    const T* p = x + off[1];
+    if (st[0] == 1 && st[1] == 1) {
+      for (int64_t i = 0; i < n; ++i) o[i] = fn::unary<op, T>(p[i], a, b);
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i * st[0]] = fn::unary<op, T>(p[i * st[1]], a, b);
+    }
+  });
+}
+
+template <BinaryOp op, class T>
+void binary_impl(const StridedLayout<3>& layout, T* out, const T* x, const T* y, T alpha, T beta) {
+  map_rows(layout, [&](const std::array<int64_t, 3>& off, const std::array<int64_t, 3>& st, int64_t n) {
+    T* o = out + off[0];
+    const T* p = x + off[1];
+    const T* q = y + off[2];
+    if (st[0] == 1 && st[1] == 1 && st[2] == 1) {
+      for (int64_t i = 0; i < n; ++i) o[i] = fn::binary<op, T>(p[i], q[i], alpha, beta);
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i * st[0]] = fn::binary<op, T>(p[i * st[1]], q[i * st[2]], alpha, beta);
+    }
+  });
+}
+
+template <CompareOp op, class T>
+void compare_impl(const StridedLayout<3>& layout, uint8_t* out, const T* x, const T* y) {
+  map_rows(layout, [&](const std::array<int64_t, 3>& off, const std::array<int64_t, 3>& st, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+      out[off[0] + i * st[0]] = fn::compare<op, T>(x[off[1] + i * st[1]], y[off[2] + i * st[2]]);
+  });
+}
+
+}  // namespace
+
+template <class T>
+void unary(UnaryOp op, const StridedLayout<2>& layout, T* out, const T* x, T a, T b) {
+  switch (op) {
+#define TF_CASE(name, js)                                                              \
+  case UnaryOp::name:                                                                  \
+    if constexpr (std::is_floating_point_v<T> || fn::unary_int_ok(UnaryOp::name))     \
+      return unary_impl<UnaryOp::name, T>(layout, out, x, a, b);                       \
+    break;
+    TF_UNARY_OPS(TF_CASE)
+#undef TF_CASE
+    default: break;
+  }
+  fail(ErrorKind::Type, "unary: op ", int(op), " is not defined for this dtype");
+}
+
+template <class T>
+void binary(BinaryOp op, const StridedLayout<3>& layout, T* out, const T* x, const T* y, T alpha, T beta) {
+  switch (op) {
+#define TF_CASE(name, js)                                                              \
+  case BinaryOp::name:                                                                 \
+    if constexpr (std::is_floating_point_v<T> || fn::binary_int_ok(BinaryOp::name))    \
+      return binary_impl<BinaryOp::name, T>(layout, out, x, y, alpha, beta);           \
+    break;
+    TF_BINARY_OPS(TF_CASE)
+#undef TF_CASE
+    default: break;
+  }
+  fail(ErrorKind::Type, "binary: op ", int(op), " is not defined for this dtype");
+}
+
+template <class T>
+void compare(CompareOp op, const StridedLayout<3>& layout, uint8_t* out, const T* x, const T* y) {
+  switch (op) {
+#define TF_CASE(name, js) \
+  case CompareOp::name: return compare_impl<CompareOp::name, T>(layout, out, x, y);
+    TF_COMPARE_OPS(TF_CASE)
+#undef TF_CASE
+    default: fail(ErrorKind::Range, "compare: unknown op ", int(op));
+  }
+}
+
+template <class T>
+void where(const StridedLayout<4>& layout, T* out, const uint8_t* cond, const T* x, const T* y) {
+  map_rows(layout, [&](const std::array<int64_t, 4>& off, const std::array<int64_t, 4>& st, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+      out[off[0] + i * st[0]] = cond[off[1] + i * st[1]] ? x[off[2] + i * st[2]] : y[off[3] + i * st[3]];
+  });
+}
+
+template <class To, class From>
+void copy(const StridedLayout<2>& layout, To* out, const From* x) {
+  map_rows(layout, [&](const std::array<int64_t, 2>& off, const std::array<int64_t, 2>& st, int64_t n) {
+    To* o = out + off[0];
+    const From* p = x + off[1];
+    if (st[0] == 1 && st[1] == 1) {
+      for (int64_t i = 0; i < n; ++i) o[i] = To(p[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i * st[0]] = To(p[i * st[1]]);
+    }
+  });
+}
+
+#define TF_INSTANTIATE(T)                                                                                        \
+  template void unary<T>(UnaryOp, const StridedLayout<2>&, T*, const T*, T, T);                                 \
+  template void binary<T>(BinaryOp, const StridedLayout<3>&, T*, const T*, const T*, T, T);                     \
+  template void compare<T>(CompareOp, const StridedLayout<3>&, uint8_t*, const T*, const T*);                   \
+  template void where<T>(const StridedLayout<4>&, T*, const uint8_t*, const T*, const T*);
+TF_INSTANTIATE(float)
+TF_INSTANTIATE(double)
+TF_INSTANTIATE(int32_t)
+TF_INSTANTIATE(uint8_t)
+#undef TF_INSTANTIATE
+
+#define TF_COPY_FROM(To)                                                     \
+  template void copy<To, float>(const StridedLayout<2>&, To*, const float*);   \
+  template void copy<To, double>(const StridedLayout<2>&, To*, const double*); \
+  template void copy<To, int32_t>(const StridedLayout<2>&, To*, const int32_t*); \
+  template void copy<To, uint8_t>(const StridedLayout<2>&, To*, const uint8_t*);
+TF_COPY_FROM(float)
+TF_COPY_FROM(double)
+TF_COPY_FROM(int32_t)
+TF_COPY_FROM(uint8_t)
+#undef TF_COPY_FROM
+
+}  // namespace tf::cpu

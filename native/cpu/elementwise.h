@@ -1,0 +1,42 @@
+// Strided elementwise kernels: unary/binary/compare maps, where, and copy with dtype conversion.
+// Inputs are strided views (stride 0 broadcasts); outputs of maps are written through their own strides.
+#pragma once
+#include <cstdint>
+
+#include "core/strided.h"
+#include "include/ops.h"
+
+namespace tf::cpu {
+
+// Operand order in layouts: out first, then inputs.
+template <class T>
+void unary(UnaryOp op, const StridedLayout<2>& layout, T* out, const T* x, T a, T b);
+template <class T>
+void binary(BinaryOp op, const StridedLayout<3>& layout, T* out, const T* x, const T* y, T alpha, T beta);
+template <class T>
+void compare(CompareOp op, const StridedLayout<3>& layout, uint8_t* out, const T* x, const T* y);
+template <class T>
+void where(const StridedLayout<4>& layout, T* out, const uint8_t* cond, const T* x, const T* y);
+template <class To, class From>
+void copy(const StridedLayout<2>& layout, To* out, const From* x);
+
+// Calls f(row_offsets, inner_length) for every row of the layout, on the thread pool when large.
+template <int N, class F>
+void for_each_row(const StridedLayout<N>& layout, F&& f);
+
+}  // namespace tf::cpu
+
+#include "core/thread_pool.h"
+
+namespace tf::cpu {
+
+template <int N, class F>
+void for_each_row(const StridedLayout<N>& layout, F&& f) {
+  const int64_t inner = layout.inner();
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(1, inner));
+  parallel_for(layout.rows(), grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) f(layout.row_offsets(r), inner);
+  });
+}
+
+}  // namespace tf::cpu

@@ -1,0 +1,199 @@
+#include "cpu/reduce.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/strided.h"
+#include "core/thread_pool.h"
+
+namespace tf::cpu {
+namespace {
+
+// Visits every element of one reduced block in row-major order: f(value, flat_position).
+template <class T, class F>
+void visit_block(const StridedLayout<1>& block, const T* base, F&& f) {
+  const int64_t inner = block.inner(), st = block.strides[0][block.ndim - 1];
+  int64_t pos = 0;
+  for (int64_t r = 0; r < block.rows(); ++r) {
+    const T* p = base + block.row_offsets(r)[0];
+    for (int64_t i = 0; i < inner; ++i) f(double(p[i * st]), pos++);
+  }
+}
+
+template <class T>
+double reduce_block(ReduceOp op, const StridedLayout<1>& block, const T* base, int64_t count, int32_t* index,
+                    double param) {
+  switch (op) {
+    case ReduceOp::SUM:
+    case ReduceOp::MEAN: {
+      double acc = 0;
+      visit_block(block, base, [&](double v, int64_t) { acc += v; });
+      return op == ReduceOp::MEAN ? acc / double(count) : acc;
+    }
+    case ReduceOp::PROD: {
+      double acc = 1;
+      visit_block(block, base, [&](double v, int64_t) { acc *= v; });
+      return acc;
+    }
+    case ReduceOp::VAR: {
+      double sum = 0, sq = 0;
+      visit_block(block, base, [&](double v, int64_t) { sum += v; });
+      const double mean = sum / double(count);
+      visit_block(block, base, [&](double v, int64_t) { sq += (v - mean) * (v - mean); });
+      return sq / std::max(0.0, double(count) - param);
+    }
+    case ReduceOp::LOGSUMEXP: {
+      double mx = -std::numeric_limits<double>::infinity(), acc = 0;
+      visit_block(block, base, [&](double v, int64_t) { mx = std::max(mx, v); });
+      if (std::isinf(mx)) return mx;
+      visit_block(block, base, [&](double v, int64_t) { acc += std::exp(v - mx); });
+      return mx + std::log(acc);
+    }
+    case ReduceOp::NORM: {
+      double acc = 0;
+      if (std::isinf(param)) {
+        visit_block(block, base, [&](double v, int64_t) { acc = std::max(acc, std::fabs(v)); });
+        return acc;
+      }
+      visit_block(block, base, [&](double v, int64_t) {
+        acc += param == 2 ? v * v : param == 1 ? std::fabs(v) : std::pow(std::fabs(v), param);
+      });
+      return param == 2 ? std::sqrt(acc) : param == 1 ? acc : std::pow(acc, 1.0 / param);
+    }
+    case ReduceOp::MAX:
+    case ReduceOp::MIN:
+    case ReduceOp::ARGMAX:
+    case ReduceOp::ARGMIN: {
+      const bool want_max = op == ReduceOp::MAX || op == ReduceOp::ARGMAX;
+      double best = 0;
+      int64_t best_pos = -1;
+      visit_block(block, base, [&](double v, int64_t pos) {
+        if (best_pos >= 0 && std::isnan(best)) return;
+        if (best_pos < 0 || std::isnan(v) || (want_max ? v > best : v < best)) {
+          best = v;
+          best_pos = pos;
+        }
+      });
+      if (index) *index = int32_t(best_pos);
+      return best;
+    }
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+template <class T>
+void reduce(ReduceOp op, const ReduceShape& shape, const T* x, T* out, int32_t* index, double param) {
+  const StridedLayout<1> block(shape.reduced_shape, {&shape.reduced_strides});
+  const StridedLayout<1> kept(shape.kept_shape, {&shape.kept_strides});
+  const int64_t count = block.numel, outer = kept.numel;
+  const bool arg = op == ReduceOp::ARGMAX || op == ReduceOp::ARGMIN;
+  const int64_t kept_inner = kept.inner(), kept_stride = kept.strides[0][kept.ndim - 1];
+  parallel_for(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, count)), [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      const int64_t base = kept.row_offsets(o / kept_inner)[0] + (o % kept_inner) * kept_stride;
+      const double v = reduce_block(op, block, x + base, count, index ? index + o : nullptr, param);
+      if (!arg) out[o] = T(v);
+    }
+  });
+}
+
+template <class T>
+void softmax(const T* x, T* y, int64_t rows, int64_t n, bool log) {
+  parallel_for(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, n)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* xr = x + r * n;
+      T* yr = y + r * n;
+      T mx = -std::numeric_limits<T>::infinity();
+      for (int64_t i = 0; i < n; ++i) mx = std::max(mx, xr[i]);
+      double sum = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const T e = std::exp(xr[i] - mx);
+        yr[i] = e;
+        sum += e;
+      }
+      if (log) {
+        const T lse = T(std::log(sum)) + mx;
+        for (int64_t i = 0; i < n; ++i) yr[i] = xr[i] - lse;
+      } else {
+        const T inv = T(1.0 / sum);
+        for (int64_t i = 0; i < n; ++i) yr[i] *= inv;
+      }
+    }
+  });
+}
+
+template <class T>
+void softmax_backward(const T* g, const T* y, T* gx, int64_t rows, int64_t n, bool log) {
+  parallel_for(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, n)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* gr = g + r * n;
+      const T* yr = y + r * n;
+      T* out = gx + r * n;
+      double dot = 0;
+      if (log) {
+        for (int64_t i = 0; i < n; ++i) dot += gr[i];
+        for (int64_t i = 0; i < n; ++i) out[i] = gr[i] - std::exp(yr[i]) * T(dot);
+      } else {
+        for (int64_t i = 0; i < n; ++i) dot += double(gr[i]) * yr[i];
+        for (int64_t i = 0; i < n; ++i) out[i] = yr[i] * (gr[i] - T(dot));
+      }
+    }
+  });
+}
+
+template <class T>
+void index_select(const T* x, const int32_t* idx, T* out, int64_t outer, int64_t dim, int64_t n_idx, int64_t inner) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < n_idx; ++j)
+      std::copy_n(x + (o * dim + idx[j]) * inner, inner, out + (o * n_idx + j) * inner);
+}
+
+template <class T>
+void index_add(const T* src, const int32_t* idx, T* out, int64_t outer, int64_t dim, int64_t n_idx, int64_t inner) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < n_idx; ++j) {
+      const T* s = src + (o * n_idx + j) * inner;
+      T* d = out + (o * dim + idx[j]) * inner;
+      for (int64_t i = 0; i < inner; ++i) d[i] += s[i];
+    }
+}
+
+template <class T>
+void gather(const T* x, const int32_t* idx, T* out, int64_t outer, int64_t dim, int64_t n_idx, int64_t inner) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < n_idx; ++j)
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t k = (o * n_idx + j) * inner + i;
+        out[k] = x[(o * dim + idx[k]) * inner + i];
+      }
+}
+
+template <class T>
+void scatter_add(const T* src, const int32_t* idx, T* out, int64_t outer, int64_t dim, int64_t n_idx, int64_t inner) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < n_idx; ++j)
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t k = (o * n_idx + j) * inner + i;
+        out[(o * dim + idx[k]) * inner + i] += src[k];
+      }
+}
+
+#define TF_INSTANTIATE(T)                                                                                    \
+  template void reduce<T>(ReduceOp, const ReduceShape&, const T*, T*, int32_t*, double);                    \
+  template void index_select<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);          \
+  template void index_add<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);             \
+  template void gather<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);                \
+  template void scatter_add<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);
+TF_INSTANTIATE(float)
+TF_INSTANTIATE(double)
+TF_INSTANTIATE(int32_t)
+#undef TF_INSTANTIATE
+template void softmax<float>(const float*, float*, int64_t, int64_t, bool);
+template void softmax<double>(const double*, double*, int64_t, int64_t, bool);
+template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, bool);
+template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t, bool);
+
+}  // namespace tf::cpu
