@@ -46,7 +46,7 @@ export function shapeSize(shape: readonly number[], what: string): number {
 
 /** A float32 copy of a raw image, pixel values unchanged (uint8 stays in 0..255). */
 export function toImage(raw: RawImage): Image {
-  return { data: Float32Array.from(raw.data), channels: raw.channels, height: raw.height, width: raw.width };
+  return { data: new Float32Array(raw.data), channels: raw.channels, height: raw.height, width: raw.width };
 }
 
 /**
