@@ -267,7 +267,7 @@ describe('norm entry points reject bad arguments with TypeError/RangeError namin
       /batchNormForward: expected more than 1 value per channel when training/],
     ['mixed dtypes', () => { const a = bn(); a[5] = new Float64Array(3); native.batchNormForward(...a); }, TypeError,
       /batchNormForward: x and beta must have the same dtype, got float32 and float64/],
-    ['int32 x', () => { const a = bn(); a[0] = new Int32Array(24); native.batchNormForward(...a); }, TypeError,
+    ['int32 x', () => { const a = bn(); (a as unknown[])[0] = new Int32Array(24); native.batchNormForward(...a); }, TypeError,
       /batchNormForward: x must be float32 or float64, got int32/],
     ['negative C', () => { const a = bn(); a[2] = -3; native.batchNormForward(...a); }, RangeError,
       /batchNormForward: C must be in \[0, /],
