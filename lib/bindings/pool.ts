@@ -1,3 +1,53 @@
-/** Types of the pool entry points of the native addon. */
+/**
+ * Types of the 2-D pooling entry points of the native addon (PyTorch semantics).
+ *
+ * Legend: N batch, C channels, H W input size, P Q output size. x is [N, C, H, W] and out / gradOut
+ * [N, C, P, Q], contiguous from element 0 (pass subarrays), of one float dtype. kernel, stride, padding,
+ * dilation are [height, width] pairs (stride defaults are the caller's business); padding must be at most
+ * kernel/2. P = floor or, with ceilMode, ceil of (H + 2*padH - dilH*(kH-1) - 1)/strideH + 1, where a ceil-mode
+ * window must start inside the input or its left padding. Max-pooling indices (Int32Array, [N, C, P, Q]) are
+ * positions h*W + w of each window's first maximum in its input plane (NaN propagates); a window lying wholly
+ * in the padding (possible with dilation) gives -inf and index -1. Adaptive window i along an axis of In
+ * elements covers [floor(i*In/Out), ceil((i+1)*In/Out)).
+ *
+ * Outputs are preallocated and overwritten (gradients too) and must not overlap inputs. Backward calls take
+ * gradOutShape and throw a RangeError unless it equals the forward output shape; bad shapes, dtypes,
+ * lengths or indices throw TypeError / RangeError naming the argument.
+ */
+import type { FloatArray } from './runtime.js';
+import type { Pair, Shape4 } from './conv.js';
 
-export interface PoolBinding {}
+export interface PoolBinding {
+  /** out, indices = max over each (dilated) window. */
+  maxPool2dForward(
+    x: FloatArray, xShape: Shape4, out: FloatArray, indices: Int32Array,
+    kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, ceilMode: boolean,
+  ): void;
+  /** gradIn[xShape] = gradOut scattered to the saved argmax indices (summed where windows overlap). */
+  maxPool2dBackward(
+    gradOut: FloatArray, gradOutShape: Shape4, indices: Int32Array, gradIn: FloatArray, xShape: Shape4,
+    kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, ceilMode: boolean,
+  ): void;
+  /**
+   * out = window sum / divisor; the divisor is the window clipped to the padded input when countIncludePad,
+   * else the number of input elements in the window (as PyTorch, including ceil-mode edge windows).
+   */
+  avgPool2dForward(
+    x: FloatArray, xShape: Shape4, out: FloatArray,
+    kernel: Pair, stride: Pair, padding: Pair, ceilMode: boolean, countIncludePad: boolean,
+  ): void;
+  avgPool2dBackward(
+    gradOut: FloatArray, gradOutShape: Shape4, gradIn: FloatArray, xShape: Shape4,
+    kernel: Pair, stride: Pair, padding: Pair, ceilMode: boolean, countIncludePad: boolean,
+  ): void;
+  /** out [N, C, outputSize[0], outputSize[1]] = mean over each adaptive window. */
+  adaptiveAvgPool2dForward(x: FloatArray, xShape: Shape4, out: FloatArray, outputSize: Pair): void;
+  /** The output size is read from gradOutShape. */
+  adaptiveAvgPool2dBackward(gradOut: FloatArray, gradOutShape: Shape4, gradIn: FloatArray, xShape: Shape4): void;
+  adaptiveMaxPool2dForward(x: FloatArray, xShape: Shape4, out: FloatArray, indices: Int32Array, outputSize: Pair): void;
+  adaptiveMaxPool2dBackward(
+    gradOut: FloatArray, gradOutShape: Shape4, indices: Int32Array, gradIn: FloatArray, xShape: Shape4,
+  ): void;
+  /** [N, C, P, Q] of a max / avg pooling (dilation [1, 1] for avg), validated as the kernels validate it. */
+  pool2dOutputShape(xShape: Shape4, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, ceilMode: boolean): Shape4;
+}

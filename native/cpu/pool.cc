@@ -1,1 +1,182 @@
-// cpu kernels of the pool family (being written).
+// Pooling as one loop nest per reduction (max, average), parameterized by how a window's taps are found
+// along each axis: a strided, dilated kernel clipped to the input, or an adaptive range. Planes run in
+// parallel, so backward scatters never race.
+#include "cpu/pool.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/thread_pool.h"
+
+namespace tf::cpu {
+namespace {
+
+constexpr int64_t kGrain = int64_t(1) << 14;  // elements of work worth handing to another thread
+
+// The input positions first, first + step, ... (count of them) that a window reads along one axis.
+struct Taps {
+  int64_t first, count, step;
+};
+
+// Window o of a kernel of size k: taps o*stride - pad + j*dil, j in [0, k), that lie in [0, in).
+Taps kernel_taps(int64_t o, int64_t k, int64_t stride, int64_t pad, int64_t dil, int64_t in) {
+  const int64_t start = o * stride - pad;
+  const int64_t lo = start >= 0 ? 0 : (-start + dil - 1) / dil;
+  const int64_t hi = start >= in ? 0 : std::min(k, (in - start + dil - 1) / dil);
+  return {start + lo * dil, std::max<int64_t>(0, hi - lo), dil};
+}
+
+// Adaptive window o of `out` over `in`: [floor(o*in/out), ceil((o+1)*in/out)).
+Taps adaptive_taps(int64_t o, int64_t in, int64_t out) {
+  const int64_t begin = o * in / out, end = ((o + 1) * in + out - 1) / out;
+  return {begin, end - begin, 1};
+}
+
+// Runs fn(plane) over all N*C planes in parallel; work_per_plane sizes the chunks.
+template <class F>
+void over_planes(const PoolShape& s, int64_t work_per_plane, F&& fn) {
+  parallel_for(s.planes(), std::max<int64_t>(1, kGrain / std::max<int64_t>(1, work_per_plane)),
+               [&](int64_t p0, int64_t p1) {
+                 for (int64_t plane = p0; plane < p1; ++plane) fn(plane);
+               });
+}
+
+template <class T, class RowTaps, class ColTaps>
+void max_forward(const PoolShape& s, RowTaps row_taps, ColTaps col_taps, int64_t window, const T* x, T* y,
+                 int32_t* idx) {
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  over_planes(s, PQ * window, [&](int64_t plane) {
+    const T* in = x + plane * HW;
+    for (int64_t oh = 0; oh < s.P; ++oh) {
+      const Taps rows = row_taps(oh);
+      for (int64_t ow = 0; ow < s.Q; ++ow) {
+        const Taps cols = col_taps(ow);
+        T best = -std::numeric_limits<T>::infinity();
+        int64_t best_at = rows.count && cols.count ? rows.first * s.W + cols.first : -1;
+        for (int64_t i = 0; i < rows.count; ++i) {
+          const int64_t h = rows.first + i * rows.step;
+          for (int64_t j = 0; j < cols.count; ++j) {
+            const int64_t at = h * s.W + cols.first + j * cols.step;
+            const T v = in[at];
+            if (v > best || std::isnan(v)) best = v, best_at = at;
+          }
+        }
+        y[plane * PQ + oh * s.Q + ow] = best;
+        idx[plane * PQ + oh * s.Q + ow] = int32_t(best_at);
+      }
+    }
+  });
+}
+
+// Average pooling forward (backward = false: y from x) or backward (dx from dy); divisor(oh, ow, rows, cols).
+template <bool backward, class T, class RowTaps, class ColTaps, class Divisor>
+void avg(const PoolShape& s, RowTaps row_taps, ColTaps col_taps, Divisor divisor, int64_t window, const T* src,
+         T* dst) {
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  over_planes(s, PQ * window, [&](int64_t plane) {
+    T* dx = dst + plane * HW;
+    if (backward) std::fill(dx, dx + HW, T(0));
+    for (int64_t oh = 0; oh < s.P; ++oh) {
+      const Taps rows = row_taps(oh);
+      for (int64_t ow = 0; ow < s.Q; ++ow) {
+        const Taps cols = col_taps(ow);
+        const T scale = T(1) / T(divisor(oh, ow, rows, cols));
+        const int64_t out = plane * PQ + oh * s.Q + ow;
+        if (backward) {
+          const T g = src[out] * scale;
+          for (int64_t i = 0; i < rows.count; ++i)
+            for (int64_t j = 0; j < cols.count; ++j) dx[(rows.first + i * rows.step) * s.W + cols.first + j * cols.step] += g;
+        } else {
+          const T* in = src + plane * HW;
+          T sum = 0;
+          for (int64_t i = 0; i < rows.count; ++i)
+            for (int64_t j = 0; j < cols.count; ++j) sum += in[(rows.first + i * rows.step) * s.W + cols.first + j * cols.step];
+          dst[out] = sum * scale;
+        }
+      }
+    }
+  });
+}
+
+auto row_taps(const Pool2dParams& p) {
+  return [&p](int64_t o) { return kernel_taps(o, p.kernel_h, p.stride_h, p.pad_h, p.dil_h, p.H); };
+}
+auto col_taps(const Pool2dParams& p) {
+  return [&p](int64_t o) { return kernel_taps(o, p.kernel_w, p.stride_w, p.pad_w, p.dil_w, p.W); };
+}
+
+// PyTorch's avg_pool2d divisor: the window clipped to the padded input, or to the input alone.
+auto avg_divisor(const Pool2dParams& p, bool count_include_pad) {
+  return [&p, count_include_pad](int64_t oh, int64_t ow, Taps rows, Taps cols) {
+    if (!count_include_pad) return rows.count * cols.count;
+    const int64_t h0 = oh * p.stride_h - p.pad_h, w0 = ow * p.stride_w - p.pad_w;
+    return (std::min(h0 + p.kernel_h, p.H + p.pad_h) - h0) * (std::min(w0 + p.kernel_w, p.W + p.pad_w) - w0);
+  };
+}
+
+auto adaptive_rows(const PoolShape& s) {
+  return [&s](int64_t o) { return adaptive_taps(o, s.H, s.P); };
+}
+auto adaptive_cols(const PoolShape& s) {
+  return [&s](int64_t o) { return adaptive_taps(o, s.W, s.Q); };
+}
+int64_t adaptive_window(const PoolShape& s) { return (s.H / s.P + 2) * (s.W / s.Q + 2); }
+int64_t adaptive_count(int64_t, int64_t, Taps rows, Taps cols) { return rows.count * cols.count; }
+
+}  // namespace
+
+template <class T>
+void max_pool2d_forward(const Pool2dParams& p, const T* x, T* y, int32_t* idx) {
+  max_forward(p, row_taps(p), col_taps(p), p.kernel_h * p.kernel_w, x, y, idx);
+}
+
+template <class T>
+void adaptive_max_pool2d_forward(const PoolShape& s, const T* x, T* y, int32_t* idx) {
+  max_forward(s, adaptive_rows(s), adaptive_cols(s), adaptive_window(s), x, y, idx);
+}
+
+template <class T>
+void max_pool2d_backward(const PoolShape& s, const T* dy, const int32_t* idx, T* dx) {
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  over_planes(s, HW + PQ, [&](int64_t plane) {
+    T* out = dx + plane * HW;
+    std::fill(out, out + HW, T(0));
+    for (int64_t i = plane * PQ; i < (plane + 1) * PQ; ++i)
+      if (idx[i] >= 0) out[idx[i]] += dy[i];
+  });
+}
+
+template <class T>
+void avg_pool2d_forward(const Pool2dParams& p, bool count_include_pad, const T* x, T* y) {
+  avg<false>(p, row_taps(p), col_taps(p), avg_divisor(p, count_include_pad), p.kernel_h * p.kernel_w, x, y);
+}
+
+template <class T>
+void avg_pool2d_backward(const Pool2dParams& p, bool count_include_pad, const T* dy, T* dx) {
+  avg<true>(p, row_taps(p), col_taps(p), avg_divisor(p, count_include_pad), p.kernel_h * p.kernel_w, dy, dx);
+}
+
+template <class T>
+void adaptive_avg_pool2d_forward(const PoolShape& s, const T* x, T* y) {
+  avg<false>(s, adaptive_rows(s), adaptive_cols(s), adaptive_count, adaptive_window(s), x, y);
+}
+
+template <class T>
+void adaptive_avg_pool2d_backward(const PoolShape& s, const T* dy, T* dx) {
+  avg<true>(s, adaptive_rows(s), adaptive_cols(s), adaptive_count, adaptive_window(s), dy, dx);
+}
+
+#define TF_INSTANTIATE(T)                                                                            \
+  template void max_pool2d_forward<T>(const Pool2dParams&, const T*, T*, int32_t*);                \
+  template void adaptive_max_pool2d_forward<T>(const PoolShape&, const T*, T*, int32_t*);          \
+  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int32_t*, T*);            \
+  template void avg_pool2d_forward<T>(const Pool2dParams&, bool, const T*, T*);                    \
+  template void avg_pool2d_backward<T>(const Pool2dParams&, bool, const T*, T*);                   \
+  template void adaptive_avg_pool2d_forward<T>(const PoolShape&, const T*, T*);                    \
+  template void adaptive_avg_pool2d_backward<T>(const PoolShape&, const T*, T*);
+TF_INSTANTIATE(float)
+TF_INSTANTIATE(double)
+#undef TF_INSTANTIATE
+
+}  // namespace tf::cpu
