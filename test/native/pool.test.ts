@@ -261,12 +261,12 @@ describe('native pooling', () => {
       });
     }
     it('gradient shape differing from the forward output', () => {
-      const geometry = [[2, 2], [2, 2], [0, 0], [1, 1], false] as const;
+      const geometry: [Pair, Pair, Pair, Pair, boolean] = [[2, 2], [2, 2], [0, 0], [1, 1], false];
       expect(() => native.maxPool2dBackward(f(54), [2, 3, 3, 2], new Int32Array(54), f(216), [2, 3, 6, 6], ...geometry)).toThrow(RangeError);
       expect(() => native.maxPool2dBackward(f(54), [2, 3, 3, 2], new Int32Array(54), f(216), [2, 3, 6, 6], ...geometry)).toThrow(/maxPool2dBackward: gradOut shape must equal the forward output shape \[2, 3, 3, 3\], got \[2, 3, 3, 2\]/);
       expect(() => native.avgPool2dBackward(f(54), [2, 4, 3, 3], f(216), [2, 3, 6, 6], [2, 2], [2, 2], [0, 0], false, true)).toThrow(/avgPool2dBackward: gradOut shape must equal the forward output shape/);
       expect(() => native.adaptiveAvgPool2dBackward(f(54), [1, 3, 3, 3], f(216), [2, 3, 6, 6])).toThrow(/adaptiveAvgPool2dBackward: gradOut shape must equal/);
-      expect(() => native.adaptiveMaxPool2dBackward(f(54), [2, 3, 3], new Int32Array(54), f(216), [2, 3, 6, 6])).toThrow(/adaptiveMaxPool2dBackward: gradOutShape must be rank 4/);
+      expect(() => native.adaptiveMaxPool2dBackward(f(54), [2, 3, 3] as unknown as Shape4, new Int32Array(54), f(216), [2, 3, 6, 6])).toThrow(/adaptiveMaxPool2dBackward: gradOutShape must be rank 4/);
     });
     it('indices outside the input plane', () => {
       const idx = new Int32Array(54);
