@@ -235,6 +235,8 @@ describe('ReduceLROnPlateau', () => {
     const rel = new ReduceLROnPlateau(optimizer([1]), { threshold: 0.1 });
     expect(rel.isBetter(0.91, 1)).toBe(false);
     expect(rel.isBetter(0.89, 1)).toBe(true);
+    expect(rel.isBetter(0.9, 1), 'exactly at the threshold is not better').toBe(false);
+    expect(new ReduceLROnPlateau(optimizer([1]), { threshold: 0 }).isBetter(1, 1)).toBe(false);
     const abs = new ReduceLROnPlateau(optimizer([1]), { threshold: 0.1, thresholdMode: 'abs', mode: 'max' });
     expect(abs.isBetter(1.09, 1)).toBe(false);
     expect(abs.isBetter(1.11, 1)).toBe(true);
