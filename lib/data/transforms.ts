@@ -107,7 +107,12 @@ export function toFloat(max = 255): Transform {
   checkNumber('toFloat', 'max', max, Number.MIN_VALUE);
   return {
     spec: { kind: 'toFloat', max },
-    apply: (image) => ({ ...image, data: image.data.map((v) => v / max) }),
+    apply(image) {
+      // A plain loop: TypedArray.prototype.map with a closure is several times slower here.
+      const data = new Float32Array(image.data.length);
+      for (let i = 0; i < data.length; i++) data[i] = image.data[i]! / max;
+      return { ...image, data };
+    },
   };
 }
 
@@ -284,7 +289,11 @@ export function gaussianNoise(std: number): Transform {
   checkNumber('gaussianNoise', 'std', std, 0);
   return {
     spec: { kind: 'gaussianNoise', std },
-    apply: (image, rng) => ({ ...image, data: image.data.map((v) => v + rng.normal(0, std)) }),
+    apply(image, rng) {
+      const data = new Float32Array(image.data.length);
+      for (let i = 0; i < data.length; i++) data[i] = image.data[i]! + rng.normal(0, std);
+      return { ...image, data };
+    },
   };
 }
 
