@@ -128,11 +128,13 @@ export abstract class LRScheduler {
     this.seek(state.lastEpoch);
   }
 
+  /** Writes one rate per group to the optimizer and remembers them for getLastLr. */
   protected apply(lrs: number[]): void {
     this.optimizer.paramGroups.forEach((g, i) => (g.lr = lrs[i]!));
     this.lastLr = lrs;
   }
 
+  /** One rate per group from its base rate and index. */
   protected scaled(factor: (base: number, group: number) => number): number[] {
     return this.baseLrs.map((base, i) => factor(base, i));
   }
@@ -415,19 +417,16 @@ export class OneCycleLR extends LRScheduler {
     if (step > this.totalSteps) {
       fail(this.owner, `tried to step ${step} times; the schedule has totalSteps ${this.totalSteps}`);
     }
-    let start = 0;
-    for (let p = 0; p < this.phases.length; p++) {
-      const phase = this.phases[p]!;
-      if (step <= phase.end || p === this.phases.length - 1) {
-        const pct = (step - start) / (phase.end - start);
-        return this.scaled((base, i) => {
-          const level = { initial: base, max: this.maxLrs[i]!, min: this.minLrs[i]! };
-          return this.anneal(level[phase.from], level[phase.to], pct);
-        });
-      }
-      start = phase.end;
-    }
-    throw new Error('OneCycleLR: unreachable');
+    let p = 0, start = 0;
+    while (p < this.phases.length - 1 && step > this.phases[p]!.end) start = this.phases[p++]!.end;
+    const phase = this.phases[p]!;
+    // A phase shorter than one step (pctStart·T ≤ 1) is already complete at its start.
+    const span = phase.end - start;
+    const pct = span > 0 ? (step - start) / span : 1;
+    return this.scaled((base, i) => {
+      const level = { initial: base, max: this.maxLrs[i]!, min: this.minLrs[i]! };
+      return this.anneal(level[phase.from], level[phase.to], pct);
+    });
   }
 }
 
