@@ -216,7 +216,7 @@ describe('OneCycleLR', () => {
     expect(s.totalSteps).toBe(10);
     for (let i = 0; i < 10; i++) s.step();
     expect(() => s.step()).toThrow('OneCycleLR: tried to step 11 times; the schedule has totalSteps 10');
-    const short = new OneCycleLR(optimizer([0.1]), { maxLr: 1, totalSteps: 3, pctStart: 0.3 });
+    const short = new OneCycleLR(optimizer([0.1]), { maxLr: 1, totalSteps: 10, pctStart: 0.1 });
     expect(short.getLastLr()[0]).toBe(1);
     expect([1, 2].map((t) => short.lrAt(t)[0]).every(Number.isFinite)).toBe(true);
   });
