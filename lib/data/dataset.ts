@@ -110,6 +110,7 @@ export class Subset<T> implements Dataset<T> {
     for (const i of indices) checkIndex('Subset', i, dataset.length);
   }
 
+  /** Number of samples, indices.length. */
   get length(): number {
     return this.indices.length;
   }

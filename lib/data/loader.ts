@@ -27,7 +27,10 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
   /** non-negative safe integer; default: drawn at random once, readable as `loader.seed` */
   seed?: number;
-  /** augmentation pipeline, applied left to right to each float image (raw pixel values, e.g. 0..255) */
+  /**
+   * augmentation pipeline, applied left to right to each float image holding the raw pixel values
+   * (0..255 for uint8 datasets, so start with toFloat); Transform objects are rebuilt from their specs
+   */
   transforms?: (TransformSpec | Transform)[];
   /** worker threads for augmentation and collation (default 0: in the calling thread) */
   workers?: number;
@@ -140,7 +143,9 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.shuffle = options.shuffle ?? false;
     this.dropLast = options.dropLast ?? false;
     const transforms = options.transforms ?? [];
-    this.pipeline = transforms.length > 0 ? compose(transforms.map((t) => ('apply' in t ? t : fromSpec(t)))) : undefined;
+    // Rebuilt from specs even when given Transform objects, so this thread runs exactly what a worker
+    // rebuilds from the same specs.
+    this.pipeline = transforms.length > 0 ? compose(transforms.map((t) => fromSpec('apply' in t ? t.spec : t))) : undefined;
     if (this.workers > 0) {
       this.storage = backingRows(dataset);
       if (!this.storage) {
