@@ -38,6 +38,11 @@ export interface ElementwiseBinding {
     x: AnyArray, xOff: number, xStrides: number[],
     y: AnyArray, yOff: number, yStrides: number[],
   ): void;
+  /**
+   * Fills out from Philox(seed) at counter `offset` (two elements per counter): kind 0 uniform [a, b),
+   * 1 normal(mean a, std b), 2 bernoulli(p = a), 3 integers in [a, b).
+   */
+  random(out: AnyArray, kind: number, seed: number, offset: number, a: number, b: number): void;
   /** out = x, converting dtype; both strided. */
   copy(shape: number[], out: AnyArray, outOff: number, outStrides: number[], x: AnyArray, xOff: number, xStrides: number[]): void;
 }

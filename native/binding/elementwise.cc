@@ -7,6 +7,8 @@
 // plus unaryOps/binaryOps/compareOps: the op names in id order.
 #include "binding/args.h"
 #include "binding/registry.h"
+#include <cmath>
+
 #include "cpu/elementwise.h"
 
 namespace tf::binding {
@@ -33,6 +35,24 @@ decltype(auto) dispatch_any(DType d, F&& f) {
     case DType::I32: return f(int32_t{});
     default: return f(uint8_t{});
   }
+}
+
+// random(out, kind, seed, offset, a, b): kind 0 uniform [a, b), 1 normal(a, b), 2 bernoulli(a), 3 integer [a, b).
+Napi::Value random(const Napi::CallbackInfo& info) {
+  constexpr const char* kOp = "random";
+  require_args(info, 6, kOp);
+  const Buffer out = get_buffer(info, 0, kOp, "out");
+  const auto kind = cpu::RandomKind(get_int(info, 1, kOp, "kind", 0, 3));
+  const uint64_t seed = uint64_t(get_int(info, 2, kOp, "seed")), offset = uint64_t(get_int(info, 3, kOp, "offset"));
+  const double a = get_number(info, 4, kOp, "a"), b = get_number(info, 5, kOp, "b");
+  TF_CHECK(std::isfinite(a) && std::isfinite(b), Range, kOp, ": bounds must be finite, got ", a, " and ", b);
+  TF_CHECK(kind != cpu::RandomKind::Bernoulli || (a >= 0 && a <= 1), Range, kOp, ": probability must be in [0, 1], got ", a);
+  TF_CHECK(kind != cpu::RandomKind::Normal || b >= 0, Range, kOp, ": std must be >= 0, got ", b);
+  dispatch_any(out.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    cpu::random_fill<T>(kind, out.as<T>(), out.length, seed, offset, a, b);
+  });
+  return info.Env().Undefined();
 }
 
 template <class Enum>
@@ -144,6 +164,7 @@ void register_elementwise(Napi::Env env, Napi::Object exports) {
   export_fn(env, exports, "compare", compare);
   export_fn(env, exports, "where", where);
   export_fn(env, exports, "copy", copy);
+  export_fn(env, exports, "random", random);
 }
 
 }  // namespace tf::binding

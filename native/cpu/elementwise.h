@@ -40,3 +40,15 @@ void for_each_row(const StridedLayout<N>& layout, F&& f) {
 }
 
 }  // namespace tf::cpu
+
+namespace tf::cpu {
+
+enum class RandomKind { Uniform = 0, Normal = 1, Bernoulli = 2, Integer = 3 };
+
+// Fills out[0..n) from Philox(seed) starting at counter `offset`: each counter yields two elements, so
+// n elements consume ceil(n / 2) counters.
+// Uniform in [a, b); Normal with mean a, std b; Bernoulli with probability a; Integer in [a, b).
+template <class T>
+void random_fill(RandomKind kind, T* out, int64_t n, uint64_t seed, uint64_t offset, double a, double b);
+
+}  // namespace tf::cpu

@@ -82,7 +82,7 @@ describe('native gemm', () => {
       ['NaN K', (a) => { a[5] = NaN; }, RangeError, /gemm: K must be an integer/],
       ['huge batch overflows', (a) => { a[0] = 2 ** 53; a[10] = 2 ** 20; }, RangeError, /gemm: A/],
       ['mixed dtypes', (a) => { a[11] = new Float64Array(16); }, TypeError, /A and B must have the same dtype, got float32 and float64/],
-      ['int32 buffer', (a) => { a[7] = new Int32Array(16); }, TypeError, /A must be float32 or float64, got int32/],
+      ['int32 buffer', (a) => { (a as unknown[])[7] = new Int32Array(16); }, TypeError, /A must be float32 or float64, got int32/],
       ['not a typed array', (a) => { (a as unknown[])[7] = [1, 2]; }, TypeError, /gemm: A must be a Float32Array/],
       ['string flag', (a) => { (a as unknown[])[1] = 'no'; }, TypeError, /gemm: transA must be a boolean/],
       ['overlapping C batches', (a) => { a[0] = 2; a[19] = 4; a[16] = new Float32Array(64); a[10] = 16; a[14] = 16; a[7] = new Float32Array(32); a[11] = new Float32Array(32); }, RangeError, /C batches would overlap/],

@@ -1,0 +1,205 @@
+/**
+ * The autograd tape. Each differentiable op attaches a Node to its output holding one lazy gradient
+ * function per input, so a gradient nobody needs is never computed. backward() walks the nodes in
+ * reverse topological order, reduces broadcast gradients to their input's shape in one place, checks
+ * saved tensors for in-place modification, and releases what it used unless retainGraph is set.
+ */
+import type { Tensor } from '../tensor.js';
+import { enableGrad, isAnomalyEnabled, isGradEnabled, noGrad } from './mode.js';
+import { sumToShape, hasNonFinite, onesLike, accumulateInto } from './helpers.js';
+
+export type GradFn = (grad: Tensor) => Tensor;
+
+export class Node {
+  /** Inputs that require grad (null elsewhere), parallel to gradFns. */
+  inputs: Array<Tensor | null>;
+  gradFns: Array<GradFn | null> | null;
+  saved: Array<[Tensor, number]>;
+  output: WeakRef<Tensor> | null = null;
+
+  constructor(readonly name: string, inputs: Array<Tensor | null>, gradFns: Array<GradFn | null>, saved: Tensor[]) {
+    this.inputs = inputs;
+    this.gradFns = gradFns;
+    this.saved = saved.map((t) => [t, t.storage.version]);
+  }
+
+  release(): void {
+    this.gradFns = null;
+    this.saved = [];
+  }
+}
+
+/**
+ * Records `out` as produced by op `name` from `inputs` when grad mode is on and any input requires
+ * grad. gradFns[i] maps the output's gradient to input i's (any broadcastable shape); `saved` lists the
+ * tensors the gradient functions read, checked for in-place modification at backward.
+ */
+export function attach(
+  name: string,
+  out: Tensor,
+  inputs: ReadonlyArray<Tensor | null | undefined>,
+  gradFns: ReadonlyArray<GradFn | null>,
+  saved: Tensor[] = [],
+): Tensor {
+  if (!isGradEnabled()) return out;
+  let any = false;
+  const tracked = inputs.map((t) => {
+    const needs = t != null && t.requiresGrad;
+    any ||= needs;
+    return needs ? t : null;
+  });
+  if (!any) return out;
+  const node = new Node(name, tracked, tracked.map((t, i) => (t ? gradFns[i] ?? null : null)), saved);
+  out.gradFn = node;
+  node.output = new WeakRef(out);
+  out.requiresGrad = true;
+  return out;
+}
+
+interface RunOptions {
+  retainGraph: boolean;
+  createGraph: boolean;
+  /** When set, gradients for these tensors are returned instead of accumulated into .grad. */
+  capture?: Tensor[];
+}
+
+function topoOrder(roots: Tensor[]): Node[] {
+  const order: Node[] = [];
+  const seen = new Set<Node>();
+  const stack: Array<[Node, number]> = [];
+  for (const r of roots) {
+    if (r.gradFn && !seen.has(r.gradFn)) {
+      seen.add(r.gradFn);
+      stack.push([r.gradFn, 0]);
+    }
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [node, i] = top;
+      if (i < node.inputs.length) {
+        top[1]++;
+        const child = node.inputs[i]?.gradFn;
+        if (child && !seen.has(child)) {
+          seen.add(child);
+          stack.push([child, 0]);
+        }
+      } else {
+        order.push(node);
+        stack.pop();
+      }
+    }
+  }
+  return order.reverse();
+}
+
+function runHooks(t: Tensor, grad: Tensor): Tensor {
+  for (const hook of t.hooks) grad = hook(grad) ?? grad;
+  return grad;
+}
+
+function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions): Map<Tensor, Tensor> {
+  const pending = new Map<Node, Tensor>();
+  const captured = new Map<Tensor, Tensor>();
+  const captureSet = new Set(opts.capture ?? []);
+
+  const deliver = (t: Tensor, g: Tensor): void => {
+    if (t.gradFn) {
+      const prev = pending.get(t.gradFn);
+      pending.set(t.gradFn, prev ? prev.add(g) : g);
+    } else if (opts.capture) {
+      if (captureSet.has(t)) {
+        const gg = runHooks(t, g);
+        const prev = captured.get(t);
+        captured.set(t, prev ? prev.add(gg) : gg);
+      }
+    } else {
+      accumulateInto(t, runHooks(t, g), opts.createGraph);
+    }
+  };
+
+  roots.forEach((root, i) => {
+    if (!root.requiresGrad) {
+      throw new Error('backward: tensor does not require grad and has no gradFn (did you forget requiresGrad, or call it inside noGrad?)');
+    }
+    let g = rootGrads?.[i];
+    if (!g) {
+      if (root.numel !== 1) {
+        throw new Error(`backward: grad can be created implicitly only for one-element outputs, got shape [${root.shape.join(', ')}]`);
+      }
+      g = onesLike(root);
+    } else if (g.shape.join() !== root.shape.join()) {
+      throw new RangeError(`backward: grad shape [${g.shape.join(', ')}] differs from output shape [${root.shape.join(', ')}]`);
+    }
+    deliver(root, g);
+  });
+
+  const body = (): void => {
+    for (const node of topoOrder(roots)) {
+      let g = pending.get(node);
+      if (!g) continue;
+      pending.delete(node);
+      const out = node.output?.deref();
+      if (out) {
+        g = runHooks(out, g);
+        if (captureSet.has(out)) captured.set(out, g);
+        if (out.retainsGrad && !opts.capture) out.grad = g.detach();
+      }
+      if (node.gradFns === null) {
+        throw new Error(
+          `backward: the graph through '${node.name}' was already freed; call backward with { retainGraph: true } the first time to backward twice`,
+        );
+      }
+      for (const [t, version] of node.saved) {
+        if (t.storage.version !== version) {
+          throw new Error(
+            `backward: a tensor saved by '${node.name}' was modified by an in-place operation ` +
+              `(version ${t.storage.version}, expected ${version}); use an out-of-place op or clone() it first`,
+          );
+        }
+      }
+      node.inputs.forEach((input, i) => {
+        const fn = node.gradFns![i];
+        if (!input || !fn) return;
+        const gi = sumToShape(fn(g!), input.shape, node.name);
+        if (isAnomalyEnabled() && hasNonFinite(gi)) {
+          throw new Error(`detectAnomaly: the backward of '${node.name}' produced NaN or Inf in the gradient of input ${i}`);
+        }
+        deliver(input, gi);
+      });
+      if (!opts.retainGraph) node.release();
+    }
+  };
+  if (opts.createGraph) enableGrad(body);
+  else noGrad(body);
+  return captured;
+}
+
+/** Accumulates d(sum of roots·grads)/d(leaf) into every leaf's .grad. */
+export function backward(roots: Tensor[], grads: Tensor[] | undefined, retainGraph: boolean): void {
+  run(roots, grads, { retainGraph, createGraph: false });
+}
+
+/**
+ * Gradients of outputs w.r.t. inputs, returned instead of accumulated (PyTorch's autograd.grad).
+ * createGraph records the backward pass itself, for higher-order derivatives.
+ */
+export function grad(
+  outputs: Tensor | Tensor[],
+  inputs: Tensor | Tensor[],
+  options: { gradOutputs?: Tensor[]; retainGraph?: boolean; createGraph?: boolean; allowUnused?: boolean } = {},
+): Array<Tensor | null> {
+  const outs = Array.isArray(outputs) ? outputs : [outputs];
+  const ins = Array.isArray(inputs) ? inputs : [inputs];
+  const createGraph = options.createGraph ?? false;
+  const captured = run(outs, options.gradOutputs, {
+    retainGraph: options.retainGraph ?? createGraph,
+    createGraph,
+    capture: ins,
+  });
+  return ins.map((t, i) => {
+    const g = captured.get(t);
+    if (!g && !options.allowUnused) {
+      throw new Error(`autograd.grad: input ${i} was not used to compute the outputs (pass allowUnused: true to get null)`);
+    }
+    return g ?? null;
+  });
+}

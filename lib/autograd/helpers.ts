@@ -1,0 +1,39 @@
+/** Small pieces the engine needs from the op set. */
+import type { Tensor } from '../tensor.js';
+import { sum } from '../ops/reduce.js';
+import { fullLike } from '../creation.js';
+import { clone } from '../ops/shape.js';
+import { inPlace, add, isFiniteAll } from '../ops/elementwise.js';
+
+/**
+ * Sums a gradient over the dims that broadcasting expanded, so it matches `shape`: leading dims the
+ * input did not have, and dims where the input has size 1.
+ */
+export function sumToShape(grad: Tensor, shape: readonly number[], op: string): Tensor {
+  if (grad.shape.length === shape.length && grad.shape.every((d, i) => d === shape[i])) return grad;
+  const lead = grad.ndim - shape.length;
+  if (lead < 0) {
+    throw new Error(`backward of '${op}': gradient of shape [${grad.shape.join(', ')}] cannot reduce to [${shape.join(', ')}]`);
+  }
+  const dims: number[] = [];
+  for (let i = 0; i < grad.ndim; i++) {
+    if (i < lead || (shape[i - lead] === 1 && grad.shape[i] !== 1)) dims.push(i);
+  }
+  const reduced = dims.length ? sum(grad, dims, true) : grad;
+  return reduced.reshape([...shape]);
+}
+
+export function hasNonFinite(t: Tensor): boolean {
+  return !isFiniteAll(t);
+}
+
+export function onesLike(t: Tensor): Tensor {
+  return fullLike(t, 1);
+}
+
+/** leaf.grad += g, owning its buffer (a gradient may be a view shared with other tensors). */
+export function accumulateInto(leaf: Tensor, g: Tensor, createGraph: boolean): void {
+  if (leaf.grad === null) leaf.grad = createGraph ? g : clone(g.detach());
+  else if (createGraph) leaf.grad = add(leaf.grad, g);
+  else inPlace(leaf.grad, add(leaf.grad, g));
+}

@@ -1,0 +1,156 @@
+/** Tensor creation: from data, constant fills, ranges, identity, and random tensors. */
+import { Tensor, type NestedArray } from './tensor.js';
+import { DType, TypedArray, allocate, isFloatDType } from './dtype.js';
+import { checkShape, empty as emptyK, randomK } from './ops/kernels.js';
+import { fill_ } from './ops/elementwise.js';
+import { nextStream } from './random.js';
+
+export interface CreateOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+function finish(t: Tensor, options: CreateOptions): Tensor {
+  if (options.requiresGrad) t.requiresGrad = true;
+  return t;
+}
+
+function inferShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0]!;
+  }
+  return shape;
+}
+
+/**
+ * A tensor from nested arrays, a number, or a typed array (wrapped without copying; its dtype follows
+ * the array unless options.dtype asks for a conversion).
+ */
+export function tensor(data: NestedArray | TypedArray, options: CreateOptions & { shape?: number[] } = {}): Tensor {
+  if (ArrayBuffer.isView(data)) {
+    const t = Tensor.fromArray(data as TypedArray, options.shape ?? [(data as TypedArray).length]);
+    return finish(options.dtype && options.dtype !== t.dtype ? t.to(options.dtype) : t, options);
+  }
+  const shape = inferShape(data as NestedArray);
+  const flat = (Array.isArray(data) ? (data as unknown[]).flat(Infinity) : [data]) as unknown[];
+  const n = checkShape(shape, 'tensor');
+  if (flat.length !== n) throw new RangeError(`tensor: nested arrays are ragged; shape [${shape.join(', ')}] needs ${n} numbers, got ${flat.length}`);
+  flat.forEach((v, i) => {
+    if (typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`tensor: element ${i} is not a number: ${String(v)}`);
+  });
+  const dtype = options.dtype ?? 'float32';
+  const arr = allocate(dtype, n);
+  for (let i = 0; i < n; i++) arr[i] = Number(flat[i]);
+  return finish(Tensor.fromArray(arr, shape), options);
+}
+
+/** Wraps a typed array with a shape, no copy. */
+export function fromArray(data: TypedArray, shape?: readonly number[]): Tensor {
+  return Tensor.fromArray(data, shape ?? [data.length]);
+}
+
+export function empty(shape: readonly number[], options: CreateOptions = {}): Tensor {
+  return finish(emptyK(shape, options.dtype ?? 'float32'), options);
+}
+
+export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
+  return empty(shape, options);
+}
+
+export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
+  const t = emptyK(shape, options.dtype ?? 'float32');
+  if (value !== 0) fill_(t, value);
+  return finish(t, options);
+}
+
+export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
+  return full(shape, 1, options);
+}
+
+export function zerosLike(t: Tensor, options: CreateOptions = {}): Tensor {
+  return zeros(t.shape, { dtype: t.dtype, ...options });
+}
+export function onesLike(t: Tensor, options: CreateOptions = {}): Tensor {
+  return ones(t.shape, { dtype: t.dtype, ...options });
+}
+export function fullLike(t: Tensor, value: number, options: CreateOptions = {}): Tensor {
+  return full(t.shape, value, { dtype: t.dtype, ...options });
+}
+
+/** start, start+step, ... below end (arange(n) is 0..n-1). */
+export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  if (step === 0 || !Number.isFinite(step)) throw new RangeError(`arange: step must be finite and non-zero, got ${step}`);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new RangeError(`arange: bounds must be finite, got ${start} and ${end}`);
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const dtype = options.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
+  const t = emptyK([n], dtype);
+  const data = t.buffer;
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return finish(t, options);
+}
+
+/** `steps` evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const t = emptyK([steps], options.dtype ?? 'float32');
+  const data = t.buffer;
+  const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
+  for (let i = 0; i < steps; i++) data[i] = i === steps - 1 ? end : start + i * delta;
+  return finish(t, options);
+}
+
+/** n×m identity (m defaults to n). */
+export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+  const t = emptyK([n, m], options.dtype ?? 'float32');
+  const data = t.buffer;
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return finish(t, options);
+}
+
+function random(shape: readonly number[], kind: number, a: number, b: number, options: CreateOptions, op: string): Tensor {
+  const dtype = options.dtype ?? 'float32';
+  if (kind !== 3 && !isFloatDType(dtype)) throw new TypeError(`${op}: dtype must be float32 or float64, got ${dtype}`);
+  const n = checkShape(shape, op);
+  const { seed, offset } = nextStream(n);
+  return finish(randomK(shape, dtype, kind, seed, offset, a, b), options);
+}
+
+/** Uniform in [low, high) (default [0, 1)). */
+export function rand(shape: readonly number[], options: CreateOptions & { low?: number; high?: number } = {}): Tensor {
+  return random(shape, 0, options.low ?? 0, options.high ?? 1, options, 'rand');
+}
+
+/** Normal with mean and std (default standard normal). */
+export function randn(shape: readonly number[], options: CreateOptions & { mean?: number; std?: number } = {}): Tensor {
+  return random(shape, 1, options.mean ?? 0, options.std ?? 1, options, 'randn');
+}
+
+/** Integers uniform in [low, high), int32 by default. */
+export function randint(low: number, high: number, shape: readonly number[], options: CreateOptions = {}): Tensor {
+  if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
+    throw new RangeError(`randint: need integers low < high, got ${low} and ${high}`);
+  }
+  return random(shape, 3, low, high, { dtype: 'int32', ...options }, 'randint');
+}
+
+/** 1 with probability p (a number or a tensor of probabilities), else 0. */
+export function bernoulli(p: number | Tensor, shape?: readonly number[], options: CreateOptions = {}): Tensor {
+  if (typeof p === 'number') {
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`bernoulli: p must be in [0, 1], got ${p}`);
+    return random(shape ?? [], 2, p, 0, options, 'bernoulli');
+  }
+  const u = rand(p.shape, { dtype: p.dtype });
+  return u.lt(p).to(p.dtype);
+}
+
+export function randLike(t: Tensor): Tensor {
+  return rand(t.shape, { dtype: t.dtype });
+}
+export function randnLike(t: Tensor): Tensor {
+  return randn(t.shape, { dtype: t.dtype });
+}

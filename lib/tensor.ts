@@ -1,0 +1,334 @@
+/**
+ * Tensor: an n-d strided view over a storage. CPU storage is a JS typed array (zero-copy to and from
+ * Float32Array; the garbage collector owns it). Views share storage; every in-place write bumps the
+ * storage's version so that backward can detect a tensor it saved being modified.
+ */
+import { DType, TypedArray, arrayConstructors, dtypeOfArray, isFloatDType } from './dtype.js';
+import type { Node } from './autograd/engine.js';
+import { backward as runBackward } from './autograd/engine.js';
+import * as E from './ops/elementwise.js';
+import * as R from './ops/reduce.js';
+import * as S from './ops/shape.js';
+import * as L from './ops/linalg.js';
+import * as I from './ops/indexing.js';
+import { formatTensor } from './format.js';
+
+export type Device = 'cpu' | 'cuda';
+
+/** Memory behind one or more tensors. */
+export class CpuStorage {
+  readonly device: Device = 'cpu';
+  /** Bumped by every in-place write; saved tensors compare it at backward. */
+  version = 0;
+  #data: TypedArray | null;
+
+  constructor(data: TypedArray) {
+    this.#data = data;
+  }
+
+  get data(): TypedArray {
+    if (this.#data === null) throw new Error('tensorforge: tensor used after dispose()');
+    return this.#data;
+  }
+
+  get disposed(): boolean {
+    return this.#data === null;
+  }
+
+  dispose(): void {
+    this.#data = null;
+  }
+}
+
+export type Storage = CpuStorage;
+
+export type GradHook = (grad: Tensor) => Tensor | void;
+export type Scalar = number;
+export type TensorLike = Tensor | number;
+
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+export class Tensor {
+  readonly storage: Storage;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+  /** Accumulated gradient (leaves, and non-leaves after retainGrad()). */
+  grad: Tensor | null = null;
+  /** The autograd node that produced this tensor; null for leaves. */
+  gradFn: Node | null = null;
+  /** Hooks run on this tensor's gradient during backward. */
+  readonly hooks: GradHook[] = [];
+  #requiresGrad = false;
+  #retainsGrad = false;
+
+  constructor(storage: Storage, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
+    this.storage = storage;
+    this.shape = shape;
+    this.strides = strides;
+    this.offset = offset;
+    this.dtype = dtype;
+  }
+
+  /** Wraps a typed array without copying; shape defaults to 1-D. */
+  static fromArray(data: TypedArray, shape: readonly number[] = [data.length]): Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (n !== data.length) {
+      throw new RangeError(`tensor: shape [${shape.join(', ')}] needs ${n} elements, got an array of ${data.length}`);
+    }
+    return new Tensor(new CpuStorage(data), [...shape], contiguousStrides(shape), 0, dtypeOfArray(data));
+  }
+
+  get device(): Device {
+    return this.storage.device;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  get numel(): number {
+    let n = 1;
+    for (const d of this.shape) n *= d;
+    return n;
+  }
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+  get requiresGrad(): boolean {
+    return this.#requiresGrad;
+  }
+  set requiresGrad(value: boolean) {
+    if (value && !isFloatDType(this.dtype)) {
+      throw new TypeError(`requiresGrad: only float tensors can require gradients, got ${this.dtype}`);
+    }
+    if (!value && !this.isLeaf) {
+      throw new Error('requiresGrad: cannot turn off gradients of a non-leaf tensor; use detach()');
+    }
+    this.#requiresGrad = value;
+  }
+  /** Sets requiresGrad in place and returns this (PyTorch's requires_grad_). */
+  requiresGrad_(value = true): this {
+    this.requiresGrad = value;
+    return this;
+  }
+  /** Keeps .grad of a non-leaf tensor after backward. */
+  retainGrad(): this {
+    this.#retainsGrad = true;
+    return this;
+  }
+  get retainsGrad(): boolean {
+    return this.#retainsGrad;
+  }
+  /** Registers a hook called with this tensor's gradient; it may return a replacement. */
+  registerHook(hook: GradHook): () => void {
+    this.hooks.push(hook);
+    return () => {
+      const i = this.hooks.indexOf(hook);
+      if (i >= 0) this.hooks.splice(i, 1);
+    };
+  }
+
+  isContiguous(): boolean {
+    let expected = 1;
+    for (let i = this.shape.length - 1; i >= 0; i--) {
+      if (this.shape[i] !== 1 && this.strides[i] !== expected) return false;
+      expected *= this.shape[i]!;
+    }
+    return true;
+  }
+
+  /** The whole storage array (shared); throws after dispose(). */
+  get buffer(): TypedArray {
+    return this.storage.data;
+  }
+
+  /**
+   * The elements in row-major order as a typed array. Zero-copy when the tensor is contiguous and spans
+   * its whole storage (the array is then shared: writes show up in the tensor); a copy otherwise.
+   */
+  dataSync(): TypedArray {
+    const data = this.storage.data;
+    if (this.isContiguous()) {
+      if (this.offset === 0 && this.numel === data.length) return data;
+      return data.subarray(this.offset, this.offset + this.numel);
+    }
+    return S.contiguous(this).storage.data;
+  }
+
+  /** Same as dataSync(); on a GPU tensor it waits for the device without blocking the event loop. */
+  async data(): Promise<TypedArray> {
+    return this.dataSync();
+  }
+
+  /** Nested JS arrays (a number for a 0-d tensor). */
+  toArray(): NestedArray {
+    const flat = Array.from(this.dataSync() as ArrayLike<number>);
+    const build = (dim: number, start: number): NestedArray => {
+      if (dim === this.ndim) return flat[start]!;
+      const stride = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, start + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.numel !== 1) throw new RangeError(`item: tensor must have exactly one element, got shape [${this.shape.join(', ')}]`);
+    return this.storage.data[this.offset]!;
+  }
+
+  /** Releases the storage now instead of waiting for the garbage collector. Idempotent. */
+  dispose(): void {
+    this.storage.dispose();
+    this.grad = null;
+    this.gradFn = null;
+  }
+  get isDisposed(): boolean {
+    return this.storage.disposed;
+  }
+
+  /** Computes gradients of this tensor w.r.t. the leaves that require them, accumulating into .grad. */
+  backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
+    runBackward([this], grad ? [grad] : undefined, options.retainGraph ?? false);
+  }
+
+  toString(): string {
+    return formatTensor(this);
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  // --- conversions -------------------------------------------------------------------------------
+  /** A tensor sharing storage, cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
+  }
+  clone(): Tensor { return S.clone(this); }
+  contiguous(): Tensor { return S.contiguous(this); }
+  to(target: DType | Device): Tensor { return S.to(this, target); }
+  float(): Tensor { return S.to(this, 'float32'); }
+  double(): Tensor { return S.to(this, 'float64'); }
+  int(): Tensor { return S.to(this, 'int32'); }
+  bool(): Tensor { return S.to(this, 'bool'); }
+  cpu(): Tensor { return S.to(this, 'cpu'); }
+  cuda(): Tensor { return S.to(this, 'cuda'); }
+
+  // --- views and movement ------------------------------------------------------------------------
+  reshape(...shape: ShapeArg): Tensor { return S.reshape(this, flatShape(shape)); }
+  view(...shape: ShapeArg): Tensor { return S.view(this, flatShape(shape)); }
+  flatten(startDim = 0, endDim = -1): Tensor { return S.flatten(this, startDim, endDim); }
+  squeeze(dim?: number): Tensor { return S.squeeze(this, dim); }
+  unsqueeze(dim: number): Tensor { return S.unsqueeze(this, dim); }
+  permute(...dims: ShapeArg): Tensor { return S.permute(this, flatShape(dims)); }
+  transpose(dim0: number, dim1: number): Tensor { return S.transpose(this, dim0, dim1); }
+  t(): Tensor { return S.t(this); }
+  get T(): Tensor { return S.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }
+  expand(...shape: ShapeArg): Tensor { return S.expand(this, flatShape(shape)); }
+  broadcastTo(shape: readonly number[]): Tensor { return S.expand(this, shape); }
+  expandAs(other: Tensor): Tensor { return S.expand(this, other.shape); }
+  narrow(dim: number, start: number, length: number): Tensor { return S.narrow(this, dim, start, length); }
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return S.slice(this, dim, start, end, step); }
+  select(dim: number, index: number): Tensor { return S.select(this, dim, index); }
+  split(sizeOrSections: number | number[], dim = 0): Tensor[] { return S.split(this, sizeOrSections, dim); }
+  chunk(chunks: number, dim = 0): Tensor[] { return S.chunk(this, chunks, dim); }
+  unbind(dim = 0): Tensor[] { return S.unbind(this, dim); }
+  flip(dims: number | number[]): Tensor { return S.flip(this, dims); }
+  pad(padding: number[], value = 0): Tensor { return S.pad(this, padding, value); }
+
+  // --- elementwise -------------------------------------------------------------------------------
+  add(other: TensorLike, alpha = 1): Tensor { return E.add(this, other, alpha); }
+  sub(other: TensorLike, alpha = 1): Tensor { return E.sub(this, other, alpha); }
+  mul(other: TensorLike): Tensor { return E.mul(this, other); }
+  div(other: TensorLike): Tensor { return E.div(this, other); }
+  pow(exponent: TensorLike): Tensor { return E.pow(this, exponent); }
+  maximum(other: TensorLike): Tensor { return E.maximum(this, other); }
+  minimum(other: TensorLike): Tensor { return E.minimum(this, other); }
+  neg(): Tensor { return E.neg(this); }
+  abs(): Tensor { return E.abs(this); }
+  sign(): Tensor { return E.sign(this); }
+  exp(): Tensor { return E.exp(this); }
+  log(): Tensor { return E.log(this); }
+  log1p(): Tensor { return E.log1p(this); }
+  sqrt(): Tensor { return E.sqrt(this); }
+  rsqrt(): Tensor { return E.rsqrt(this); }
+  square(): Tensor { return E.square(this); }
+  reciprocal(): Tensor { return E.reciprocal(this); }
+  sin(): Tensor { return E.sin(this); }
+  cos(): Tensor { return E.cos(this); }
+  tanh(): Tensor { return E.tanh(this); }
+  sigmoid(): Tensor { return E.sigmoid(this); }
+  relu(): Tensor { return E.relu(this); }
+  leakyRelu(negativeSlope = 0.01): Tensor { return E.leakyRelu(this, negativeSlope); }
+  elu(alpha = 1): Tensor { return E.elu(this, alpha); }
+  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return E.gelu(this, approximate); }
+  softplus(beta = 1, threshold = 20): Tensor { return E.softplus(this, beta, threshold); }
+  clamp(min?: number, max?: number): Tensor { return E.clamp(this, min, max); }
+  eq(other: TensorLike): Tensor { return E.eq(this, other); }
+  ne(other: TensorLike): Tensor { return E.ne(this, other); }
+  lt(other: TensorLike): Tensor { return E.lt(this, other); }
+  le(other: TensorLike): Tensor { return E.le(this, other); }
+  gt(other: TensorLike): Tensor { return E.gt(this, other); }
+  ge(other: TensorLike): Tensor { return E.ge(this, other); }
+  maskedFill(mask: Tensor, value: number): Tensor { return E.maskedFill(this, mask, value); }
+
+  // in place (not recorded by autograd; bump the version counter)
+  add_(other: TensorLike, alpha = 1): this { return E.inPlace(this, E.add(this, other, alpha)); }
+  sub_(other: TensorLike, alpha = 1): this { return E.inPlace(this, E.sub(this, other, alpha)); }
+  mul_(other: TensorLike): this { return E.inPlace(this, E.mul(this, other)); }
+  div_(other: TensorLike): this { return E.inPlace(this, E.div(this, other)); }
+  clamp_(min?: number, max?: number): this { return E.inPlace(this, E.clamp(this, min, max)); }
+  relu_(): this { return E.inPlace(this, E.relu(this)); }
+  fill_(value: number): this { return E.fill_(this, value); }
+  zero_(): this { return E.fill_(this, 0); }
+  copy_(src: Tensor): this { return E.copy_(this, src); }
+
+  // --- reductions --------------------------------------------------------------------------------
+  sum(dim?: DimArg, keepdim = false): Tensor { return R.sum(this, dim, keepdim); }
+  mean(dim?: DimArg, keepdim = false): Tensor { return R.mean(this, dim, keepdim); }
+  prod(dim?: DimArg, keepdim = false): Tensor { return R.prod(this, dim, keepdim); }
+  var(dim?: DimArg, options: { correction?: number; keepdim?: boolean } = {}): Tensor { return R.variance(this, dim, options); }
+  std(dim?: DimArg, options: { correction?: number; keepdim?: boolean } = {}): Tensor { return R.std(this, dim, options); }
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return dim === undefined ? R.maxAll(this) : R.max(this, dim, keepdim);
+  }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    return dim === undefined ? R.minAll(this) : R.min(this, dim, keepdim);
+  }
+  argmax(dim?: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
+  argmin(dim?: number, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
+  logsumexp(dim: DimArg, keepdim = false): Tensor { return R.logsumexp(this, dim, keepdim); }
+  norm(p = 2, dim?: DimArg, keepdim = false): Tensor { return R.norm(this, p, dim, keepdim); }
+  softmax(dim: number): Tensor { return R.softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return R.logSoftmax(this, dim); }
+
+  // --- linear algebra and indexing ---------------------------------------------------------------
+  matmul(other: Tensor): Tensor { return L.matmul(this, other); }
+  mm(other: Tensor): Tensor { return L.matmul(this, other); }
+  bmm(other: Tensor): Tensor { return L.bmm(this, other); }
+  indexSelect(dim: number, index: Tensor): Tensor { return I.indexSelect(this, dim, index); }
+  gather(dim: number, index: Tensor): Tensor { return I.gather(this, dim, index); }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return I.scatterAdd(this, dim, index, src); }
+}
+
+export type NestedArray = number | NestedArray[];
+export type ShapeArg = number[] | [readonly number[]];
+export type DimArg = number | number[];
+
+function flatShape(args: ShapeArg): number[] {
+  return args.length === 1 && Array.isArray(args[0]) ? [...args[0]] : (args as number[]);
+}
+
+export { arrayConstructors };
