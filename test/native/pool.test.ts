@@ -202,12 +202,15 @@ describe('native pooling', () => {
       (g, dx) => native.adaptiveMaxPool2dBackward(g, [2, 2, 3, 5], aidx, dx, c.x), 'adaptive max');
   });
 
-  it('NaN propagates through max pooling; an all-padding dilated window gives -inf and index -1', () => {
+  it('NaN propagates through max pooling, ties keep the first maximum; an all-padding dilated window gives -inf and index -1', () => {
     const x = Float64Array.of(1, NaN, 3, 2);
     const y = new Float64Array(1), idx = new Int32Array(1);
     native.maxPool2dForward(x, [1, 1, 2, 2], y, idx, [2, 2], [2, 2], [0, 0], [1, 1], false);
     expect(Number.isNaN(y[0])).toBe(true);
     expect(idx[0]).toBe(1);
+    // ties keep the first maximum, as PyTorch
+    native.maxPool2dForward(Float64Array.of(5, 5, 5, 5), [1, 1, 2, 2], y, idx, [2, 2], [2, 2], [0, 0], [1, 1], false);
+    expect(idx[0]).toBe(0);
     // kernel 2, padding 1, dilation 3 over 2 rows: the only window reads rows -1 and 2
     const y2 = new Float64Array(2), idx2 = new Int32Array(2);
     native.maxPool2dForward(Float64Array.of(1, 2, 3, 4), [1, 1, 2, 2], y2, idx2, [2, 1], [1, 1], [1, 0], [3, 1], false);
