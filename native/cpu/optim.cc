@@ -1,1 +1,102 @@
-// cpu kernels of the optim family (being written).
+#include "cpu/optim.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/thread_pool.h"
+
+namespace tf::cpu {
+namespace {
+
+constexpr int64_t kGrain = 1 << 14;
+
+template <class F>
+void for_each_element(int64_t n, F&& f) {
+  parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) f(i);
+  });
+}
+
+}  // namespace
+
+template <class T>
+void sgd_step(const SgdParams& p, int64_t n, T* param, const T* grad, T* momentum_buf) {
+  const SgdUpdate<T> update{T(p.lr), T(p.momentum), T(p.dampening), T(p.weight_decay), p.nesterov, p.maximize,
+                            p.first_step};
+  for_each_element(n, [&](int64_t i) { update(param[i], grad[i], momentum_buf ? momentum_buf + i : nullptr); });
+}
+
+template <class T>
+void adam_step(const AdamParams& p, int64_t n, T* param, const T* grad, T* exp_avg, T* exp_avg_sq,
+               T* max_exp_avg_sq) {
+  const double t = double(p.step);
+  const double bias1 = 1 - std::pow(p.beta1, t), bias2 = 1 - std::pow(p.beta2, t);
+  const AdamUpdate<T> update{T(p.lr), T(p.beta1), T(p.beta2), T(p.eps), T(p.weight_decay), T(p.lr / bias1),
+                             T(std::sqrt(bias2)), p.amsgrad, p.decoupled_weight_decay, p.maximize};
+  for_each_element(n, [&](int64_t i) {
+    update(param[i], grad[i], exp_avg[i], exp_avg_sq[i], max_exp_avg_sq ? max_exp_avg_sq + i : nullptr);
+  });
+}
+
+template <class T>
+void rmsprop_step(const RmspropParams& p, int64_t n, T* param, const T* grad, T* square_avg, T* grad_avg,
+                  T* momentum_buf) {
+  const RmspropUpdate<T> update{T(p.lr), T(p.alpha), T(p.eps), T(p.weight_decay), T(p.momentum), p.centered,
+                                p.maximize};
+  for_each_element(n, [&](int64_t i) {
+    update(param[i], grad[i], square_avg[i], grad_avg ? grad_avg + i : nullptr,
+           momentum_buf ? momentum_buf + i : nullptr);
+  });
+}
+
+template <class T>
+void adagrad_step(const AdagradParams& p, int64_t n, T* param, const T* grad, T* sum) {
+  const AdagradUpdate<T> update{T(p.lr / (1 + double(p.step - 1) * p.lr_decay)), T(p.eps), T(p.weight_decay),
+                                p.maximize};
+  for_each_element(n, [&](int64_t i) { update(param[i], grad[i], sum[i]); });
+}
+
+template <class T>
+double sum_of_squares(int64_t n, const T* x) {
+  const int64_t blocks = (n + kGrain - 1) / kGrain;
+  std::vector<double> partial(static_cast<size_t>(blocks), 0.0);
+  parallel_for(blocks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      double acc = 0;
+      for (int64_t i = b * kGrain; i < std::min(n, (b + 1) * kGrain); ++i) acc += double(x[i]) * double(x[i]);
+      partial[size_t(b)] = acc;
+    }
+  });
+  double total = 0;
+  for (double v : partial) total += v;
+  return total;
+}
+
+template <class T>
+void scale_in_place(int64_t n, T* x, double s) {
+  const T scale = T(s);
+  for_each_element(n, [&](int64_t i) { x[i] *= scale; });
+}
+
+template <class T>
+void clamp_in_place(int64_t n, T* x, double lo, double hi) {
+  const T low = T(lo), high = T(hi);
+  for_each_element(n, [&](int64_t i) {
+    const T v = x[i] < low ? low : x[i];
+    x[i] = v > high ? high : v;
+  });
+}
+
+#define TF_INSTANTIATE_OPTIM(T)                                                                  \
+  template void sgd_step<T>(const SgdParams&, int64_t, T*, const T*, T*);                        \
+  template void adam_step<T>(const AdamParams&, int64_t, T*, const T*, T*, T*, T*);              \
+  template void rmsprop_step<T>(const RmspropParams&, int64_t, T*, const T*, T*, T*, T*);        \
+  template void adagrad_step<T>(const AdagradParams&, int64_t, T*, const T*, T*);                \
+  template double sum_of_squares<T>(int64_t, const T*);                                          \
+  template void scale_in_place<T>(int64_t, T*, double);                                          \
+  template void clamp_in_place<T>(int64_t, T*, double, double);
+TF_INSTANTIATE_OPTIM(float)
+TF_INSTANTIATE_OPTIM(double)
+#undef TF_INSTANTIATE_OPTIM
+
+}  // namespace tf::cpu
