@@ -117,11 +117,12 @@ describe('native prelu', () => {
   for (const Arr of [Float32Array, Float64Array]) {
     for (const shared of [false, true]) {
       it(`${Arr.name} forward, ${shared ? 'one shared slope' : 'per-channel slopes'}`, () => {
-        const N = rng.int(0, 3), C = 2 * rng.int(1, 3) + 1, L = rng.int(1, 9), n = N * C * L, nw = shared ? 1 : C;
+        const N = rng.int(1, 3), C = 2 * rng.int(1, 3) + 1, L = rng.int(1, 9), n = N * C * L, nw = shared ? 1 : C;
         const x = randomArray(Arr, n, rng), w = randomArray(Arr, nw, rng, 0, 0.5), y = new Arr(n);
         native.preluForward(x, N, C, L, w, nw, y);
         const expected = Array.from(x, (v, i) => (v > 0 ? v : v * w[shared ? 0 : Math.floor(i / L) % C]!));
         expectClose(y, expected, { atol: 0, rtol: Arr === Float32Array ? 1e-7 : 0, seed: rng.seed });
+        native.preluForward(new Arr(0), 0, C, L, w, nw, new Arr(0));
       });
     }
   }
@@ -198,17 +199,18 @@ describe('native upsample2d', () => {
   for (const Arr of [Float32Array, Float64Array]) {
     for (const [mode, align, by] of cases) {
       it(`${Arr.name} ${mode} alignCorners=${align} by ${by}: forward vs reference, up and down`, () => {
-        const N = rng.int(0, 2), C = rng.int(1, 3), inH = rng.int(1, 6), inW = rng.int(1, 7);
+        const N = rng.int(1, 2), C = rng.int(1, 3), inH = rng.int(1, 6), inW = rng.int(2, 7);
         for (const grow of [true, false]) {
           const sh = by === 'scale' ? (grow ? rng.uniform(1.1, 3.3) : rng.uniform(0.5, 0.95)) : 0;
           const sw = by === 'scale' ? (grow ? rng.uniform(1.1, 3.3) : rng.uniform(0.5, 0.95)) : 0;
-          const outH = by === 'scale' ? Math.max(1, Math.floor(inH * sh)) : grow ? rng.int(inH, 3 * inH + 2) : rng.int(1, inH);
-          const outW = by === 'scale' ? Math.max(1, Math.floor(inW * sw)) : grow ? rng.int(inW, 3 * inW + 2) : rng.int(1, inW);
+          const outH = by === 'scale' ? Math.max(1, Math.floor(inH * sh)) : grow ? rng.int(inH + 1, 3 * inH + 2) : rng.int(1, inH);
+          const outW = by === 'scale' ? Math.max(1, Math.floor(inW * sw)) : grow ? rng.int(inW + 1, 3 * inW + 2) : rng.int(1, inW - 1);
           const x = randomArray(Arr, N * C * inH * inW, rng), y = new Arr(N * C * outH * outW);
           native.upsample2dForward(x, N, C, inH, inW, outH, outW, mode, align, sh, sw, y);
           const tol = Arr === Float32Array ? 1e-5 : 1e-12;
           expectClose(y, refUpsample(x, N * C, inH, inW, outH, outW, mode, align, sh, sw), { atol: tol, rtol: tol, seed: rng.seed });
         }
+        native.upsample2dForward(new Arr(0), 0, C, inH, inW, 2, 3, mode, align, 0, 0, new Arr(0));
       });
     }
   }
