@@ -1,0 +1,209 @@
+/**
+ * Normalization as functions: batch norm (training with running-stat updates, inference, fused ReLU,
+ * folding into a preceding conv or linear layer), layer norm and group norm. Statistics use the biased
+ * variance; running variance is updated with the unbiased one (PyTorch).
+ */
+import type { Tensor } from '../../tensor.js';
+import { attach } from '../../autograd/engine.js';
+import { noGrad } from '../../autograd/mode.js';
+import { defineOp } from '../../ops/registry.js';
+import { empty } from '../../ops/kernels.js';
+import { add, mul, relu, rsqrt, sub } from '../../ops/elementwise.js';
+import { reshape } from '../../ops/shape.js';
+import { native } from '../../native.js';
+import {
+  floats, floatsOrNull, fmtShape, fusedBackward, product, requireFloatLike, requireRank, requireShape,
+} from './common.js';
+
+export interface BatchNormOptions {
+  /** Normalize with batch statistics and update the running ones (default false). */
+  training?: boolean;
+  /** running = (1 − momentum)·running + momentum·batch statistic. */
+  momentum?: number;
+  eps?: number;
+}
+
+/** (N, C, L) of a batch-norm input [N, C, ...], checking that the per-channel tensors are [C]. */
+function batchNormDims(op: string, x: Tensor, perChannel: Record<string, Tensor | null>): [number, number, number] {
+  requireFloatLike(op, x, perChannel);
+  if (x.ndim < 2) throw new RangeError(`${op}: input must be (N, C) or (N, C, ...), got rank ${x.ndim} ${fmtShape(x.shape)}`);
+  const C = x.shape[1]!;
+  for (const [arg, t] of Object.entries(perChannel)) if (t) requireShape(op, t, arg, [C], ` (the input's channels)`);
+  return [x.shape[0]!, C, product(x.shape.slice(2))];
+}
+
+function checkEps(op: string, eps: number): void {
+  if (!(eps >= 0)) throw new RangeError(`${op}: eps must be >= 0, got ${eps}`);
+}
+
+/** A running-stat buffer the kernel may update in place: contiguous, its elements shared with the tensor. */
+function statBuffer(op: string, t: Tensor, arg: string): Float32Array | Float64Array {
+  if (!t.isContiguous()) throw new RangeError(`${op}: ${arg} must be contiguous to be updated in place`);
+  if (t.requiresGrad) throw new Error(`${op}: ${arg} is a buffer and must not require grad`);
+  return t.dataSync() as Float32Array | Float64Array;
+}
+
+/**
+ * Batch normalization over channel dim 1 of x [N, C], [N, C, L] or [N, C, H, W]; runningMean, runningVar,
+ * weight (γ), bias (β) are [C] or null. Uses batch statistics when training or when no running stats are
+ * given; when training, updates the running stats in place (bumping their version). Otherwise uses them.
+ */
+export const batchNorm = defineOp('batchNorm', (
+  x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null,
+  options: BatchNormOptions = {},
+): Tensor => {
+  const op = 'batchNorm';
+  const [N, C, L] = batchNormDims(op, x, { runningMean, runningVar, weight, bias });
+  const { training = false, momentum = 0.1, eps = 1e-5 } = options;
+  checkEps(op, eps);
+  if ((runningMean === null) !== (runningVar === null)) {
+    throw new TypeError(`${op}: runningMean and runningVar must both be given or both be null`);
+  }
+  const batchStats = training || runningMean === null;
+  const gamma = floatsOrNull(weight), beta = floatsOrNull(bias);
+  const y = empty(x.shape, x.dtype);
+  let mean: Tensor, invstd: Tensor;
+  if (batchStats) {
+    if (N * L === 1) {
+      throw new RangeError(`${op}: expected more than 1 value per channel when using batch statistics, got input ${fmtShape(x.shape)}`);
+    }
+    if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`${op}: momentum must be in [0, 1], got ${momentum}`);
+    const update = training && runningMean !== null;
+    mean = empty([C], x.dtype);
+    invstd = empty([C], x.dtype);
+    native.batchNormForward(
+      floats(x), N, C, L, gamma, beta,
+      update ? statBuffer(op, runningMean!, 'runningMean') : null, update ? statBuffer(op, runningVar!, 'runningVar') : null,
+      momentum, eps, floats(y), floats(mean), floats(invstd),
+    );
+    if (update) {
+      runningMean!.storage.version++;
+      runningVar!.storage.version++;
+    }
+  } else {
+    native.batchNormInference(floats(x), N, C, L, gamma, beta, floats(runningMean!), floats(runningVar!), eps, false, floats(y));
+    mean = runningMean!;
+    invstd = noGrad(() => rsqrt(add(runningVar!, eps)));
+  }
+  const grads = fusedBackward([x, weight, bias], (g, needs) => {
+    const [gx, gw, gb] = needs.map((n, i) => (n ? empty(i === 0 ? x.shape : [C], x.dtype) : null));
+    native.batchNormBackward(
+      floats(x), floats(g), N, C, L, floatsOrNull(weight), floats(mean), floats(invstd), batchStats,
+      floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb),
+    );
+    return [gx!, gw!, gb!];
+  });
+  const saved = batchStats ? [x] : [x, runningMean!, runningVar!];
+  return attach(op, y, [x, weight, bias], grads, weight ? [...saved, weight] : saved);
+});
+
+/**
+ * relu(batchNorm(x)) in inference mode with running stats, in one fused pass. When autograd records
+ * (an input requires grad), it is the composition of the two differentiable ops.
+ */
+export function batchNormRelu(
+  x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | null, bias: Tensor | null, options: { eps?: number } = {},
+): Tensor {
+  const op = 'batchNormRelu';
+  const [N, C, L] = batchNormDims(op, x, { runningMean, runningVar, weight, bias });
+  const eps = options.eps ?? 1e-5;
+  checkEps(op, eps);
+  if ([x, weight, bias].some((t) => t?.requiresGrad)) {
+    return relu(batchNorm(x, runningMean, runningVar, weight, bias, { training: false, eps }));
+  }
+  const y = empty(x.shape, x.dtype);
+  native.batchNormInference(
+    floats(x), N, C, L, floatsOrNull(weight), floatsOrNull(bias), floats(runningMean), floats(runningVar), eps, true, floats(y),
+  );
+  return y;
+}
+
+export interface BatchNormState {
+  runningMean: Tensor;
+  runningVar: Tensor;
+  weight: Tensor | null;
+  bias: Tensor | null;
+  eps: number;
+}
+
+/**
+ * Folds an inference-mode batch norm into the conv (weight [K, ...]) or linear (weight [K, in]) layer
+ * before it: with s = γ / √(var + ε), weight' = weight · s[k] and bias' = (bias − mean) · s + β. The
+ * results are new tensors outside the graph.
+ */
+export function foldBatchNorm(convWeight: Tensor, convBias: Tensor | null, bn: BatchNormState): { weight: Tensor; bias: Tensor } {
+  const op = 'foldBatchNorm';
+  requireFloatLike(op, convWeight, { convBias, runningMean: bn.runningMean, runningVar: bn.runningVar, weight: bn.weight, bias: bn.bias }, 'convWeight');
+  if (convWeight.ndim < 2) throw new RangeError(`${op}: convWeight must be (K, ...) with rank >= 2, got rank ${convWeight.ndim} ${fmtShape(convWeight.shape)}`);
+  const K = convWeight.shape[0]!;
+  const perChannel = { convBias, 'bn.runningMean': bn.runningMean, 'bn.runningVar': bn.runningVar, 'bn.weight': bn.weight, 'bn.bias': bn.bias };
+  for (const [arg, t] of Object.entries(perChannel)) if (t) requireShape(op, t, arg, [K], ` (convWeight's out_channels)`);
+  checkEps(op, bn.eps);
+  return noGrad(() => {
+    const invstd = rsqrt(add(bn.runningVar.detach(), bn.eps));
+    const scale = bn.weight ? mul(invstd, bn.weight.detach()) : invstd;
+    const weight = mul(convWeight.detach(), reshape(scale, [K, ...convWeight.shape.slice(1).map(() => 1)]));
+    const centered = convBias ? sub(convBias.detach(), bn.runningMean.detach()) : mul(bn.runningMean.detach(), -1);
+    const shifted = mul(centered, scale);
+    return { weight, bias: bn.bias ? add(shifted, bn.bias.detach()) : shifted };
+  });
+}
+
+/**
+ * Layer normalization over the trailing dims `normalizedShape` of x [..., *normalizedShape]; weight and
+ * bias (normalizedShape) are optional.
+ */
+export const layerNorm = defineOp('layerNorm', (
+  x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
+): Tensor => {
+  const op = 'layerNorm';
+  requireFloatLike(op, x, { weight, bias });
+  const k = normalizedShape.length;
+  if (k === 0 || k > x.ndim || normalizedShape.some((d, i) => d !== x.shape[x.ndim - k + i])) {
+    throw new RangeError(`${op}: input ${fmtShape(x.shape)} must end with normalizedShape ${fmtShape(normalizedShape)}`);
+  }
+  if (weight) requireShape(op, weight, 'weight', normalizedShape, ' (normalizedShape)');
+  if (bias) requireShape(op, bias, 'bias', normalizedShape, ' (normalizedShape)');
+  checkEps(op, eps);
+  const D = product(normalizedShape), M = D === 0 ? 0 : x.numel / D;
+  const y = empty(x.shape, x.dtype), mean = empty([M], x.dtype), invstd = empty([M], x.dtype);
+  native.layerNormForward(floats(x), M, D, floatsOrNull(weight), floatsOrNull(bias), eps, floats(y), floats(mean), floats(invstd));
+  const grads = fusedBackward([x, weight, bias], (g, needs) => {
+    const [gx, gw, gb] = needs.map((n, i) => (n ? empty(i === 0 ? x.shape : normalizedShape, x.dtype) : null));
+    native.layerNormBackward(
+      floats(x), floats(g), M, D, floatsOrNull(weight), floats(mean), floats(invstd), floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb),
+    );
+    return [gx!, gw!, gb!];
+  });
+  return attach(op, y, [x, weight, bias], grads, weight ? [x, weight] : [x]);
+});
+
+/**
+ * Group normalization of x [N, C, ...]: statistics per sample over each of numGroups channel groups;
+ * weight and bias [C] are optional.
+ */
+export const groupNorm = defineOp('groupNorm', (
+  x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
+): Tensor => {
+  const op = 'groupNorm';
+  requireFloatLike(op, x, { weight, bias });
+  requireRank(op, x, 'input', [2, 3, 4, 5], '(N, C, ...)');
+  const N = x.shape[0]!, C = x.shape[1]!, L = product(x.shape.slice(2));
+  if (!Number.isInteger(numGroups) || numGroups < 1 || C % numGroups !== 0) {
+    throw new RangeError(`${op}: numGroups must be a positive integer dividing the ${C} input channels, got ${numGroups}`);
+  }
+  if (weight) requireShape(op, weight, 'weight', [C], ' (the input\'s channels)');
+  if (bias) requireShape(op, bias, 'bias', [C], ' (the input\'s channels)');
+  checkEps(op, eps);
+  const G = numGroups;
+  const y = empty(x.shape, x.dtype), mean = empty([N, G], x.dtype), invstd = empty([N, G], x.dtype);
+  native.groupNormForward(floats(x), N, C, L, G, floatsOrNull(weight), floatsOrNull(bias), eps, floats(y), floats(mean), floats(invstd));
+  const grads = fusedBackward([x, weight, bias], (g, needs) => {
+    const [gx, gw, gb] = needs.map((n, i) => (n ? empty(i === 0 ? x.shape : [C], x.dtype) : null));
+    native.groupNormBackward(
+      floats(x), floats(g), N, C, L, G, floatsOrNull(weight), floats(mean), floats(invstd), floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb),
+    );
+    return [gx!, gw!, gb!];
+  });
+  return attach(op, y, [x, weight, bias], grads, weight ? [x, weight] : [x]);
+});
