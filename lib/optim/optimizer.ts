@@ -1,0 +1,234 @@
+/**
+ * The optimizer base: parameter groups with per-group hyperparameters, lazily created per-parameter
+ * state, and state dicts in PyTorch's structure. Subclasses supply the update of one parameter, which
+ * is one fused native call on the parameter's contiguous buffer.
+ */
+import { Tensor } from '../tensor.js';
+import type { FloatArray } from '../dtype.js';
+import { isFloatDType } from '../dtype.js';
+import { enableGrad } from '../autograd/mode.js';
+import { zeros } from '../creation.js';
+
+/** Hyperparameters every optimizer has. */
+export type BaseHyper = { lr: number };
+
+/** A parameter group: its parameters and the hyperparameters that apply to them (a scheduler adds initialLr). */
+export type ParamGroup<H extends BaseHyper> = H & { params: Tensor[]; initialLr?: number };
+
+/** A group as passed in: parameters and any hyperparameters that override the optimizer's defaults. */
+export type ParamGroupInput<H extends BaseHyper> = Partial<H> & { params: Iterable<Tensor>; initialLr?: number };
+
+/** What optimizers accept: parameters (one group), or a list of groups. */
+export type ParamsInput<H extends BaseHyper> = Iterable<Tensor> | Array<ParamGroupInput<H>>;
+
+/** Per-parameter state: tensors of the parameter's shape and dtype, and numbers such as the step count. */
+export type ParamState = Record<string, Tensor | number>;
+
+/**
+ * PyTorch's optimizer state dict: `state` by parameter index (counting through the groups in order),
+ * `param_groups` with snake_case hyperparameter names and `params` as index lists.
+ */
+export interface OptimizerStateDict {
+  state: Record<number, ParamState>;
+  param_groups: Array<Record<string, unknown> & { params: number[] }>;
+}
+
+const camelToSnake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const snakeToCamel = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function show(value: unknown): string {
+  return Array.isArray(value) ? `[${value.map(show).join(', ')}]` : typeof value === 'string' ? `'${value}'` : String(value);
+}
+
+/** Argument checks shared by the optimizers; messages name the optimizer, the argument and the bad value. */
+export const check = {
+  nonNegative(owner: string, name: string, value: unknown): void {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new RangeError(`${owner}: ${name} must be a finite non-negative number, got ${show(value)}`);
+    }
+  },
+  beta(owner: string, name: string, value: unknown): void {
+    if (typeof value !== 'number' || !(value >= 0 && value < 1)) throw new RangeError(`${owner}: ${name} must be in [0, 1), got ${show(value)}`);
+  },
+  boolean(owner: string, name: string, value: unknown): void {
+    if (typeof value !== 'boolean') throw new TypeError(`${owner}: ${name} must be a boolean, got ${show(value)}`);
+  },
+};
+
+/** The buffer of a contiguous tensor (zero-copy, writes land in the tensor). */
+function contiguousData(t: Tensor): FloatArray {
+  return t.dataSync() as FloatArray;
+}
+
+/** Base class of the optimizers; see each subclass for its update rule. */
+export abstract class Optimizer<H extends BaseHyper> {
+  /** The hyperparameters groups start from. */
+  readonly defaults: H;
+  readonly paramGroups: Array<ParamGroup<H>> = [];
+  /** Per-parameter state, created on the parameter's first update. */
+  readonly state = new Map<Tensor, ParamState>();
+
+  protected constructor(
+    protected readonly owner: string,
+    params: ParamsInput<H>,
+    defaults: H,
+  ) {
+    this.checkHyper(defaults);
+    this.defaults = defaults;
+    const list = [...params] as Array<Tensor | ParamGroupInput<H>>;
+    if (list.length === 0) throw new Error(`${owner}: got an empty parameter list`);
+    if (list.every((p) => p instanceof Tensor)) this.addParamGroup({ params: list as Tensor[] } as unknown as ParamGroupInput<H>);
+    else if (list.every((p) => !(p instanceof Tensor))) for (const g of list as Array<ParamGroupInput<H>>) this.addParamGroup(g);
+    else throw new TypeError(`${owner}: params must be all tensors or all parameter groups, not a mix`);
+  }
+
+  /** Throws, naming the argument and value, unless the hyperparameters are valid. */
+  protected abstract checkHyper(hyper: H): void;
+
+  /** Updates one parameter in place from its gradient (one fused native call). */
+  protected abstract update(param: FloatArray, grad: FloatArray, state: ParamState, group: ParamGroup<H>, p: Tensor): void;
+
+  /** Adds a group; hyperparameters it omits come from the defaults. A parameter may belong to one group only. */
+  addParamGroup(group: ParamGroupInput<H>): void {
+    if (group === null || typeof group !== 'object' || !group.params || typeof group.params[Symbol.iterator] !== 'function') {
+      throw new TypeError(`${this.owner}: a parameter group must be an object with an iterable 'params'`);
+    }
+    const params = [...group.params];
+    params.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new TypeError(`${this.owner}: group parameter ${i} is not a Tensor`);
+      if (!isFloatDType(p.dtype)) throw new TypeError(`${this.owner}: can only optimize float tensors, parameter ${i} is ${p.dtype}`);
+      if (!p.isLeaf) throw new Error(`${this.owner}: can't optimize a non-leaf tensor (parameter ${i})`);
+    });
+    if (new Set(params).size !== params.length) throw new Error(`${this.owner}: a parameter group contains the same tensor twice`);
+    const existing = new Set(this.paramGroups.flatMap((g) => g.params));
+    if (params.some((p) => existing.has(p))) throw new Error(`${this.owner}: some parameters appear in more than one parameter group`);
+    const hyper = { ...structuredClone(this.defaults), ...group, params } as ParamGroup<H>;
+    this.checkHyper(hyper);
+    this.paramGroups.push(hyper);
+  }
+
+  /** Drops every parameter's gradient (sets it to null), so the next backward starts fresh. */
+  zeroGrad(): void {
+    for (const g of this.paramGroups) for (const p of g.params) p.grad = null;
+  }
+
+  /**
+   * One optimization step over every parameter that has a gradient (those with grad null are skipped).
+   * `closure`, if given, recomputes the loss (with gradients enabled) and its value is returned.
+   */
+  step(closure?: () => number): number | undefined {
+    const loss = closure ? enableGrad(closure) : undefined;
+    for (const group of this.paramGroups) {
+      group.params.forEach((p, i) => {
+        const g = p.grad;
+        if (g === null) return;
+        if (!p.isContiguous()) throw new Error(`${this.owner}: parameter ${i} of shape [${p.shape.join(', ')}] must be contiguous`);
+        if (g.dtype !== p.dtype) throw new TypeError(`${this.owner}: parameter ${i} is ${p.dtype} but its gradient is ${g.dtype}`);
+        if (g.numel !== p.numel) {
+          throw new RangeError(`${this.owner}: parameter ${i} has shape [${p.shape.join(', ')}] but its gradient [${g.shape.join(', ')}]`);
+        }
+        let state = this.state.get(p);
+        if (state === undefined) this.state.set(p, (state = {}));
+        this.update(contiguousData(p), contiguousData(g.contiguous()), state, group, p);
+        p.storage.version++;
+      });
+    }
+    return loss;
+  }
+
+  /** A zero tensor shaped like p for optimizer state, stored in `state[name]` on first use. */
+  protected stateTensor(state: ParamState, name: string, p: Tensor, fill = 0): FloatArray {
+    let t = state[name];
+    if (!(t instanceof Tensor)) {
+      t = zeros(p.shape, { dtype: p.dtype });
+      if (fill !== 0) t.fill_(fill);
+      state[name] = t;
+    }
+    return contiguousData(t);
+  }
+
+  /** Increments and returns the 1-based step count kept in `state.step`. */
+  protected nextStep(state: ParamState): number {
+    const step = ((state.step as number | undefined) ?? 0) + 1;
+    state.step = step;
+    return step;
+  }
+
+  /**
+   * The state in PyTorch's structure: parameters numbered through the groups in order; state tensors
+   * shared with the optimizer (clone them to keep a snapshot); hyperparameters in snake_case.
+   */
+  stateDict(): OptimizerStateDict {
+    const index = new Map<Tensor, number>();
+    const paramGroups = this.paramGroups.map((group) => {
+      const hyper: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(group)) {
+        if (key !== 'params') hyper[camelToSnake(key)] = structuredClone(value);
+      }
+      const params = group.params.map((p) => {
+        if (!index.has(p)) index.set(p, index.size);
+        return index.get(p)!;
+      });
+      return { ...hyper, params };
+    });
+    const state: Record<number, ParamState> = {};
+    for (const [p, i] of index) {
+      const s = this.state.get(p);
+      if (s !== undefined) state[i] = { ...s };
+    }
+    return { state, param_groups: paramGroups };
+  }
+
+  /**
+   * Restores `stateDict()` output (or PyTorch's, with tensors converted) onto an optimizer over the same
+   * parameters: group count and sizes must match. State tensors are copied and cast to each
+   * parameter's dtype; hyperparameters are taken from the dict.
+   */
+  loadStateDict(stateDict: OptimizerStateDict): void {
+    const groups = stateDict?.param_groups;
+    if (!Array.isArray(groups) || typeof stateDict.state !== 'object' || stateDict.state === null) {
+      throw new TypeError(`${this.owner}: loadStateDict expects { state, param_groups }`);
+    }
+    if (groups.length !== this.paramGroups.length) {
+      throw new Error(`${this.owner}: loaded state dict has ${groups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
+    }
+    groups.forEach((g, i) => {
+      const own = this.paramGroups[i]!.params.length;
+      if (!Array.isArray(g.params) || g.params.length !== own) {
+        throw new Error(`${this.owner}: loaded parameter group ${i} has ${g.params?.length} parameters, this optimizer's has ${own}`);
+      }
+    });
+    const newGroups = groups.map((g, i) => {
+      const hyper: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(g)) if (key !== 'params') hyper[snakeToCamel(key)] = structuredClone(value);
+      const group = { ...this.paramGroups[i]!, ...hyper, params: this.paramGroups[i]!.params } as ParamGroup<H>;
+      this.checkHyper(group);
+      return group;
+    });
+    const newState = new Map<Tensor, ParamState>();
+    groups.forEach((g, gi) => {
+      g.params.forEach((index, j) => {
+        const saved = stateDict.state[index];
+        if (saved === undefined) return;
+        const p = this.paramGroups[gi]!.params[j]!;
+        const s: ParamState = {};
+        for (const [name, value] of Object.entries(saved)) {
+          if (value instanceof Tensor) {
+            if (value.numel !== p.numel) {
+              throw new RangeError(
+                `${this.owner}: state '${name}' of parameter ${index} has shape [${value.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`,
+              );
+            }
+            s[name] = value.detach().to(p.dtype).reshape(p.shape).clone();
+          } else {
+            s[name] = value;
+          }
+        }
+        newState.set(p, s);
+      });
+    });
+    this.paramGroups.splice(0, this.paramGroups.length, ...newGroups);
+    this.state.clear();
+    for (const [p, s] of newState) this.state.set(p, s);
+  }
+}
