@@ -64,12 +64,13 @@ function checkGroups(op: string, groups: number): void {
 }
 
 /**
- * Channel checks shared by conv1d and conv2d: x [N, C, ...spatial], weight [K, C/G, ...kernel], bias [K].
- * `layout` names the dims in messages.
+ * Rank and channel checks shared by conv1d and conv2d: x [N, C, ...spatial], weight [K, C/G, ...kernel],
+ * bias [K]; `layout` names the dims of input and weight in messages.
  */
-function checkConv(op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, groups: number, layout: [string, string]): void {
+function checkConv(
+  op: string, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, groups: number, rank: number, layout: [string, string],
+): void {
   requireFloatLike(op, x, { weight, bias });
-  const rank = layout[0].split(',').length;
   requireRank(op, x, 'input', [rank], layout[0]);
   requireRank(op, weight, 'weight', [rank], layout[1]);
   checkGroups(op, groups);
@@ -116,7 +117,7 @@ function conv2dKernel(x: Tensor, w: Tensor, bias: Tensor | null, stride: Pair, p
  */
 export const conv2d = defineOp('conv2d', (x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor => {
   const groups = options.groups ?? 1;
-  checkConv('conv2d', x, weight, bias, groups, ['(N, C, H, W)', '(K, C/groups, R, S)']);
+  checkConv('conv2d', x, weight, bias, groups, 4, ['(N, C, H, W)', '(K, C/groups, R, S)']);
   const stride = pair(options.stride ?? 1, 'conv2d', 'stride', 1);
   const dilation = pair(options.dilation ?? 1, 'conv2d', 'dilation', 1);
   const kernel: Pair = [weight.shape[2]!, weight.shape[3]!];
@@ -131,7 +132,7 @@ export const conv2d = defineOp('conv2d', (x: Tensor, weight: Tensor, bias?: Tens
 /** 1-D convolution: x [N, C, L], weight [K, C/G, R], bias [K] → [N, K, L_out]; conv2d over a height-1 view. */
 export const conv1d = defineOp('conv1d', (x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor => {
   const groups = options.groups ?? 1;
-  checkConv('conv1d', x, weight, bias, groups, ['(N, C, L)', '(K, C/groups, R)']);
+  checkConv('conv1d', x, weight, bias, groups, 3, ['(N, C, L)', '(K, C/groups, R)']);
   const padding = options.padding ?? 0;
   const one = (v: number | undefined, arg: string, min: number): Pair => [1, pair(v ?? 1, 'conv1d', arg, min)[1]];
   const y = conv2d(unsqueeze(x, 2), unsqueeze(weight, 2), bias, {
