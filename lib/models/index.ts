@@ -1,0 +1,2 @@
+/** Reference architectures. */
+export { lenet5 } from './lenet.js';

@@ -1,0 +1,96 @@
+/**
+ * The two halves of every supervised training script: one epoch of optimization and one evaluation
+ * pass, over a DataLoader of image batches. Both report mean loss, accuracy and throughput.
+ */
+import { Tensor } from '../tensor.js';
+import { noGrad } from '../autograd/mode.js';
+import type { Module } from '../nn/module.js';
+import type { Optimizer, BaseHyper } from '../optim/optimizer.js';
+import type { Batch } from '../data/loader.js';
+import type { ProgressBar } from './progress.js';
+
+export interface EpochResult {
+  loss: number;
+  accuracy: number;
+  samples: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+/** Wraps a collated batch as tensors without copying: inputs [B, C, H, W] float32, targets [B] int32. */
+export function batchTensors(batch: Batch): { inputs: Tensor; targets: Tensor } {
+  return { inputs: Tensor.fromArray(batch.inputs, batch.inputShape), targets: Tensor.fromArray(batch.targets) };
+}
+
+type Classifier = Module<[Tensor], Tensor>;
+export type LossFn = (logits: Tensor, targets: Tensor) => Tensor;
+
+/** Count of rows whose argmax equals the target. */
+function correctCount(logits: Tensor, targets: Tensor): number {
+  return logits.argmax(1).eq(targets).sum().item();
+}
+
+export class NonFiniteLossError extends Error {}
+
+export interface TrainEpochOptions {
+  /** Ticked once per batch; the caller finishes it (e.g. with validation metrics appended). */
+  progress?: ProgressBar;
+  /** For the error message of a non-finite loss. */
+  epoch?: number;
+  /** Called after each optimizer step (per-batch LR schedules). */
+  afterStep?: () => void;
+}
+
+/**
+ * One pass over the loader in training mode: forward, loss, backward, optimizer step per batch.
+ * Throws NonFiniteLossError at the first NaN/Inf loss, before the step that would corrupt the weights.
+ */
+export async function trainEpoch<H extends BaseHyper>(
+  model: Classifier,
+  loader: AsyncIterable<Batch> & { length: number },
+  optimizer: Optimizer<H>,
+  lossFn: LossFn,
+  options: TrainEpochOptions = {},
+): Promise<EpochResult> {
+  model.train();
+  let lossSum = 0, correct = 0, samples = 0;
+  const start = performance.now();
+  for await (const batch of loader) {
+    const { inputs, targets } = batchTensors(batch);
+    const logits = model.call(inputs);
+    const loss = lossFn(logits, targets);
+    const value = loss.item();
+    if (!Number.isFinite(value)) {
+      throw new NonFiniteLossError(`training loss became ${value} at epoch ${options.epoch ?? '?'} after ${samples} samples; stopping before the weights are updated`);
+    }
+    optimizer.zeroGrad();
+    loss.backward();
+    optimizer.step();
+    options.afterStep?.();
+    const n = targets.numel;
+    lossSum += value * n;
+    correct += noGrad(() => correctCount(logits, targets));
+    samples += n;
+    options.progress?.tick(n, value);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return { loss: lossSum / samples, accuracy: correct / samples, samples, seconds, imagesPerSecond: samples / seconds };
+}
+
+/** Mean loss and accuracy in eval mode, without recording gradients. */
+export async function evaluate(model: Classifier, loader: AsyncIterable<Batch>, lossFn: LossFn): Promise<EpochResult> {
+  model.eval();
+  let lossSum = 0, correct = 0, samples = 0;
+  const start = performance.now();
+  for await (const batch of loader) {
+    noGrad(() => {
+      const { inputs, targets } = batchTensors(batch);
+      const logits = model.call(inputs);
+      lossSum += lossFn(logits, targets).item() * targets.numel;
+      correct += correctCount(logits, targets);
+      samples += targets.numel;
+    });
+  }
+  const seconds = (performance.now() - start) / 1000;
+  return { loss: lossSum / samples, accuracy: correct / samples, samples, seconds, imagesPerSecond: samples / seconds };
+}
