@@ -5,7 +5,6 @@ export { Module, Parameter } from './module.js';
 export type { StateDict, LoadResult, ForwardHook, ForwardPreHook, HookHandle } from './module.js';
 export * as init from './init.js';
 export * as F from './functional.js';
-export * as functional from './functional.js';
 export type { DTypeOptions, FloatDType } from './layers/common.js';
 export { Linear, Bilinear } from './layers/linear.js';
 export type { LinearOptions } from './layers/linear.js';

@@ -213,7 +213,9 @@ export abstract class Optimizer<H extends BaseHyper> {
         const p = this.paramGroups[gi]!.params[j]!;
         const s: ParamState = {};
         for (const [name, value] of Object.entries(saved)) {
-          if (value instanceof Tensor) {
+          if (name === 'step' && value instanceof Tensor) {
+            s[name] = value.item(); // PyTorch keeps the step count as a one-element tensor
+          } else if (value instanceof Tensor) {
             if (value.numel !== p.numel) {
               throw new RangeError(
                 `${this.owner}: state '${name}' of parameter ${index} has shape [${value.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`,

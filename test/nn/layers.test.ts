@@ -243,3 +243,11 @@ describe('overfitting a small sample', () => {
     expect((model.at(1) as BatchNorm2d).num_batches_tracked!.item()).toBeGreaterThan(0);
   });
 });
+
+describe('Embedding padding gradient', () => {
+  it('lookups of paddingIdx send no gradient to its row', () => {
+    const emb = new Embedding(4, 2, { paddingIdx: 0, dtype: 'float64' });
+    emb.call(tensor([0, 2, 0, 2, 3], { dtype: 'int32' })).sum().backward();
+    expect(data(emb.weight.grad!)).toEqual([0, 0, 0, 0, 2, 2, 1, 1]);
+  });
+});

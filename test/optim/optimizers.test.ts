@@ -347,3 +347,18 @@ describe('gradient clipping', () => {
     expect(() => clipGradValue(p, -1)).toThrow('clipGradValue: clipValue must be a non-negative number, got -1');
   });
 });
+
+describe("PyTorch's state dict form", () => {
+  it('accepts the step count as a one-element tensor', () => {
+    const w = tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+    const opt = new Adam([w], { lr: 0.1 });
+    opt.loadStateDict({
+      state: { 0: { step: tensor(3, { dtype: 'float32' }), exp_avg: zeros([2]), exp_avg_sq: zeros([2]) } },
+      param_groups: [{ lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0, amsgrad: false, maximize: false, foreach: null, params: [0] }],
+    });
+    w.grad = tensor([1, 1], { dtype: 'float64' });
+    opt.step();
+    expect(opt.state.get(w)!.step).toBe(4);
+    expect((opt.state.get(w)!.exp_avg as Tensor).dtype).toBe('float64');
+  });
+});

@@ -4,17 +4,18 @@ import { Module, type Parameter } from '../module.js';
 import * as F from '../functional.js';
 import { normal_ } from '../init.js';
 import { noGrad } from '../../autograd/mode.js';
+import { where } from '../../ops/elementwise.js';
 import { checkDType, checkPositiveInt, fail, newParameter, show, type DTypeOptions } from './common.js';
 
 /** Options of Embedding. */
 export interface EmbeddingOptions extends DTypeOptions {
-  /** A row kept at zero at initialization (e.g. for padding tokens); negative counts from the end. */
+  /** A row zeroed at initialization and never updated by lookups (e.g. for padding tokens); negative counts from the end. */
   paddingIdx?: number;
 }
 
 /**
  * Row lookup: int32 indices of any shape (*) → (*, embeddingDim). Weight (numEmbeddings, embeddingDim)
- * starts N(0, 1), with the paddingIdx row zero.
+ * starts N(0, 1), with the paddingIdx row zero; lookups of paddingIdx contribute no gradient.
  */
 export class Embedding extends Module {
   readonly numEmbeddings: number;
@@ -47,7 +48,10 @@ export class Embedding extends Module {
   }
 
   forward(indices: Tensor): Tensor {
-    return F.embedding(indices, this.weight);
+    const out = F.embedding(indices, this.weight);
+    if (this.paddingIdx === undefined) return out;
+    // Positions holding paddingIdx read the row but send no gradient to it, as PyTorch.
+    return where(indices.eq(this.paddingIdx).unsqueeze(-1), out.detach(), out);
   }
 
   override extraRepr(): string {
