@@ -59,7 +59,8 @@ function shapeText(shape: readonly number[]): string {
 
 /**
  * Base class of layers and models. Subclasses set up their fields in the constructor and implement
- * `forward`; callers use `call(...)`, which also runs hooks.
+ * `forward`; callers use `module.call(...)` (JavaScript objects cannot be made callable like PyTorch
+ * modules without a Proxy), which also runs the forward hooks.
  *
  * @typeParam In  the argument list of forward
  * @typeParam Out what forward returns
@@ -255,11 +256,11 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    * afterwards. Returns this.
    */
   to(target: DType | Device): this {
+    const isDevice = target === 'cpu' || target === 'cuda';
     for (const m of this.modules()) {
       for (const [name, entry] of m.#sync()) {
         const value = m.#field(name);
         if (!(value instanceof Tensor) || entry.kind === 'module') continue;
-        const isDevice = target === 'cpu' || target === 'cuda';
         if (!isDevice && !isFloatDType(value.dtype)) continue;
         const converted = noGrad(() => value.detach().to(target));
         if (converted.storage === value.storage) continue;
