@@ -1,0 +1,60 @@
+/**
+ * The tensorforge command line, run as a child process the way a user runs it (through tsx, so no
+ * build is needed): usage, backend info, and flag errors that fail fast with exit status 1.
+ */
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Runs the CLI with `args`; resolves with its exit status and output. */
+function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = execFile(process.execPath, ['--import', 'tsx', join(root, 'lib', 'cli.ts'), ...args], { cwd: root, timeout: 30_000 }, (_, stdout, stderr) =>
+      done({ status: child.exitCode, stdout, stderr }));
+  });
+}
+
+// Each case is a separate Node process whose start dominates; they run side by side.
+describe.concurrent('tensorforge CLI', () => {
+  it('prints the usage with the commands and train options, with or without --help', async () => {
+    const argLists = [[], ['--help'], ['train', '--help']];
+    const runs = await Promise.all(argLists.map((args) => cli(...args)));
+    for (const [k, run] of runs.entries()) {
+      expect(run.status, `${argLists[k]!.join(' ')}: ${run.stderr}`).toBe(0);
+      expect(run.stdout).toMatch(/^usage: tensorforge <command> \[options\]/);
+      expect(run.stdout).toContain('train   train LeNet-5 on MNIST');
+      expect(run.stdout).toContain('info    print the backend');
+      for (const flag of ['--epochs', '--batch-size', '--optimizer', '--lr', '--schedule', '--seed', '--out', '--threads', '--augment', '--patience']) {
+        expect(run.stdout).toContain(flag);
+      }
+    }
+  });
+
+  it('info prints backendInfo as JSON', async () => {
+    const run = await cli('info');
+    expect(run.status, run.stderr).toBe(0);
+    const info = JSON.parse(run.stdout);
+    expect(info.packageVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(typeof info.gemm.backend).toBe('string');
+    expect(info.gemm.threads).toBeGreaterThanOrEqual(1);
+    expect(Array.isArray(info.cuda.devices)).toBe(true);
+    if (info.cuda.devices.length === 0) expect(info.cuda.reason).toMatch(/\S/);
+  });
+
+  it.each([
+    [['train', '--epochs', '-1'], /--epochs/],
+    [['train', '--epochs=-1'], /^tensorforge: --epochs must be a non-negative integer, got '-1'$/m],
+    [['train', '--optimizer', 'foo'], /^tensorforge: --optimizer must be one of adam, adamw, sgd, rmsprop, got 'foo'$/m],
+    [['train', '--lr', 'fast'], /^tensorforge: --lr must be a non-negative number, got 'fast'$/m],
+    [['train', '--bogus'], /Unknown option '--bogus'/],
+    [['fly'], /^tensorforge: unknown command 'fly'$/m],
+  ])('%j fails with a clear message and exit status 1', async (args, message) => {
+    const run = await cli(...args);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe('');
+  });
+});
