@@ -10,6 +10,8 @@
  *
  *   npx tsx examples/transfer-learning.ts [--epochs 1] [--limit N] [--checkpoint runs/mnist-lenet5/best.safetensors]
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '../lib/index.js';
 import { parseExampleArgs, firstN, mnistNormalize, pct } from './common.js';
 
@@ -86,6 +88,10 @@ const headOnly = await fit('frozen body, head only', targetEpochs, model, new op
 body.requiresGrad(true);
 const fineTuner = new optim.Adam([{ params: body.parameters(), lr: args.lr / 10 }, { params: head.parameters(), lr: args.lr }]);
 const tuned = await fit('fine-tune, body lr / 10', targetEpochs, model, fineTuner, targetTrain, targetTest);
+mkdirSync(args.out, { recursive: true });
+const weights = join(args.out, 'lenet5-digits5to9.safetensors');
+await io.saveStateDict(weights, model.stateDict());
+console.log(`fine-tuned weights: ${weights}`);
 
 console.log(
   `digits 5-9 test accuracy: head only ${pct(headOnly.accuracy)}, fine-tuned ${pct(tuned.accuracy)} | ` +
