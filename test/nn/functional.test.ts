@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as F from '../../lib/nn/functional.js';
 import { Tensor } from '../../lib/tensor.js';
-import { gradcheck } from '../../lib/autograd/gradcheck.js';
 import { noGrad } from '../../lib/autograd/mode.js';
 import { manualSeed } from '../../lib/random.js';
-import { opTable } from '../../lib/ops/registry.js';
 import { expectClose, makeRng, randomArray, type Rng } from '../util.js';
 
 const rng = makeRng();
@@ -18,7 +16,6 @@ function rand64(shape: number[], lo = -1, hi = 1, r: Rng = rng): Tensor {
 const param = (shape: number[], lo = -1, hi = 1): Tensor => rand64(shape, lo, hi).requiresGrad_();
 const ints = (values: number[], shape = [values.length]): Tensor => Tensor.fromArray(Int32Array.from(values), shape);
 const vals = (t: Tensor): number[] => Array.from(t.contiguous().dataSync() as Float64Array);
-const check = (fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[]) => expect(gradcheck(fn, inputs)).toBe(true);
 
 type P2 = [number, number];
 
@@ -253,92 +250,9 @@ describe('nn.functional forward values against float64 references', () => {
   });
 });
 
-describe('nn.functional gradcheck (float64)', () => {
-  it('linear and conv2d: stride 2, dilation 2, groups, same padding', () => {
-    check((x, w, b) => F.linear(x, w, b), [param([2, 3, 5]), param([4, 5]), param([4])]);
-    check((x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1 }), [param([2, 2, 7, 5]), param([3, 2, 3, 3]), param([3])]);
-    check((x, w) => F.conv2d(x, w, null, { dilation: 2, padding: [2, 1], groups: 2 }), [param([1, 4, 7, 5]), param([4, 2, 3, 2])]);
-    check((x, w, b) => F.conv2d(x, w, b, { padding: 'same' }), [param([1, 2, 5, 4]), param([2, 2, 2, 3]), param([2])]);
-  });
-
-  it('conv1d and convTranspose2d with outputPadding', () => {
-    check((x, w, b) => F.conv1d(x, w, b, { stride: 2, padding: 1, dilation: 2, groups: 2 }), [param([2, 4, 9]), param([2, 2, 3]), param([2])]);
-    check((x, w) => F.conv1d(x, w, null, { padding: 'same' }), [param([1, 2, 7]), param([3, 2, 4])]);
-    check((x, w, b) => F.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: [1, 0], dilation: [1, 2] }),
-      [param([1, 2, 3, 3]), param([2, 3, 3, 2]), param([3])]);
-    check((x, w) => F.convTranspose2d(x, w, null, { stride: [1, 2], groups: 2, outputPadding: [0, 1] }), [param([1, 4, 3, 2]), param([4, 1, 2, 3])]);
-  });
-
-  it('pools incl. ceilMode, padding, dilation and countIncludePad', () => {
-    check((x) => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }), [param([2, 2, 7, 6])]);
-    check((x) => F.maxPool2d(x, [2, 3], { dilation: [2, 1] }), [param([1, 2, 7, 7])]);
-    check((x) => F.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }), [param([2, 2, 6, 7])]);
-    check((x) => F.avgPool2d(x, [2, 3], { stride: [1, 2] }), [param([1, 2, 5, 7])]);
-    check((x) => F.adaptiveAvgPool2d(x, [3, 2]), [param([2, 2, 7, 5])]);
-    check((x) => F.adaptiveMaxPool2d(x, [2, 3]), [param([2, 2, 5, 7])]);
-    check((x) => F.globalAvgPool2d(x), [param([2, 3, 3, 5])]);
-  });
-
-  it('batchNorm training and eval, layerNorm, groupNorm', () => {
-    const rm = rand64([3]), rv = rand64([3], 0.5, 2);
-    check((x, w, b) => F.batchNorm(x, rm, rv, w, b, { training: true }), [param([3, 3, 5]), param([3]), param([3])]);
-    check((x, w, b) => F.batchNorm(x, null, null, w, b), [param([5, 3]), param([3]), param([3])]);
-    check((x) => F.batchNorm(x, null, null, null, null, { training: true }), [param([2, 3, 3, 2])]);
-    check((x, w, b) => F.batchNorm(x, rm, rv, w, b, { eps: 1e-3 }), [param([2, 3, 2, 3]), param([3]), param([3])]);
-    check((x, w, b) => F.layerNorm(x, [3, 4], w, b), [param([2, 3, 4]), param([3, 4]), param([3, 4])]);
-    check((x) => F.layerNorm(x, [5]), [param([3, 5])]);
-    check((x, w, b) => F.groupNorm(x, 3, w, b), [param([2, 6, 3, 2]), param([6]), param([6])]);
-  });
-
-  it('dropout with a fixed seed, prelu, interpolate both modes, embedding', () => {
-    check((x) => {
-      manualSeed(1234);
-      return F.dropout(x, 0.4);
-    }, [param([5, 7])]);
-    check((x) => {
-      manualSeed(99);
-      return F.dropout2d(x, 0.5);
-    }, [param([3, 4, 2, 2])]);
-    check((x, w) => F.prelu(x, w), [param([2, 3, 5]), param([3])]);
-    check((x, w) => F.prelu(x, w), [param([2, 7]), param([1])]);
-    check((x) => F.interpolate(x, { size: [5, 7], mode: 'nearest' }), [param([1, 2, 3, 4])]);
-    check((x) => F.interpolate(x, { scaleFactor: 1.7, mode: 'nearest' }), [param([1, 2, 3, 4])]);
-    check((x) => F.interpolate(x, { scaleFactor: [1.5, 2.3], mode: 'bilinear' }), [param([1, 2, 3, 4])]);
-    check((x) => F.interpolate(x, { size: [5, 3], mode: 'bilinear', alignCorners: true }), [param([2, 1, 3, 4])]);
-    check((w) => F.embedding(ints([3, 0, 3, 1], [2, 2]), w), [param([4, 3])]);
-  });
-
-  it('cross-entropy (ignoreIndex, weights, labelSmoothing, spatial, probabilities) and nllLoss', () => {
-    const weight = rand64([4], 0.2, 2);
-    const t = ints([1, -100, 3, 0, 2]);
-    for (const reduction of ['mean', 'sum', 'none'] as const) {
-      check((x) => F.crossEntropy(x, t, { reduction, weight, labelSmoothing: 0.2 }), [param([5, 4])]);
-    }
-    check((x) => F.crossEntropy(x, ints([0, 2, 7, 1, 7, 2], [2, 3]), { ignoreIndex: 7 }), [param([2, 3, 3])]);
-    const probs = F.softmax(rand64([3, 4, 2]), 1);
-    check((x) => F.crossEntropy(x, probs, { labelSmoothing: 0.1, weight }), [param([3, 4, 2])]);
-    check((x) => F.nllLoss(x, t, { weight }), [param([5, 4])]);
-    check((x) => F.nllLoss(x, ints([0, 2, 1, 1], [2, 2]), { reduction: 'none' }), [param([2, 3, 2])]);
-  });
-
-  it('regression, binary and margin losses, distillation, l1Penalty', () => {
-    for (const reduction of ['mean', 'sum', 'none'] as const) {
-      check((x, y) => F.mseLoss(x, y, { reduction }), [param([3, 4]), param([3, 4])]);
-    }
-    check((x, y) => F.l1Loss(x, y), [param([3, 4]), param([3, 4])]);
-    check((x, y) => F.smoothL1Loss(x, y, { beta: 0.5 }), [param([3, 5]), param([3, 5])]);
-    check((x, y) => F.huberLoss(x, y, { delta: 0.7, reduction: 'sum' }), [param([3, 5]), param([3, 5])]);
-    const target = rand64([3, 4], 0, 1);
-    const posWeight = rand64([4], 0.5, 3), weight = rand64([4], 0, 2);
-    check((x) => F.binaryCrossEntropyWithLogits(x, target, { posWeight }), [param([3, 4], -3, 3)]);
-    check((x) => F.binaryCrossEntropyWithLogits(x, target, { weight, reduction: 'sum' }), [param([3, 4], -3, 3)]);
-    check((x) => F.multiMarginLoss(x, ints([2, 0, 3]), { margin: 0.8, weight }), [param([3, 4])]);
-    check((x) => F.multiMarginLoss(x, ints([1, 1, 0]), { reduction: 'none' }), [param([3, 4])]);
-    const teacher = rand64([3, 5], -2, 2);
-    check((s) => F.distillationLoss(s, teacher, { temperature: 2.5 }), [param([3, 5], -2, 2)]);
-    check((a, b) => F.l1Penalty([a, b]), [param([2, 3]), param([4])]);
-  });
-
+// Gradcheck and argument-error cases of every nn.functional op live in ./functional_cases.ts and run
+// from the op table in test/tensor/ops.test.ts.
+describe('nn.functional gradients', () => {
   it('gradients reach only the input: no teacher gradient, none for integer targets', () => {
     const s = param([2, 3]), teacher = param([2, 3]);
     F.distillationLoss(s, teacher, { temperature: 2 }).backward();
@@ -348,69 +262,5 @@ describe('nn.functional gradcheck (float64)', () => {
     F.crossEntropy(x, t).backward();
     expect(x.grad!.shape).toEqual([2, 3]);
     expect(t.requiresGrad).toBe(false);
-  });
-
-  it('registers every differentiable primitive', () => {
-    for (const name of ['linear', 'conv2d', 'conv1d', 'convTranspose2d', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d',
-      'adaptiveMaxPool2d', 'batchNorm', 'layerNorm', 'groupNorm', 'dropout', 'prelu', 'interpolate', 'embedding', 'crossEntropy',
-      'nllLoss', 'mseLoss', 'l1Loss', 'smoothL1Loss', 'huberLoss', 'binaryCrossEntropyWithLogits', 'multiMarginLoss',
-      'distillationLoss', 'l1Penalty']) {
-      expect(opTable.get(name)?.differentiable, name).toBe(true);
-    }
-  });
-});
-
-describe('nn.functional argument errors name the function, the argument, expected and actual', () => {
-  const f32 = (shape: number[]) => Tensor.fromArray(new Float32Array(numel(shape)), shape);
-  const cases: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
-    ['conv2d rank', () => F.conv2d(f32([3, 32, 32]), f32([4, 3, 3, 3])), RangeError,
-      /^conv2d: input must be rank 4 \(N, C, H, W\), got rank 3 \[3, 32, 32\]$/],
-    ['conv2d weight rank', () => F.conv2d(f32([1, 3, 8, 8]), f32([4, 3, 3])), RangeError, /conv2d: weight must be rank 4 .*got rank 3 \[4, 3, 3\]/],
-    ['conv2d channels', () => F.conv2d(f32([1, 3, 8, 8]), f32([4, 2, 3, 3])), RangeError, /conv2d: weight \[4, 2, 3, 3\] expects 2 input channels .*got input \[1, 3, 8, 8\] with 3/],
-    ['conv2d groups', () => F.conv2d(f32([1, 4, 8, 8]), f32([3, 2, 3, 3]), null, { groups: 2 }), RangeError, /out_channels 3 must be divisible by groups 2/],
-    ['conv2d bias', () => F.conv2d(f32([1, 3, 8, 8]), f32([4, 3, 3, 3]), f32([3])), RangeError, /conv2d: bias must have shape \[4\] \(out_channels\), got \[3\]/],
-    ['conv2d dtype', () => F.conv2d(f32([1, 3, 8, 8]), f32([4, 3, 3, 3]).double()), TypeError, /conv2d: weight must have the input's dtype float32, got float64/],
-    ['conv2d stride', () => F.conv2d(f32([1, 3, 8, 8]), f32([4, 3, 3, 3]), null, { stride: 0 }), RangeError, /conv2d: stride must be an integer >= 1 .*got 0/],
-    ['conv2d same stride', () => F.conv2d(f32([1, 3, 8, 8]), f32([4, 3, 3, 3]), null, { stride: 2, padding: 'same' }), RangeError, /padding 'same' needs stride 1/],
-    ['conv2d too small', () => F.conv2d(f32([1, 3, 2, 8]), f32([4, 3, 3, 3])), RangeError, /conv2d: input \[1, 3, 2, 8\] is too small along height: kernel reach 3 exceeds padded size 2/],
-    ['conv1d rank', () => F.conv1d(f32([1, 3, 8, 8]), f32([4, 3, 3])), RangeError, /conv1d: input must be rank 3 \(N, C, L\), got rank 4/],
-    ['convTranspose2d weight', () => F.convTranspose2d(f32([1, 3, 4, 4]), f32([2, 3, 3, 3])), RangeError, /convTranspose2d: weight dim 0 must equal input channels 3/],
-    ['convTranspose2d outputPadding', () => F.convTranspose2d(f32([1, 3, 4, 4]), f32([3, 3, 3, 3]), null, { stride: 2, outputPadding: 2 }), RangeError, /outputPadding \[2, 2\] must be smaller than stride \[2, 2\]/],
-    ['linear', () => F.linear(f32([2, 5]), f32([3, 4])), RangeError, /linear: input's last dim must equal weight's in_features 4, got input \[2, 5\]/],
-    ['maxPool2d rank', () => F.maxPool2d(f32([3, 8, 8]), 2), RangeError, /maxPool2d: input must be rank 4 \(N, C, H, W\), got rank 3 \[3, 8, 8\]/],
-    ['maxPool2d padding', () => F.maxPool2d(f32([1, 1, 8, 8]), 2, { padding: 2 }), RangeError, /maxPool2d: padding \[2, 2\] must be at most half the kernel size \[2, 2\]/],
-    ['avgPool2d int', () => F.avgPool2d(ints([1, 2, 3, 4], [1, 1, 2, 2]), 2), TypeError, /avgPool2d: input must be float32 or float64, got int32/],
-    ['adaptiveAvgPool2d size', () => F.adaptiveAvgPool2d(f32([1, 1, 4, 4]), 0), RangeError, /adaptiveAvgPool2d: outputSize must be an integer >= 1/],
-    ['batchNorm channels', () => F.batchNorm(f32([2, 3, 4]), f32([4]), f32([4]), null, null), RangeError, /batchNorm: runningMean must have shape \[3\] \(the input's channels\), got \[4\]/],
-    ['batchNorm single value', () => F.batchNorm(f32([1, 3]), null, null, null, null, { training: true }), RangeError, /more than 1 value per channel/],
-    ['layerNorm shape', () => F.layerNorm(f32([2, 3, 4]), [3]), RangeError, /layerNorm: input \[2, 3, 4\] must end with normalizedShape \[3\]/],
-    ['groupNorm groups', () => F.groupNorm(f32([2, 6, 3]), 4), RangeError, /groupNorm: numGroups must be a positive integer dividing the 6 input channels, got 4/],
-    ['dropout p', () => F.dropout(f32([3]), 1.5), RangeError, /dropout: p must be in \[0, 1\], got 1.5/],
-    ['prelu weight', () => F.prelu(f32([2, 3, 4]), f32([4])), RangeError, /prelu: weight must be \[1\] or \[C\] with C = 3 .*got \[4\]/],
-    ['interpolate both', () => F.interpolate(f32([1, 1, 2, 2]), { size: 4, scaleFactor: 2 }), TypeError, /interpolate: give exactly one of size and scaleFactor/],
-    ['interpolate alignCorners', () => F.interpolate(f32([1, 1, 2, 2]), { size: 4, alignCorners: true }), RangeError, /alignCorners can only be set with mode 'bilinear'/],
-    ['embedding range', () => F.embedding(ints([0, 5]), f32([5, 2])), RangeError, /embedding: index 5 at position 1 is outside \[0, 5\)/],
-    ['embedding dtype', () => F.embedding(f32([2]), f32([5, 2])), TypeError, /embedding: indices must be int32, got float32/],
-    ['crossEntropy target shape', () => F.crossEntropy(f32([4, 3]), ints([0, 1, 2])), RangeError, /crossEntropy: target must have shape \[4\] .*got \[3\]/],
-    ['crossEntropy target dtype', () => F.crossEntropy(f32([4, 3]), f32([4, 3]).double()), TypeError, /crossEntropy: target must be int32 class indices or probabilities of the input's dtype float32, got float64/],
-    ['crossEntropy class range', () => F.crossEntropy(f32([2, 3]), ints([0, 3])), RangeError, /3/],
-    ['crossEntropy reduction', () => F.crossEntropy(f32([2, 3]), ints([0, 1]), { reduction: 'avg' as 'mean' }), RangeError, /crossEntropy: reduction must be 'mean', 'sum' or 'none', got 'avg'/],
-    ['nllLoss target dtype', () => F.nllLoss(f32([2, 3]), f32([2])), TypeError, /nllLoss: target must be int32 class indices, got float32/],
-    ['mseLoss shape', () => F.mseLoss(f32([2, 3]), f32([3, 2])), RangeError, /mseLoss: target must have shape \[2, 3\] \(the input's shape\), got \[3, 2\]/],
-    ['huberLoss delta', () => F.huberLoss(f32([2]), f32([2]), { delta: 0 }), RangeError, /huberLoss: delta must be finite and > 0, got 0/],
-    ['bce posWeight', () => F.binaryCrossEntropyWithLogits(f32([2, 3]), f32([2, 3]), { posWeight: f32([2]) }), RangeError, /posWeight must be \[3\]/],
-    ['multiMarginLoss rank', () => F.multiMarginLoss(f32([2, 3, 4]), ints([0, 1])), RangeError, /multiMarginLoss: input must be rank 2 \(N, C\), got rank 3/],
-    ['distillation shape', () => F.distillationLoss(f32([2, 3]), f32([2, 4])), RangeError, /distillationLoss: teacherLogits must have shape \[2, 3\]/],
-    ['distillation temperature', () => F.distillationLoss(f32([2, 3]), f32([2, 3]), { temperature: 0 }), RangeError, /temperature must be finite and > 0/],
-  ];
-  it.each(cases)('%s', (_label, fn, ErrorClass, message) => {
-    let error: unknown;
-    try {
-      fn();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ErrorClass);
-    expect((error as Error).message).toMatch(message);
   });
 });

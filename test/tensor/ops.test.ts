@@ -1,13 +1,15 @@
 /**
  * The op table: every registered differentiable op has samples (forward vs an independent float64
- * reference, in float32 and float64, plus gradcheck) and error cases. An op registered without an
- * entry here fails the suite.
+ * reference, in float32 and float64, plus gradcheck) and error cases. The nn.functional ops have their
+ * gradcheck and error cases in test/nn/functional_cases.ts (nnOpCases), run here as well. An op
+ * registered without an entry in either fails the suite.
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../lib/index.js';
 import { Tensor } from '../../lib/index.js';
 import { opTable } from '../../lib/ops/registry.js';
 import { makeRng } from '../util.js';
+import { nnOpCases } from '../nn/functional_cases.js';
 import { type Ref, mapRef, reduceRef, matmulRef, permuteRef, numelOf, erf } from './reference.js';
 
 const rng = makeRng();
@@ -337,11 +339,19 @@ const table: Record<string, OpEntry> = {
 
 describe('op table', () => {
   it('every registered op has an entry with error cases', () => {
-    const missing = [...opTable.keys()].filter((name) => !(name in table));
+    const missing = [...opTable.keys()].filter((name) => !(name in table) && !(name in nnOpCases));
     expect(missing, 'ops registered without samples/error cases').toEqual([]);
+    const both = Object.keys(nnOpCases).filter((name) => name in table);
+    expect(both, 'ops with an entry in both tables').toEqual([]);
+    const unregistered = Object.keys(nnOpCases).filter((name) => !opTable.has(name));
+    expect(unregistered, 'nnOpCases entries for names no op registers').toEqual([]);
     for (const [name, entry] of Object.entries(table)) {
       expect(entry.errors.length, `${name} has no error cases`).toBeGreaterThan(0);
       if (opTable.get(name)?.differentiable) expect(entry.samples.length, `${name} has no samples`).toBeGreaterThan(0);
+    }
+    for (const [name, entry] of Object.entries(nnOpCases)) {
+      expect(entry.errors.length, `${name} has no error cases`).toBeGreaterThan(0);
+      expect(entry.gradchecks.length, `${name} has no gradcheck cases`).toBeGreaterThan(0);
     }
   });
 
@@ -372,6 +382,22 @@ describe('op table', () => {
             expect(tf.gradcheck(s.fn, inputs, { eps: 1e-6, atol: 1e-5, rtol: 1e-3 })).toBe(true);
           });
         }
+      }
+      for (const e of entry.errors) {
+        it(`rejects ${e.label}`, () => {
+          expect(e.call).toThrow(e.error);
+          expect(e.call).toThrow(e.message);
+        });
+      }
+    });
+  }
+
+  for (const [name, entry] of Object.entries(nnOpCases)) {
+    describe(`${name} (nn.functional)`, () => {
+      for (const g of entry.gradchecks) {
+        it(`${g.label} passes gradcheck`, () => {
+          expect(tf.gradcheck(g.fn, g.inputs(), { eps: 1e-6, atol: 1e-5, rtol: 1e-3 })).toBe(true);
+        });
       }
       for (const e of entry.errors) {
         it(`rejects ${e.label}`, () => {
