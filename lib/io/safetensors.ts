@@ -274,7 +274,8 @@ function tensorData(bytes: Uint8Array, dataStart: number, entry: HeaderEntry): T
   const Ctor = view ?? Uint8Array;
   const elements = (entry.end - entry.begin) / Ctor.BYTES_PER_ELEMENT;
   if (absolute % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(bytes.buffer as ArrayBuffer, absolute, elements);
-  const copy = bytes.slice(dataStart + entry.begin, dataStart + entry.end);
+  // Uint8Array's own slice: on a Node Buffer, bytes.slice() would return a view, not a copy.
+  const copy = Uint8Array.prototype.slice.call(bytes, dataStart + entry.begin, dataStart + entry.end);
   return new Ctor(copy.buffer, 0, elements);
 }
 

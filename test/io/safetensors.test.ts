@@ -105,6 +105,16 @@ describe('safetensors round trip', () => {
     expect(tensors.c).toEqual({ dtype: 'BF16', shape: [1, 1], data: new Uint8Array([0x80, 0x3f]) });
   });
 
+  it('copies unaligned data correctly from a Node Buffer (whose slice() is a view)', () => {
+    const header = '{"b":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}';
+    expect((8 + header.length) % 8).not.toBe(0);
+    const data = new Uint8Array(16);
+    new DataView(data.buffer).setFloat64(0, 1.5, true);
+    new DataView(data.buffer).setFloat64(8, -2, true);
+    const file = Buffer.from(buildFile(header, data));
+    expect(deserialize(file).tensors.b!.data).toEqual(new Float64Array([1.5, -2]));
+  });
+
   it('reads from a Uint8Array at an odd byteOffset', () => {
     const bytes = serialize({ w: { dtype: 'F32', shape: [3], data: new Float32Array([1, 2, 3]) } });
     const shifted = new Uint8Array(bytes.length + 1);
