@@ -3,7 +3,7 @@
  * on the storage's device. Everything here works on tensors and knows nothing of autograd.
  */
 import { native } from '../native.js';
-import { DType, TypedArray, allocate, isFloatDType } from '../dtype.js';
+import { DType, TypedArray, allocate, arrayConstructors, isFloatDType } from '../dtype.js';
 import { CpuStorage, Tensor, contiguousStrides } from '../tensor.js';
 
 const opIds = (names: readonly string[]): Record<string, number> =>
@@ -31,6 +31,17 @@ export function checkShape(shape: readonly number[], op: string, what = 'shape')
 export function empty(shape: readonly number[], dtype: DType = 'float32'): Tensor {
   const n = checkShape(shape, 'empty');
   return new Tensor(new CpuStorage(allocate(dtype, n)), [...shape], contiguousStrides(shape), 0, dtype);
+}
+
+/**
+ * A new contiguous tensor whose contents are undefined: for kernel outputs that write every element
+ * (skips the zero fill of a fresh typed array, which costs as much as a memory-bound kernel).
+ */
+export function uninitialized(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  const n = checkShape(shape, 'empty');
+  const Ctor = arrayConstructors[dtype];
+  const bytes = Buffer.allocUnsafeSlow(n * Ctor.BYTES_PER_ELEMENT);
+  return new Tensor(new CpuStorage(new Ctor(bytes.buffer, bytes.byteOffset, n)), [...shape], contiguousStrides(shape), 0, dtype);
 }
 
 /** Wraps an existing array as a contiguous tensor. */
@@ -82,7 +93,7 @@ export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] 
 
 export function unaryK(op: string, x: Tensor, a = 0, b = 0): Tensor {
   requireCpu(op, x);
-  const out = empty(x.shape, x.dtype);
+  const out = uninitialized(x.shape, x.dtype);
   native.unary(unaryIds[op]!, [...x.shape], out.buffer, 0, [...out.strides], x.buffer, x.offset, [...x.strides], a, b);
   return out;
 }
@@ -91,7 +102,7 @@ export function binaryK(op: string, x: Tensor, y: Tensor, alpha = 1, beta = 0, n
   requireCpu(name, x, y);
   requireSameDType(name, x, y);
   const shape = broadcastShapes(name, x.shape, y.shape);
-  const out = empty(shape, x.dtype);
+  const out = uninitialized(shape, x.dtype);
   native.binary(
     binaryIds[op]!, shape, out.buffer, 0, [...out.strides],
     x.buffer, x.offset, broadcastStrides(x, shape), y.buffer, y.offset, broadcastStrides(y, shape), alpha, beta,
@@ -103,7 +114,7 @@ export function compareK(op: string, x: Tensor, y: Tensor): Tensor {
   requireCpu(op, x, y);
   requireSameDType(op, x, y);
   const shape = broadcastShapes(op, x.shape, y.shape);
-  const out = empty(shape, 'bool');
+  const out = uninitialized(shape, 'bool');
   native.compare(
     compareIds[op]!, shape, out.buffer as Uint8Array, 0, [...out.strides],
     x.buffer, x.offset, broadcastStrides(x, shape), y.buffer, y.offset, broadcastStrides(y, shape),
@@ -116,7 +127,7 @@ export function whereK(cond: Tensor, x: Tensor, y: Tensor): Tensor {
   requireSameDType('where', x, y);
   if (cond.dtype !== 'bool') throw new TypeError(`where: condition must be bool, got ${cond.dtype}`);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
-  const out = empty(shape, x.dtype);
+  const out = uninitialized(shape, x.dtype);
   native.where(
     shape, out.buffer, 0, [...out.strides], cond.buffer as Uint8Array, cond.offset, broadcastStrides(cond, shape),
     x.buffer, x.offset, broadcastStrides(x, shape), y.buffer, y.offset, broadcastStrides(y, shape),
@@ -134,7 +145,7 @@ export function copyInto(dst: Tensor, src: Tensor): void {
 
 /** A contiguous copy in `dtype`. */
 export function copyAs(x: Tensor, dtype: DType): Tensor {
-  const out = empty(x.shape, dtype);
+  const out = uninitialized(x.shape, dtype);
   requireCpu('copy', x);
   native.copy([...x.shape], out.buffer, 0, [...out.strides], x.buffer, x.offset, [...x.strides]);
   return out;
@@ -146,8 +157,8 @@ export function reduceK(op: string, x: Tensor, dims: number[], param = 0): { val
   const kept = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
   const keptShape = kept.map((i) => x.shape[i]!);
   const wantsIndex = op === 'argmax' || op === 'argmin' || op === 'max' || op === 'min';
-  const values = op === 'argmax' || op === 'argmin' ? null : empty(keptShape, x.dtype);
-  const indices = wantsIndex ? empty(keptShape, 'int32') : null;
+  const values = op === 'argmax' || op === 'argmin' ? null : uninitialized(keptShape, x.dtype);
+  const indices = wantsIndex ? uninitialized(keptShape, 'int32') : null;
   native.reduce(
     reduceIds[op]!, x.buffer as Float32Array, x.offset,
     keptShape, kept.map((i) => x.strides[i]!), dims.map((i) => x.shape[i]!), dims.map((i) => x.strides[i]!),
@@ -158,7 +169,7 @@ export function reduceK(op: string, x: Tensor, dims: number[], param = 0): { val
 
 /** Fills a new tensor from the shared counter-based generator (see random.ts). */
 export function randomK(shape: readonly number[], dtype: DType, kind: number, seed: number, offset: number, a: number, b: number): Tensor {
-  const out = empty(shape, dtype);
+  const out = uninitialized(shape, dtype);
   native.random(out.buffer, kind, seed, offset, a, b);
   return out;
 }

@@ -2,7 +2,7 @@
 import type { Tensor } from '../tensor.js';
 import { attach } from '../autograd/engine.js';
 import { defineOp } from './registry.js';
-import { broadcastShapes, copyAs, empty, requireFloat, requireSameDType } from './kernels.js';
+import { broadcastShapes, copyAs, uninitialized, requireFloat, requireSameDType } from './kernels.js';
 import { expand, squeeze, transpose, unsqueeze, reshape } from './shape.js';
 import { add, mul } from './elementwise.js';
 import { native } from '../native.js';
@@ -51,7 +51,7 @@ const matmulNd = defineOp('matmul', (a: Tensor, b: Tensor): Tensor => {
   const count = batch.reduce((x, y) => x * y, 1);
   const A = gemmOperand(expand(a.detach(), [...batch, M, K]));
   const B = gemmOperand(expand(b.detach(), [...batch, K, N]));
-  const out = empty([...batch, M, N], a.dtype);
+  const out = uninitialized([...batch, M, N], a.dtype);
   native.gemm(
     count, A.trans, B.trans, M, N, K, 1,
     A.data, A.offset, A.ld, A.batchStride, B.data, B.offset, B.ld, B.batchStride,

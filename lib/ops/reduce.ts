@@ -5,7 +5,7 @@
 import type { Tensor, DimArg } from '../tensor.js';
 import { attach } from '../autograd/engine.js';
 import { defineOp } from './registry.js';
-import { copyAs, empty, reduceK, requireFloat } from './kernels.js';
+import { copyAs, uninitialized, reduceK, requireFloat } from './kernels.js';
 import { normalizeDim, reshape, expand, contiguous, transpose } from './shape.js';
 import { div, exp, mul, mulScalar, sub, sign, abs, powScalar, eq, where } from './elementwise.js';
 import { scatterAddInto } from './indexing.js';
@@ -136,13 +136,13 @@ function softmaxOp(name: 'softmax' | 'logSoftmax', x: Tensor, dim: number): Tens
   const xl = toLast(x, d);
   const n = xl.shape[xl.ndim - 1]!;
   const rows = n === 0 ? 0 : xl.numel / n;
-  const yl = empty(xl.shape, x.dtype);
+  const yl = uninitialized(xl.shape, x.dtype);
   native.softmax(xl.dataSync() as Float32Array, yl.buffer as Float32Array, rows, n, log);
   const y = fromLast(yl, d);
   return attach(name, y, [x], [
     (g) => {
       const gl = toLast(g, d);
-      const gx = empty(gl.shape, g.dtype);
+      const gx = uninitialized(gl.shape, g.dtype);
       native.softmaxBackward(gl.dataSync() as Float32Array, yl.buffer as Float32Array, gx.buffer as Float32Array, rows, n, log);
       return fromLast(gx, d);
     },

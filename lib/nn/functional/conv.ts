@@ -9,7 +9,7 @@ import type { Tensor } from '../../tensor.js';
 import type { Shape4 } from '../../bindings/conv.js';
 import { attach } from '../../autograd/engine.js';
 import { defineOp } from '../../ops/registry.js';
-import { empty } from '../../ops/kernels.js';
+import { uninitialized } from '../../ops/kernels.js';
 import { pad, reshape, squeeze, transpose, unsqueeze } from '../../ops/shape.js';
 import { add } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
@@ -92,18 +92,18 @@ const shape4 = (t: Tensor): Shape4 => [t.shape[0]!, t.shape[1]!, t.shape[2]!, t.
 function conv2dKernel(x: Tensor, w: Tensor, bias: Tensor | null, stride: Pair, padding: Pair, dilation: Pair, groups: number): Tensor {
   const xShape = shape4(x), wShape = shape4(w);
   const outShape = native.conv2dOutputShape(xShape, wShape, stride, padding, dilation, groups);
-  const out = empty(outShape, x.dtype);
+  const out = uninitialized(outShape, x.dtype);
   native.conv2dForward(floats(x), xShape, floats(w), wShape, floatsOrNull(bias), floats(out), stride, padding, dilation, groups);
   const grads = fusedBackward([x, w, bias], (g, needs) => {
     const gy = floats(g);
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
     if (needs[0]) {
-      gx = empty(xShape, x.dtype);
+      gx = uninitialized(xShape, x.dtype);
       native.conv2dBackwardData(gy, floats(w), wShape, floats(gx), xShape, stride, padding, dilation, groups);
     }
     if (needs[1] || needs[2]) {
-      gw = empty(wShape, x.dtype);
-      gb = needs[2] ? empty([wShape[0]], x.dtype) : null;
+      gw = uninitialized(wShape, x.dtype);
+      gb = needs[2] ? uninitialized([wShape[0]], x.dtype) : null;
       native.conv2dBackwardWeight(floats(x), xShape, gy, floats(gw), wShape, floatsOrNull(gb), stride, padding, dilation, groups);
     }
     return [gx, gw, gb];
@@ -179,16 +179,16 @@ export const convTranspose2d = defineOp('convTranspose2d', (
     throw new RangeError(`${op}: output size [${yShape[2]}, ${yShape[3]}] for input ${fmtShape(x.shape)} must be positive (padding too large)`);
   }
   const xShape = shape4(x), wShape = shape4(weight);
-  const y = empty(yShape, x.dtype);
+  const y = uninitialized(yShape, x.dtype);
   native.conv2dBackwardData(floats(x), floats(weight), wShape, floats(y), yShape, stride, padding, dilation, groups);
   const grads = [
     (g: Tensor) => {
-      const gx = empty(xShape, x.dtype);
+      const gx = uninitialized(xShape, x.dtype);
       native.conv2dForward(floats(g), yShape, floats(weight), wShape, null, floats(gx), stride, padding, dilation, groups);
       return gx;
     },
     (g: Tensor) => {
-      const gw = empty(wShape, x.dtype);
+      const gw = uninitialized(wShape, x.dtype);
       native.conv2dBackwardWeight(floats(g), yShape, floats(x), floats(gw), wShape, null, stride, padding, dilation, groups);
       return gw;
     },

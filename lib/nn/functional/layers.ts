@@ -6,7 +6,7 @@ import type { Tensor } from '../../tensor.js';
 import { attach } from '../../autograd/engine.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
-import { empty } from '../../ops/kernels.js';
+import { uninitialized } from '../../ops/kernels.js';
 import { mul } from '../../ops/elementwise.js';
 import { indexSelect } from '../../ops/indexing.js';
 import { reshape } from '../../ops/shape.js';
@@ -29,12 +29,12 @@ export const dropout = defineOp('dropout', (x: Tensor, p = 0.5, training = true)
   if (!training || p === 0) return x;
   const n = x.numel;
   const { seed, offset } = nextStream(n);
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialized(x.shape, x.dtype);
   const mask = new Uint8Array(n);
   native.dropoutForward(floats(x), n, p, seed, offset, floats(y), mask);
   return attach('dropout', y, [x], [
     (g) => {
-      const gx = empty(x.shape, x.dtype);
+      const gx = uninitialized(x.shape, x.dtype);
       native.dropoutBackward(floats(g), mask, n, p, floats(gx));
       return gx;
     },
@@ -63,11 +63,11 @@ export const prelu = defineOp('prelu', (x: Tensor, weight: Tensor): Tensor => {
     );
   }
   const [N, C, L] = x.ndim >= 2 ? [x.shape[0]!, channels, product(x.shape.slice(2))] : [1, 1, x.numel];
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialized(x.shape, x.dtype);
   native.preluForward(floats(x), N, C, L, floats(weight), numWeights, floats(y));
   const grads = fusedBackward([x, weight], (g, needs) => {
-    const gx = needs[0] ? empty(x.shape, x.dtype) : null;
-    const gw = needs[1] ? empty(weight.shape, x.dtype) : null;
+    const gx = needs[0] ? uninitialized(x.shape, x.dtype) : null;
+    const gw = needs[1] ? uninitialized(weight.shape, x.dtype) : null;
     native.preluBackward(floats(x), floats(g), N, C, L, floats(weight), numWeights, gx && floats(gx), gw && floats(gw));
     return [gx, gw];
   });
@@ -111,11 +111,11 @@ export const interpolate = defineOp('interpolate', (x: Tensor, options: Interpol
     }
   }
   const alignCorners = options.alignCorners ?? false;
-  const y = empty([N, C, out[0], out[1]], x.dtype);
+  const y = uninitialized([N, C, out[0], out[1]], x.dtype);
   native.upsample2dForward(floats(x), N, C, inH, inW, out[0], out[1], mode, alignCorners, scale[0], scale[1], floats(y));
   return attach(op, y, [x], [
     (g) => {
-      const gx = empty(x.shape, x.dtype);
+      const gx = uninitialized(x.shape, x.dtype);
       native.upsample2dBackward(floats(g), N, C, inH, inW, out[0], out[1], mode, alignCorners, scale[0], scale[1], floats(gx));
       return gx;
     },

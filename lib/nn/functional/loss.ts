@@ -8,7 +8,7 @@ import type { FloatArray } from '../../dtype.js';
 import type { LossReduction } from '../../bindings/loss.js';
 import { attach } from '../../autograd/engine.js';
 import { defineOp } from '../../ops/registry.js';
-import { broadcastShapes, empty } from '../../ops/kernels.js';
+import { broadcastShapes, uninitialized } from '../../ops/kernels.js';
 import { abs, add, mul, neg } from '../../ops/elementwise.js';
 import { mean, sum } from '../../ops/reduce.js';
 import { expand } from '../../ops/shape.js';
@@ -46,14 +46,14 @@ function fusedLoss(l: FusedLoss): Tensor {
   checkReduction(l.name, l.reduction);
   let out: Tensor;
   if (l.reduction === 'none') {
-    out = empty(l.sampleShape, l.input.dtype);
+    out = uninitialized(l.sampleShape, l.input.dtype);
     l.forward(floats(out));
   } else {
-    out = empty([], l.input.dtype);
+    out = uninitialized([], l.input.dtype);
     out.buffer[0] = l.forward(null);
   }
   const grads = fusedBackward([l.input, l.negatedTarget], (g, needs) => {
-    const gx = empty(l.input.shape, l.input.dtype);
+    const gx = uninitialized(l.input.shape, l.input.dtype);
     l.backward(floats(g), floats(gx));
     return [gx, needs[1] ? neg(gx) : null];
   });

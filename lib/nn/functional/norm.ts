@@ -7,7 +7,7 @@ import type { Tensor } from '../../tensor.js';
 import { attach } from '../../autograd/engine.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
-import { empty } from '../../ops/kernels.js';
+import { uninitialized } from '../../ops/kernels.js';
 import { add, mul, relu, rsqrt, sub } from '../../ops/elementwise.js';
 import { reshape } from '../../ops/shape.js';
 import { native } from '../../native.js';
@@ -61,7 +61,7 @@ export const batchNorm = defineOp('batchNorm', (
   }
   const batchStats = training || runningMean === null;
   const gamma = floatsOrNull(weight), beta = floatsOrNull(bias);
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialized(x.shape, x.dtype);
   let mean: Tensor, invstd: Tensor;
   if (batchStats) {
     if (N * L === 1) {
@@ -69,8 +69,8 @@ export const batchNorm = defineOp('batchNorm', (
     }
     if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`${op}: momentum must be in [0, 1], got ${momentum}`);
     const update = training && runningMean !== null;
-    mean = empty([C], x.dtype);
-    invstd = empty([C], x.dtype);
+    mean = uninitialized([C], x.dtype);
+    invstd = uninitialized([C], x.dtype);
     native.batchNormForward(
       floats(x), N, C, L, gamma, beta,
       update ? statBuffer(op, runningMean!, 'runningMean') : null, update ? statBuffer(op, runningVar!, 'runningVar') : null,
@@ -86,7 +86,7 @@ export const batchNorm = defineOp('batchNorm', (
     invstd = noGrad(() => rsqrt(add(runningVar!, eps)));
   }
   const grads = fusedBackward([x, weight, bias], (g, needs) => {
-    const [gx, gw, gb] = needs.map((n, i) => (n ? empty(i === 0 ? x.shape : [C], x.dtype) : null));
+    const [gx, gw, gb] = needs.map((n, i) => (n ? uninitialized(i === 0 ? x.shape : [C], x.dtype) : null));
     native.batchNormBackward(
       floats(x), floats(g), N, C, L, floatsOrNull(weight), floats(mean), floats(invstd), batchStats,
       floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb),
@@ -111,7 +111,7 @@ export function batchNormRelu(
   if ([x, weight, bias].some((t) => t?.requiresGrad)) {
     return relu(batchNorm(x, runningMean, runningVar, weight, bias, { training: false, eps }));
   }
-  const y = empty(x.shape, x.dtype);
+  const y = uninitialized(x.shape, x.dtype);
   native.batchNormInference(
     floats(x), N, C, L, floatsOrNull(weight), floatsOrNull(bias), floats(runningMean), floats(runningVar), eps, true, floats(y),
   );
@@ -166,10 +166,10 @@ export const layerNorm = defineOp('layerNorm', (
   if (bias) requireShape(op, bias, 'bias', normalizedShape, ' (normalizedShape)');
   checkEps(op, eps);
   const D = product(normalizedShape), M = D === 0 ? 0 : x.numel / D;
-  const y = empty(x.shape, x.dtype), mean = empty([M], x.dtype), invstd = empty([M], x.dtype);
+  const y = uninitialized(x.shape, x.dtype), mean = uninitialized([M], x.dtype), invstd = uninitialized([M], x.dtype);
   native.layerNormForward(floats(x), M, D, floatsOrNull(weight), floatsOrNull(bias), eps, floats(y), floats(mean), floats(invstd));
   const grads = fusedBackward([x, weight, bias], (g, needs) => {
-    const [gx, gw, gb] = needs.map((n, i) => (n ? empty(i === 0 ? x.shape : normalizedShape, x.dtype) : null));
+    const [gx, gw, gb] = needs.map((n, i) => (n ? uninitialized(i === 0 ? x.shape : normalizedShape, x.dtype) : null));
     native.layerNormBackward(
       floats(x), floats(g), M, D, floatsOrNull(weight), floats(mean), floats(invstd), floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb),
     );
@@ -196,10 +196,10 @@ export const groupNorm = defineOp('groupNorm', (
   if (bias) requireShape(op, bias, 'bias', [C], ' (the input\'s channels)');
   checkEps(op, eps);
   const G = numGroups;
-  const y = empty(x.shape, x.dtype), mean = empty([N, G], x.dtype), invstd = empty([N, G], x.dtype);
+  const y = uninitialized(x.shape, x.dtype), mean = uninitialized([N, G], x.dtype), invstd = uninitialized([N, G], x.dtype);
   native.groupNormForward(floats(x), N, C, L, G, floatsOrNull(weight), floatsOrNull(bias), eps, floats(y), floats(mean), floats(invstd));
   const grads = fusedBackward([x, weight, bias], (g, needs) => {
-    const [gx, gw, gb] = needs.map((n, i) => (n ? empty(i === 0 ? x.shape : [C], x.dtype) : null));
+    const [gx, gw, gb] = needs.map((n, i) => (n ? uninitialized(i === 0 ? x.shape : [C], x.dtype) : null));
     native.groupNormBackward(
       floats(x), floats(g), N, C, L, G, floatsOrNull(weight), floats(mean), floats(invstd), floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb),
     );

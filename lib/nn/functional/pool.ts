@@ -6,7 +6,7 @@ import type { Tensor } from '../../tensor.js';
 import type { Shape4 } from '../../bindings/conv.js';
 import { attach } from '../../autograd/engine.js';
 import { defineOp } from '../../ops/registry.js';
-import { empty } from '../../ops/kernels.js';
+import { uninitialized } from '../../ops/kernels.js';
 import { mean } from '../../ops/reduce.js';
 import { native } from '../../native.js';
 import { type Pair, type PairArg, floats, pair, requireFloatLike, requireRank, requireWindowFits, windowOut } from './common.js';
@@ -71,12 +71,12 @@ export const maxPool2dWithIndices = defineOp('maxPool2d', (
   x: Tensor, kernelSize: PairArg, options: MaxPool2dOptions = {},
 ): { values: Tensor; indices: Tensor } => {
   const w = poolWindow('maxPool2d', x, kernelSize, options);
-  const values = empty(w.outShape, x.dtype);
-  const indices = empty(w.outShape, 'int32');
+  const values = uninitialized(w.outShape, x.dtype);
+  const indices = uninitialized(w.outShape, 'int32');
   const idx = indices.buffer as Int32Array;
   native.maxPool2dForward(floats(x), w.xShape, floats(values), idx, w.kernel, w.stride, w.padding, w.dilation, w.ceilMode);
   const grad = (g: Tensor): Tensor => {
-    const gx = empty(w.xShape, x.dtype);
+    const gx = uninitialized(w.xShape, x.dtype);
     native.maxPool2dBackward(floats(g), w.outShape, idx, floats(gx), w.xShape, w.kernel, w.stride, w.padding, w.dilation, w.ceilMode);
     return gx;
   };
@@ -92,10 +92,10 @@ export function maxPool2d(x: Tensor, kernelSize: PairArg, options: MaxPool2dOpti
 export const avgPool2d = defineOp('avgPool2d', (x: Tensor, kernelSize: PairArg, options: AvgPool2dOptions = {}): Tensor => {
   const w = poolWindow('avgPool2d', x, kernelSize, { ...options, dilation: 1 });
   const countIncludePad = options.countIncludePad ?? true;
-  const out = empty(w.outShape, x.dtype);
+  const out = uninitialized(w.outShape, x.dtype);
   native.avgPool2dForward(floats(x), w.xShape, floats(out), w.kernel, w.stride, w.padding, w.ceilMode, countIncludePad);
   const grad = (g: Tensor): Tensor => {
-    const gx = empty(w.xShape, x.dtype);
+    const gx = uninitialized(w.xShape, x.dtype);
     native.avgPool2dBackward(floats(g), w.outShape, floats(gx), w.xShape, w.kernel, w.stride, w.padding, w.ceilMode, countIncludePad);
     return gx;
   };
@@ -113,11 +113,11 @@ function adaptiveShape(op: string, x: Tensor, outputSize: PairArg): { xShape: Sh
 /** Adaptive average pooling to outputSize: window i along an axis of In elements covers [⌊i·In/Out⌋, ⌈(i+1)·In/Out⌉). */
 export const adaptiveAvgPool2d = defineOp('adaptiveAvgPool2d', (x: Tensor, outputSize: PairArg): Tensor => {
   const { xShape, outShape, size } = adaptiveShape('adaptiveAvgPool2d', x, outputSize);
-  const out = empty(outShape, x.dtype);
+  const out = uninitialized(outShape, x.dtype);
   native.adaptiveAvgPool2dForward(floats(x), xShape, floats(out), size);
   return attach('adaptiveAvgPool2d', out, [x], [
     (g) => {
-      const gx = empty(xShape, x.dtype);
+      const gx = uninitialized(xShape, x.dtype);
       native.adaptiveAvgPool2dBackward(floats(g), outShape, floats(gx), xShape);
       return gx;
     },
@@ -127,12 +127,12 @@ export const adaptiveAvgPool2d = defineOp('adaptiveAvgPool2d', (x: Tensor, outpu
 /** Adaptive max pooling to outputSize (windows as adaptiveAvgPool2d); the gradient goes to each window's argmax. */
 export const adaptiveMaxPool2d = defineOp('adaptiveMaxPool2d', (x: Tensor, outputSize: PairArg): Tensor => {
   const { xShape, outShape, size } = adaptiveShape('adaptiveMaxPool2d', x, outputSize);
-  const out = empty(outShape, x.dtype);
+  const out = uninitialized(outShape, x.dtype);
   const indices = new Int32Array(out.numel);
   native.adaptiveMaxPool2dForward(floats(x), xShape, floats(out), indices, size);
   return attach('adaptiveMaxPool2d', out, [x], [
     (g) => {
-      const gx = empty(xShape, x.dtype);
+      const gx = uninitialized(xShape, x.dtype);
       native.adaptiveMaxPool2dBackward(floats(g), outShape, indices, floats(gx), xShape);
       return gx;
     },
