@@ -45,8 +45,11 @@ struct Philox {
     return w[i % 4];
   }
 
-  // Uniform float in [0, 1) with 24 random bits, from the i-th word.
-  TF_HD float uniform(uint64_t offset, uint64_t i) const { return float(word(offset, i) >> 8) * (1.0f / 16777216.0f); }
+  // Uniform float in [0, 1) with 24 random bits of a word.
+  TF_HD static float to_uniform(uint32_t w) { return float(w >> 8) * (1.0f / 16777216.0f); }
+
+  // Uniform float in [0, 1) from the i-th word of the stream.
+  TF_HD float uniform(uint64_t offset, uint64_t i) const { return to_uniform(word(offset, i)); }
 };
 
 }  // namespace tf

@@ -65,10 +65,15 @@ template <class T>
 void dropout_forward(const DropoutParams& params, const T* x, T* y, uint8_t* mask) {
   const Philox rng(params.seed);
   const DropoutApply<T> apply{T(params.scale())};
-  parallel_for(params.n, kGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      mask[i] = rng.uniform(params.offset, uint64_t(i)) >= params.p ? 1 : 0;
-      y[i] = apply(x[i], mask[i]);
+  // One generator call yields the words of four consecutive elements (element i uses word i of the stream).
+  parallel_for((params.n + 3) / 4, kGrain / 4, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      uint32_t words[4];
+      rng.generate(params.offset + uint64_t(c), words);
+      for (int64_t lane = 0, i = 4 * c; lane < 4 && i < params.n; ++lane, ++i) {
+        mask[i] = Philox::to_uniform(words[lane]) >= params.p ? 1 : 0;
+        y[i] = apply(x[i], mask[i]);
+      }
     }
   });
 }

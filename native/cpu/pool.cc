@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "core/thread_pool.h"
 
@@ -33,6 +34,14 @@ Taps adaptive_taps(int64_t o, int64_t in, int64_t out) {
   return {begin, end - begin, 1};
 }
 
+// The taps of every output row and column, computed once per call rather than once per window.
+template <class TapsOf>
+std::vector<Taps> all_taps(int64_t count, TapsOf taps_of) {
+  std::vector<Taps> taps(count);
+  for (int64_t o = 0; o < count; ++o) taps[o] = taps_of(o);
+  return taps;
+}
+
 // Runs fn(plane) over all N*C planes in parallel; work_per_plane sizes the chunks.
 template <class F>
 void over_planes(const PoolShape& s, int64_t work_per_plane, F&& fn) {
@@ -46,12 +55,13 @@ template <class T, class RowTaps, class ColTaps>
 void max_forward(const PoolShape& s, RowTaps row_taps, ColTaps col_taps, int64_t window, const T* x, T* y,
                  int32_t* idx) {
   const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  const std::vector<Taps> row_list = all_taps(s.P, row_taps), col_list = all_taps(s.Q, col_taps);
   over_planes(s, PQ * window, [&](int64_t plane) {
     const T* in = x + plane * HW;
     for (int64_t oh = 0; oh < s.P; ++oh) {
-      const Taps rows = row_taps(oh);
+      const Taps rows = row_list[oh];
       for (int64_t ow = 0; ow < s.Q; ++ow) {
-        const Taps cols = col_taps(ow);
+        const Taps cols = col_list[ow];
         T best = -std::numeric_limits<T>::infinity();
         int64_t best_at = rows.count && cols.count ? rows.first * s.W + cols.first : -1;
         for (int64_t i = 0; i < rows.count; ++i) {
@@ -74,13 +84,14 @@ template <bool backward, class T, class RowTaps, class ColTaps, class Divisor>
 void avg(const PoolShape& s, RowTaps row_taps, ColTaps col_taps, Divisor divisor, int64_t window, const T* src,
          T* dst) {
   const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  const std::vector<Taps> row_list = all_taps(s.P, row_taps), col_list = all_taps(s.Q, col_taps);
   over_planes(s, PQ * window, [&](int64_t plane) {
     T* dx = dst + plane * HW;
     if (backward) std::fill(dx, dx + HW, T(0));
     for (int64_t oh = 0; oh < s.P; ++oh) {
-      const Taps rows = row_taps(oh);
+      const Taps rows = row_list[oh];
       for (int64_t ow = 0; ow < s.Q; ++ow) {
-        const Taps cols = col_taps(ow);
+        const Taps cols = col_list[ow];
         const T scale = T(1) / T(divisor(oh, ow, rows, cols));
         const int64_t out = plane * PQ + oh * s.Q + ow;
         if (backward) {
