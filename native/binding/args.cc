@@ -31,8 +31,13 @@ Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, cons
     case napi_uint8_array: b.dtype = DType::U8; break;
     default: fail(ErrorKind::Type, op, ": ", name, " must be a Float32Array, Float64Array, Int32Array or Uint8Array");
   }
-  b.length = int64_t(ta.ElementLength());
-  b.data = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  // Straight from napi_get_typedarray_info: ta.ArrayBuffer().Data() fails on a SharedArrayBuffer-backed array.
+  size_t length = 0;
+  void* data = nullptr;
+  TF_CHECK(napi_get_typedarray_info(info.Env(), ta, nullptr, &length, &data, nullptr, nullptr) == napi_ok, Type, op,
+           ": ", name, " is not a readable typed array");
+  b.length = int64_t(length);
+  b.data = data;
   return b;
 }
 
