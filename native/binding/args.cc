@@ -98,6 +98,46 @@ void require_float(const Buffer& b, const char* op, const char* name) {
            " must be float32 or float64, got ", dtype_name(b.dtype));
 }
 
+size_t dtype_size(DType d) {
+  switch (d) {
+    case DType::F32: return 4;
+    case DType::F64: return 8;
+    case DType::I32: return 4;
+    case DType::U8: return 1;
+  }
+  return 1;
+}
+
+bool is_absent(const Napi::CallbackInfo& info, size_t i) {
+  return i >= info.Length() || info[i].IsNull() || info[i].IsUndefined();
+}
+
+Buffer get_float(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
+  Buffer b = get_buffer(info, i, op, name);
+  require_float(b, op, name);
+  require_length(b, need, op, name);
+  return b;
+}
+
+Buffer get_like(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, const Buffer& like,
+                const char* like_name, int64_t need, bool optional) {
+  if (optional && is_absent(info, i)) return Buffer{};
+  Buffer b = get_buffer(info, i, op, name);
+  require_same_dtype(like, b, op, like_name, name);
+  require_length(b, need, op, name);
+  return b;
+}
+
+void require_disjoint(const char* op, const Buffer& out, int64_t out_len, const char* out_name, const Buffer& other,
+                      int64_t other_len, const char* other_name) {
+  if (out_len == 0 || other_len == 0 || !out.data || !other.data) return;
+  const auto* o0 = static_cast<const uint8_t*>(out.data);
+  const auto* b0 = static_cast<const uint8_t*>(other.data);
+  const bool apart = o0 + size_t(out_len) * dtype_size(out.dtype) <= b0 ||
+                     b0 + size_t(other_len) * dtype_size(other.dtype) <= o0;
+  TF_CHECK(apart, Range, op, ": ", out_name, " overlaps ", other_name);
+}
+
 
 void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn) {
   auto guarded = [fn](const Napi::CallbackInfo& info) -> Napi::Value {

@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -43,6 +44,21 @@ void require_length(const Buffer& buf, int64_t need, const char* op, const char*
 void require_same_dtype(const Buffer& a, const Buffer& b, const char* op, const char* a_name, const char* b_name);
 // Requires a float dtype (float32/float64).
 void require_float(const Buffer& b, const char* op, const char* name);
+
+// Bytes per element of `d`: 4 for float32/int32, 8 for float64, 1 for uint8.
+size_t dtype_size(DType d);
+// True when argument i is missing, null or undefined (an optional buffer left out).
+bool is_absent(const Napi::CallbackInfo& info, size_t i);
+// A float32/float64 buffer of at least `need` elements.
+Buffer get_float(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need);
+// A buffer of `like`'s dtype (mismatch names `like_name`) with at least `need` elements. When `optional`,
+// an absent argument (is_absent) gives Buffer{} (data == nullptr, length 0).
+Buffer get_like(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, const Buffer& like,
+                const char* like_name, int64_t need, bool optional = false);
+// Requires the bytes of out's first out_len elements and other's first other_len elements not to overlap
+// (an output must not share memory with an input or another output). No-op when either is empty or absent.
+void require_disjoint(const char* op, const Buffer& out, int64_t out_len, const char* out_name, const Buffer& other,
+                      int64_t other_len, const char* other_name);
 
 using Handler = Napi::Value (*)(const Napi::CallbackInfo&);
 // Exports `name` as a function whose tf::Error / std::bad_alloc become JS exceptions.

@@ -18,42 +18,19 @@ Conv2dParams read_params(const Napi::CallbackInfo& info, const char* op, size_t 
   return conv2d_params(op, xs, ws, stride, padding, dilation, groups);
 }
 
-bool is_absent(const Napi::CallbackInfo& info, size_t i) { return info[i].IsNull() || info[i].IsUndefined(); }
-
-// A float buffer of at least `need` elements with the dtype of `like` (when given).
-Buffer read_float(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need,
-                  const Buffer* like = nullptr) {
-  Buffer b = get_buffer(info, i, op, name);
-  require_float(b, op, name);
-  if (like) require_same_dtype(*like, b, op, "x", name);
-  require_length(b, need, op, name);
-  return b;
-}
-
-// An output must not share memory with any input: the kernels read inputs after writing outputs.
-void require_disjoint(const Buffer& out, const char* out_name, std::initializer_list<std::pair<const Buffer*, const char*>> others,
-                      int64_t out_len, const char* op) {
-  const size_t size = out.dtype == DType::F32 ? 4 : 8;
-  const auto* o0 = static_cast<const uint8_t*>(out.data);
-  const auto* o1 = o0 + size_t(out_len) * size;
-  for (const auto& [b, name] : others) {
-    if (!b || !b->data || out_len == 0) continue;
-    const auto* b0 = static_cast<const uint8_t*>(b->data);
-    const auto* b1 = b0 + size_t(b->length) * size;
-    TF_CHECK(o1 <= b0 || b1 <= o0, Range, op, ": ", out_name, " overlaps ", name);
-  }
-}
-
 Napi::Value conv2d_forward(const Napi::CallbackInfo& info) {
   constexpr const char* op = "conv2dForward";
   require_args(info, 10, op);
   const Conv2dParams p = read_params(info, op, 1, 3, 6);
-  const Buffer x = read_float(info, 0, op, "x", p.x_numel());
-  const Buffer w = read_float(info, 2, op, "w", p.w_numel(), &x);
+  const Buffer x = get_float(info, 0, op, "x", p.x_numel());
+  const Buffer w = get_like(info, 2, op, "w", x, "x", p.w_numel());
+  const Buffer bias = get_like(info, 4, op, "bias", x, "x", p.K, true);
   const bool has_bias = !is_absent(info, 4);
-  const Buffer bias = has_bias ? read_float(info, 4, op, "bias", p.K, &x) : Buffer{};
-  const Buffer out = read_float(info, 5, op, "out", p.y_numel(), &x);
-  require_disjoint(out, "out", {{&x, "x"}, {&w, "w"}, {&bias, "bias"}}, p.y_numel(), op);
+  const Buffer out = get_like(info, 5, op, "out", x, "x", p.y_numel());
+  // The kernels read inputs after writing outputs, so an output must not overlap any input.
+  require_disjoint(op, out, p.y_numel(), "out", x, x.length, "x");
+  require_disjoint(op, out, p.y_numel(), "out", w, w.length, "w");
+  require_disjoint(op, out, p.y_numel(), "out", bias, bias.length, "bias");
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::conv2d_forward<T>(p, x.as<T>(), w.as<T>(), has_bias ? bias.as<T>() : nullptr, out.as<T>());
@@ -66,10 +43,12 @@ Napi::Value conv2d_backward_data(const Napi::CallbackInfo& info) {
   constexpr const char* op = "conv2dBackwardData";
   require_args(info, 9, op);
   const Conv2dParams p = read_params(info, op, 4, 2, 5);
-  const Buffer dy = read_float(info, 0, op, "gradOut", p.y_numel());
-  const Buffer w = read_float(info, 1, op, "w", p.w_numel(), &dy);
-  const Buffer dx = read_float(info, 3, op, "gradIn", p.x_numel(), &dy);
-  require_disjoint(dx, "gradIn", {{&dy, "gradOut"}, {&w, "w"}}, p.x_numel(), op);
+  const Buffer dy = get_float(info, 0, op, "gradOut", p.y_numel());
+  // A dtype mismatch names gradOut "x", as it always has here.
+  const Buffer w = get_like(info, 1, op, "w", dy, "x", p.w_numel());
+  const Buffer dx = get_like(info, 3, op, "gradIn", dy, "x", p.x_numel());
+  require_disjoint(op, dx, p.x_numel(), "gradIn", dy, dy.length, "gradOut");
+  require_disjoint(op, dx, p.x_numel(), "gradIn", w, w.length, "w");
   dispatch_float(dy.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::conv2d_backward_data<T>(p, dy.as<T>(), w.as<T>(), dx.as<T>());
@@ -82,13 +61,16 @@ Napi::Value conv2d_backward_weight(const Napi::CallbackInfo& info) {
   constexpr const char* op = "conv2dBackwardWeight";
   require_args(info, 10, op);
   const Conv2dParams p = read_params(info, op, 1, 4, 6);
-  const Buffer x = read_float(info, 0, op, "x", p.x_numel());
-  const Buffer dy = read_float(info, 2, op, "gradOut", p.y_numel(), &x);
-  const Buffer dw = read_float(info, 3, op, "gradW", p.w_numel(), &x);
+  const Buffer x = get_float(info, 0, op, "x", p.x_numel());
+  const Buffer dy = get_like(info, 2, op, "gradOut", x, "x", p.y_numel());
+  const Buffer dw = get_like(info, 3, op, "gradW", x, "x", p.w_numel());
+  const Buffer dbias = get_like(info, 5, op, "gradBias", x, "x", p.K, true);
   const bool has_bias = !is_absent(info, 5);
-  const Buffer dbias = has_bias ? read_float(info, 5, op, "gradBias", p.K, &x) : Buffer{};
-  require_disjoint(dw, "gradW", {{&x, "x"}, {&dy, "gradOut"}, {&dbias, "gradBias"}}, p.w_numel(), op);
-  if (has_bias) require_disjoint(dbias, "gradBias", {{&x, "x"}, {&dy, "gradOut"}}, p.K, op);
+  require_disjoint(op, dw, p.w_numel(), "gradW", x, x.length, "x");
+  require_disjoint(op, dw, p.w_numel(), "gradW", dy, dy.length, "gradOut");
+  require_disjoint(op, dw, p.w_numel(), "gradW", dbias, dbias.length, "gradBias");
+  require_disjoint(op, dbias, p.K, "gradBias", x, x.length, "x");
+  require_disjoint(op, dbias, p.K, "gradBias", dy, dy.length, "gradOut");
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::conv2d_backward_weight<T>(p, x.as<T>(), dy.as<T>(), dw.as<T>(), has_bias ? dbias.as<T>() : nullptr);

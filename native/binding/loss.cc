@@ -23,37 +23,16 @@
 namespace tf::binding {
 namespace {
 
-bool is_absent(const Napi::CallbackInfo& info, size_t i) {
-  return i < info.Length() && (info[i].IsNull() || info[i].IsUndefined());
-}
-
-Buffer float_input(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
-  Buffer b = get_buffer(info, i, op, name);
-  require_float(b, op, name);
-  require_length(b, need, op, name);
-  return b;
-}
-
-// A buffer of `like`'s dtype with at least `need` elements; absent (data == nullptr) for null when optional.
-Buffer float_like(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, const Buffer& like,
-                  const char* like_name, int64_t need, bool optional = false) {
-  if (optional && is_absent(info, i)) return Buffer{};
-  Buffer b = get_buffer(info, i, op, name);
-  require_same_dtype(like, b, op, like_name, name);
-  require_length(b, need, op, name);
-  return b;
-}
-
 Buffer losses_arg(const Napi::CallbackInfo& info, size_t i, const char* op, const Buffer& like, const char* like_name,
                   int64_t samples, Reduction reduction) {
   TF_CHECK(reduction != Reduction::None || !is_absent(info, i), Type, op,
            ": losses is required for reduction 'none'");
-  return float_like(info, i, op, "losses", like, like_name, samples, true);
+  return get_like(info, i, op, "losses", like, like_name, samples, true);
 }
 
 Buffer grad_output_arg(const Napi::CallbackInfo& info, size_t i, const char* op, const Buffer& like,
                        const char* like_name, int64_t samples, Reduction reduction) {
-  return float_like(info, i, op, "gradOutput", like, like_name, reduction == Reduction::None ? samples : 1);
+  return get_like(info, i, op, "gradOutput", like, like_name, reduction == Reduction::None ? samples : 1);
 }
 
 Reduction reduction_arg(const Napi::CallbackInfo& info, size_t i, const char* op) {
@@ -91,11 +70,11 @@ Napi::Value cross_entropy(const Napi::CallbackInfo& info) {
   p.label_smoothing = get_number(info, 7, op, "labelSmoothing");
   p.reduction = reduction_arg(info, 8, op);
   validate_class_loss(p, op);
-  const Buffer logits = float_input(info, 0, op, "logits", p.numel());
-  const Buffer weight = float_like(info, 5, op, "weight", logits, "logits", p.C, true);
+  const Buffer logits = get_float(info, 0, op, "logits", p.numel());
+  const Buffer weight = get_like(info, 5, op, "weight", logits, "logits", p.C, true);
   const Buffer out = Backward ? grad_output_arg(info, 9, op, logits, "logits", p.samples(), p.reduction)
                               : losses_arg(info, 9, op, logits, "logits", p.samples(), p.reduction);
-  const Buffer grad_in = Backward ? float_like(info, 10, op, "gradInput", logits, "logits", p.numel()) : Buffer{};
+  const Buffer grad_in = Backward ? get_like(info, 10, op, "gradInput", logits, "logits", p.numel()) : Buffer{};
   const Buffer target = targets_arg(info, 1, op, p);
   const double loss = dispatch_float(logits.dtype, op, [&](auto zero) {
     using T = decltype(zero);
@@ -120,12 +99,12 @@ Napi::Value cross_entropy_prob(const Napi::CallbackInfo& info) {
   p.label_smoothing = get_number(info, 6, op, "labelSmoothing");
   p.reduction = reduction_arg(info, 7, op);
   validate_class_loss(p, op);
-  const Buffer logits = float_input(info, 0, op, "logits", p.numel());
-  const Buffer target = float_like(info, 1, op, "target", logits, "logits", p.numel());
-  const Buffer weight = float_like(info, 5, op, "weight", logits, "logits", p.C, true);
+  const Buffer logits = get_float(info, 0, op, "logits", p.numel());
+  const Buffer target = get_like(info, 1, op, "target", logits, "logits", p.numel());
+  const Buffer weight = get_like(info, 5, op, "weight", logits, "logits", p.C, true);
   const Buffer out = Backward ? grad_output_arg(info, 8, op, logits, "logits", p.samples(), p.reduction)
                               : losses_arg(info, 8, op, logits, "logits", p.samples(), p.reduction);
-  const Buffer grad_in = Backward ? float_like(info, 9, op, "gradInput", logits, "logits", p.numel()) : Buffer{};
+  const Buffer grad_in = Backward ? get_like(info, 9, op, "gradInput", logits, "logits", p.numel()) : Buffer{};
   const double loss = dispatch_float(logits.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     if (Backward) {
@@ -147,8 +126,8 @@ Napi::Value nll_forward(const Napi::CallbackInfo& info) {
   p.ignore_index = ignore_index_arg(info, 6, op);
   p.reduction = reduction_arg(info, 7, op);
   validate_class_loss(p, op);
-  const Buffer input = float_input(info, 0, op, "logProbs", p.numel());
-  const Buffer weight = float_like(info, 5, op, "weight", input, "logProbs", p.C, true);
+  const Buffer input = get_float(info, 0, op, "logProbs", p.numel());
+  const Buffer weight = get_like(info, 5, op, "weight", input, "logProbs", p.C, true);
   const Buffer losses = losses_arg(info, 8, op, input, "logProbs", p.samples(), p.reduction);
   const Buffer target = targets_arg(info, 1, op, p);
   const double loss = dispatch_float(input.dtype, op, [&](auto zero) {
@@ -165,9 +144,9 @@ Napi::Value nll_backward(const Napi::CallbackInfo& info) {
   p.ignore_index = ignore_index_arg(info, 5, op);
   p.reduction = reduction_arg(info, 6, op);
   validate_class_loss(p, op);
-  const Buffer grad_out = float_input(info, 7, op, "gradOutput", p.reduction == Reduction::None ? p.samples() : 1);
-  const Buffer weight = float_like(info, 4, op, "weight", grad_out, "gradOutput", p.C, true);
-  const Buffer grad_in = float_like(info, 8, op, "gradInput", grad_out, "gradOutput", p.numel());
+  const Buffer grad_out = get_float(info, 7, op, "gradOutput", p.reduction == Reduction::None ? p.samples() : 1);
+  const Buffer weight = get_like(info, 4, op, "weight", grad_out, "gradOutput", p.C, true);
+  const Buffer grad_in = get_like(info, 8, op, "gradInput", grad_out, "gradOutput", p.numel());
   const Buffer target = targets_arg(info, 0, op, p);
   dispatch_float(grad_out.dtype, op, [&](auto zero) {
     using T = decltype(zero);
@@ -189,11 +168,11 @@ Napi::Value multi_margin(const Napi::CallbackInfo& info) {
   validate_margin(margin, op);
   p.reduction = reduction_arg(info, 6, op);
   validate_class_loss(p, op);
-  const Buffer input = float_input(info, 0, op, "input", p.numel());
-  const Buffer weight = float_like(info, 4, op, "weight", input, "input", p.C, true);
+  const Buffer input = get_float(info, 0, op, "input", p.numel());
+  const Buffer weight = get_like(info, 4, op, "weight", input, "input", p.C, true);
   const Buffer out = Backward ? grad_output_arg(info, 7, op, input, "input", p.samples(), p.reduction)
                               : losses_arg(info, 7, op, input, "input", p.samples(), p.reduction);
-  const Buffer grad_in = Backward ? float_like(info, 8, op, "gradInput", input, "input", p.numel()) : Buffer{};
+  const Buffer grad_in = Backward ? get_like(info, 8, op, "gradInput", input, "input", p.numel()) : Buffer{};
   const Buffer target = targets_arg(info, 1, op, p);
   const double loss = dispatch_float(input.dtype, op, [&](auto zero) {
     using T = decltype(zero);
@@ -235,13 +214,13 @@ Napi::Value pointwise(const Napi::CallbackInfo& info) {
   p.reduction = reduction_arg(info, 3 + extra, op);
   validate_pointwise_loss(p, op);
   const char* input_name = is_bce ? "logits" : "input";
-  const Buffer input = float_input(info, 0, op, input_name, p.n);
-  const Buffer target = float_like(info, 1, op, "target", input, input_name, p.n);
-  const Buffer pos_weight = is_bce ? float_like(info, 3, op, "posWeight", input, input_name, p.last_dim, true) : Buffer{};
+  const Buffer input = get_float(info, 0, op, input_name, p.n);
+  const Buffer target = get_like(info, 1, op, "target", input, input_name, p.n);
+  const Buffer pos_weight = is_bce ? get_like(info, 3, op, "posWeight", input, input_name, p.last_dim, true) : Buffer{};
   const size_t out_at = 4 + extra;
   const Buffer out = Backward ? grad_output_arg(info, out_at, op, input, input_name, p.n, p.reduction)
                               : losses_arg(info, out_at, op, input, input_name, p.n, p.reduction);
-  const Buffer grad_in = Backward ? float_like(info, out_at + 1, op, "gradInput", input, input_name, p.n) : Buffer{};
+  const Buffer grad_in = Backward ? get_like(info, out_at + 1, op, "gradInput", input, input_name, p.n) : Buffer{};
   const double loss = dispatch_float(input.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     if (Backward) {
@@ -265,11 +244,11 @@ Napi::Value kl_distill(const Napi::CallbackInfo& info) {
   p.C = get_int(info, 3, op, "C");
   p.temperature = get_number(info, 4, op, "temperature");
   validate_kl_distill(p, op);
-  const Buffer student = float_input(info, 0, op, "student", p.N * p.C);
-  const Buffer teacher = float_like(info, 1, op, "teacher", student, "student", p.N * p.C);
-  const Buffer out = Backward ? float_like(info, 5, op, "gradOutput", student, "student", 1)
-                              : float_like(info, 5, op, "losses", student, "student", p.N, true);
-  const Buffer grad = Backward ? float_like(info, 6, op, "gradStudent", student, "student", p.N * p.C) : Buffer{};
+  const Buffer student = get_float(info, 0, op, "student", p.N * p.C);
+  const Buffer teacher = get_like(info, 1, op, "teacher", student, "student", p.N * p.C);
+  const Buffer out = Backward ? get_like(info, 5, op, "gradOutput", student, "student", 1)
+                              : get_like(info, 5, op, "losses", student, "student", p.N, true);
+  const Buffer grad = Backward ? get_like(info, 6, op, "gradStudent", student, "student", p.N * p.C) : Buffer{};
   const double loss = dispatch_float(student.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     if (Backward) {

@@ -12,24 +12,6 @@
 namespace tf::binding {
 namespace {
 
-// A float buffer of `like`'s dtype holding at least `need` elements; null/undefined gives an absent buffer
-// (data == nullptr) when `optional`.
-Buffer float_like(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, const Buffer& like,
-                  const char* like_name, int64_t need, bool optional = false) {
-  if (optional && i < info.Length() && (info[i].IsNull() || info[i].IsUndefined())) return Buffer{};
-  Buffer b = get_buffer(info, i, op, name);
-  require_same_dtype(like, b, op, like_name, name);
-  require_length(b, need, op, name);
-  return b;
-}
-
-Buffer float_input(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need) {
-  Buffer b = get_buffer(info, i, op, name);
-  require_float(b, op, name);
-  require_length(b, need, op, name);
-  return b;
-}
-
 Napi::Value dropout_forward(const Napi::CallbackInfo& info) {
   constexpr const char* op = "dropoutForward";
   require_args(info, 7, op);
@@ -39,8 +21,8 @@ Napi::Value dropout_forward(const Napi::CallbackInfo& info) {
   params.seed = uint64_t(get_int(info, 3, op, "seed"));
   params.offset = uint64_t(get_int(info, 4, op, "offset"));
   validate_dropout(params, op);
-  const Buffer x = float_input(info, 0, op, "x", params.n);
-  const Buffer y = float_like(info, 5, op, "y", x, "x", params.n);
+  const Buffer x = get_float(info, 0, op, "x", params.n);
+  const Buffer y = get_like(info, 5, op, "y", x, "x", params.n);
   const Buffer mask = get_buffer(info, 6, op, "mask", DType::U8);
   require_length(mask, params.n, op, "mask");
   dispatch_float(x.dtype, op, [&](auto zero) {
@@ -58,10 +40,10 @@ Napi::Value dropout_backward(const Napi::CallbackInfo& info) {
   params.n = get_int(info, 2, op, "n");
   params.p = get_number(info, 3, op, "p");
   validate_dropout(params, op);
-  const Buffer dy = float_input(info, 0, op, "gradY", params.n);
+  const Buffer dy = get_float(info, 0, op, "gradY", params.n);
   const Buffer mask = get_buffer(info, 1, op, "mask", DType::U8);
   require_length(mask, params.n, op, "mask");
-  const Buffer dx = float_like(info, 4, op, "gradX", dy, "gradY", params.n);
+  const Buffer dx = get_like(info, 4, op, "gradX", dy, "gradY", params.n);
   dispatch_float(dy.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::dropout_backward<T>(params, dy.as<T>(), mask.as<uint8_t>(), dx.as<T>());
@@ -84,9 +66,9 @@ Napi::Value prelu_forward(const Napi::CallbackInfo& info) {
   require_args(info, 7, op);
   const PreluParams params = read_prelu(info, 1, op);
   const int64_t n = validate_prelu(params, op);
-  const Buffer x = float_input(info, 0, op, "x", n);
-  const Buffer weight = float_like(info, 4, op, "weight", x, "x", params.num_weights);
-  const Buffer y = float_like(info, 6, op, "y", x, "x", n);
+  const Buffer x = get_float(info, 0, op, "x", n);
+  const Buffer weight = get_like(info, 4, op, "weight", x, "x", params.num_weights);
+  const Buffer y = get_like(info, 6, op, "y", x, "x", n);
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::prelu_forward<T>(params, x.as<T>(), weight.as<T>(), y.as<T>());
@@ -100,11 +82,11 @@ Napi::Value prelu_backward(const Napi::CallbackInfo& info) {
   require_args(info, 9, op);
   const PreluParams params = read_prelu(info, 2, op);
   const int64_t n = validate_prelu(params, op);
-  const Buffer x = float_input(info, 0, op, "x", n);
-  const Buffer dy = float_like(info, 1, op, "gradY", x, "x", n);
-  const Buffer weight = float_like(info, 5, op, "weight", x, "x", params.num_weights);
-  const Buffer dx = float_like(info, 7, op, "gradX", x, "x", n, true);
-  const Buffer dweight = float_like(info, 8, op, "gradWeight", x, "x", params.num_weights, true);
+  const Buffer x = get_float(info, 0, op, "x", n);
+  const Buffer dy = get_like(info, 1, op, "gradY", x, "x", n);
+  const Buffer weight = get_like(info, 5, op, "weight", x, "x", params.num_weights);
+  const Buffer dx = get_like(info, 7, op, "gradX", x, "x", n, true);
+  const Buffer dweight = get_like(info, 8, op, "gradWeight", x, "x", params.num_weights, true);
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::prelu_backward<T>(params, x.as<T>(), dy.as<T>(), weight.as<T>(), dx.as<T>(), dweight.as<T>());
@@ -134,8 +116,8 @@ Napi::Value upsample2d_forward(const Napi::CallbackInfo& info) {
   require_args(info, 12, op);
   const Upsample2dParams p = read_upsample(info, op);
   const Upsample2dNumel numel = validate_upsample2d(p, op);
-  const Buffer x = float_input(info, 0, op, "x", numel.in);
-  const Buffer y = float_like(info, 11, op, "y", x, "x", numel.out);
+  const Buffer x = get_float(info, 0, op, "x", numel.in);
+  const Buffer y = get_like(info, 11, op, "y", x, "x", numel.out);
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::upsample2d_forward<T>(p, x.as<T>(), y.as<T>());
@@ -149,8 +131,8 @@ Napi::Value upsample2d_backward(const Napi::CallbackInfo& info) {
   require_args(info, 12, op);
   const Upsample2dParams p = read_upsample(info, op);
   const Upsample2dNumel numel = validate_upsample2d(p, op);
-  const Buffer dy = float_input(info, 0, op, "gradY", numel.out);
-  const Buffer dx = float_like(info, 11, op, "gradX", dy, "gradY", numel.in);
+  const Buffer dy = get_float(info, 0, op, "gradY", numel.out);
+  const Buffer dx = get_like(info, 11, op, "gradX", dy, "gradY", numel.in);
   dispatch_float(dy.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::upsample2d_backward<T>(p, dy.as<T>(), dx.as<T>());

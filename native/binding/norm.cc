@@ -15,47 +15,29 @@
 namespace tf::binding {
 namespace {
 
-// A float buffer of x's dtype holding at least `need` elements; null/undefined gives an absent buffer
-// (data == nullptr) when `optional`.
-Buffer float_like(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, const Buffer& x,
-                  int64_t need, bool optional = false) {
-  if (optional && i < info.Length() && (info[i].IsNull() || info[i].IsUndefined())) return Buffer{};
-  Buffer b = get_buffer(info, i, op, name);
-  require_same_dtype(x, b, op, "x", name);
-  require_length(b, need, op, name);
-  return b;
-}
-
-Buffer read_x(const Napi::CallbackInfo& info, const char* op, const NormLayout& layout) {
-  Buffer x = get_buffer(info, 0, op, "x");
-  require_float(x, op, "x");
-  require_length(x, layout.numel(), op, "x");
-  return x;
-}
-
 // Forward with batch statistics, shared by the three norms; args from `first` on:
 // gamma?, beta?, [runningMean?, runningVar?, momentum,] eps, y, saveMean, saveInvstd.
 void forward_train(const Napi::CallbackInfo& info, const char* op, const NormLayout& layout, size_t first,
                    bool running) {
-  const Buffer x = read_x(info, op, layout);
+  const Buffer x = get_float(info, 0, op, "x", layout.numel());
   const int64_t C = layout.channels, S = layout.num_stats();
-  const Buffer gamma = float_like(info, first, op, "gamma", x, C, true);
-  const Buffer beta = float_like(info, first + 1, op, "beta", x, C, true);
+  const Buffer gamma = get_like(info, first, op, "gamma", x, "x", C, true);
+  const Buffer beta = get_like(info, first + 1, op, "beta", x, "x", C, true);
   size_t i = first + 2;
   Buffer rmean, rvar;
   double momentum = 0;
   if (running) {
-    rmean = float_like(info, i, op, "runningMean", x, S, true);
-    rvar = float_like(info, i + 1, op, "runningVar", x, S, true);
+    rmean = get_like(info, i, op, "runningMean", x, "x", S, true);
+    rvar = get_like(info, i + 1, op, "runningVar", x, "x", S, true);
     momentum = get_number(info, i + 2, op, "momentum");
     validate_norm_momentum(momentum, op);
     i += 3;
   }
   const double eps = get_number(info, i, op, "eps");
   validate_norm_eps(eps, op);
-  const Buffer y = float_like(info, i + 1, op, "y", x, layout.numel());
-  const Buffer mean = float_like(info, i + 2, op, "saveMean", x, S);
-  const Buffer invstd = float_like(info, i + 3, op, "saveInvstd", x, S);
+  const Buffer y = get_like(info, i + 1, op, "y", x, "x", layout.numel());
+  const Buffer mean = get_like(info, i + 2, op, "saveMean", x, "x", S);
+  const Buffer invstd = get_like(info, i + 3, op, "saveInvstd", x, "x", S);
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::norm_forward<T>(layout, x.as<T>(), gamma.as<T>(), beta.as<T>(), eps, y.as<T>(), mean.as<T>(),
@@ -68,17 +50,17 @@ void forward_train(const Napi::CallbackInfo& info, const char* op, const NormLay
 // [training,] gradX?, gradGamma?, gradBeta?.
 void backward(const Napi::CallbackInfo& info, const char* op, const NormLayout& layout, size_t first,
               bool has_training_flag) {
-  const Buffer x = read_x(info, op, layout);
+  const Buffer x = get_float(info, 0, op, "x", layout.numel());
   const int64_t n = layout.numel(), C = layout.channels, S = layout.num_stats();
-  const Buffer dy = float_like(info, 1, op, "gradY", x, n);
-  const Buffer gamma = float_like(info, first, op, "gamma", x, C, true);
-  const Buffer mean = float_like(info, first + 1, op, "saveMean", x, S);
-  const Buffer invstd = float_like(info, first + 2, op, "saveInvstd", x, S);
+  const Buffer dy = get_like(info, 1, op, "gradY", x, "x", n);
+  const Buffer gamma = get_like(info, first, op, "gamma", x, "x", C, true);
+  const Buffer mean = get_like(info, first + 1, op, "saveMean", x, "x", S);
+  const Buffer invstd = get_like(info, first + 2, op, "saveInvstd", x, "x", S);
   size_t i = first + 3;
   const bool training = has_training_flag ? get_bool(info, i++, op, "training") : true;
-  const Buffer dx = float_like(info, i, op, "gradX", x, n, true);
-  const Buffer dgamma = float_like(info, i + 1, op, "gradGamma", x, C, true);
-  const Buffer dbeta = float_like(info, i + 2, op, "gradBeta", x, C, true);
+  const Buffer dx = get_like(info, i, op, "gradX", x, "x", n, true);
+  const Buffer dgamma = get_like(info, i + 1, op, "gradGamma", x, "x", C, true);
+  const Buffer dbeta = get_like(info, i + 2, op, "gradBeta", x, "x", C, true);
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::norm_backward<T>(layout, x.as<T>(), dy.as<T>(), mean.as<T>(), invstd.as<T>(), gamma.as<T>(), training,
@@ -114,16 +96,16 @@ Napi::Value batch_norm_inference(const Napi::CallbackInfo& info) {
   constexpr const char* op = "batchNormInference";
   require_args(info, 11, op);
   const NormLayout layout = batch_layout(info, 1, op);
-  const Buffer x = read_x(info, op, layout);
+  const Buffer x = get_float(info, 0, op, "x", layout.numel());
   const int64_t C = layout.channels;
-  const Buffer gamma = float_like(info, 4, op, "gamma", x, C, true);
-  const Buffer beta = float_like(info, 5, op, "beta", x, C, true);
-  const Buffer rmean = float_like(info, 6, op, "runningMean", x, C);
-  const Buffer rvar = float_like(info, 7, op, "runningVar", x, C);
+  const Buffer gamma = get_like(info, 4, op, "gamma", x, "x", C, true);
+  const Buffer beta = get_like(info, 5, op, "beta", x, "x", C, true);
+  const Buffer rmean = get_like(info, 6, op, "runningMean", x, "x", C);
+  const Buffer rvar = get_like(info, 7, op, "runningVar", x, "x", C);
   const double eps = get_number(info, 8, op, "eps");
   validate_norm_eps(eps, op);
   const bool relu = get_bool(info, 9, op, "fuseRelu");
-  const Buffer y = float_like(info, 10, op, "y", x, layout.numel());
+  const Buffer y = get_like(info, 10, op, "y", x, "x", layout.numel());
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::batch_norm_inference<T>(layout, x.as<T>(), rmean.as<T>(), rvar.as<T>(), gamma.as<T>(), beta.as<T>(), eps,

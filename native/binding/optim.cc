@@ -15,22 +15,6 @@
 namespace tf::binding {
 namespace {
 
-Buffer float_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
-  Buffer b = get_buffer(info, i, op, name);
-  require_float(b, op, name);
-  return b;
-}
-
-// A state buffer of param's dtype with at least param.length elements; `required` false allows null.
-Buffer state_arg(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, const Buffer& param,
-                 bool required) {
-  if (!required && i < info.Length() && (info[i].IsNull() || info[i].IsUndefined())) return Buffer{};
-  Buffer b = get_buffer(info, i, op, name);
-  require_same_dtype(param, b, op, "param", name);
-  require_length(b, param.length, op, name);
-  return b;
-}
-
 Napi::Value sgd_step(const Napi::CallbackInfo& info) {
   constexpr const char* op = "sgdStep";
   require_args(info, 10, op);
@@ -43,9 +27,9 @@ Napi::Value sgd_step(const Napi::CallbackInfo& info) {
   p.maximize = get_bool(info, 8, op, "maximize");
   p.first_step = get_bool(info, 9, op, "firstStep");
   validate_sgd(p, op);
-  const Buffer param = float_buffer(info, 0, op, "param");
-  const Buffer grad = state_arg(info, 1, op, "grad", param, true);
-  const Buffer buf = state_arg(info, 2, op, "momentumBuffer", param, p.momentum != 0);
+  const Buffer param = get_float(info, 0, op, "param", 0);
+  const Buffer grad = get_like(info, 1, op, "grad", param, "param", param.length);
+  const Buffer buf = get_like(info, 2, op, "momentumBuffer", param, "param", param.length, p.momentum == 0);
   dispatch_float(param.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::sgd_step<T>(p, param.length, param.as<T>(), grad.as<T>(), p.momentum != 0 ? buf.as<T>() : nullptr);
@@ -68,11 +52,11 @@ Napi::Value adam_step(const Napi::CallbackInfo& info) {
   p.decoupled_weight_decay = get_bool(info, 12, op, "decoupledWeightDecay");
   p.maximize = get_bool(info, 13, op, "maximize");
   validate_adam(p, op);
-  const Buffer param = float_buffer(info, 0, op, "param");
-  const Buffer grad = state_arg(info, 1, op, "grad", param, true);
-  const Buffer m = state_arg(info, 2, op, "expAvg", param, true);
-  const Buffer v = state_arg(info, 3, op, "expAvgSq", param, true);
-  const Buffer vmax = state_arg(info, 4, op, "maxExpAvgSq", param, p.amsgrad);
+  const Buffer param = get_float(info, 0, op, "param", 0);
+  const Buffer grad = get_like(info, 1, op, "grad", param, "param", param.length);
+  const Buffer m = get_like(info, 2, op, "expAvg", param, "param", param.length);
+  const Buffer v = get_like(info, 3, op, "expAvgSq", param, "param", param.length);
+  const Buffer vmax = get_like(info, 4, op, "maxExpAvgSq", param, "param", param.length, !p.amsgrad);
   dispatch_float(param.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::adam_step<T>(p, param.length, param.as<T>(), grad.as<T>(), m.as<T>(), v.as<T>(),
@@ -94,11 +78,11 @@ Napi::Value rmsprop_step(const Napi::CallbackInfo& info) {
   p.centered = get_bool(info, 10, op, "centered");
   p.maximize = get_bool(info, 11, op, "maximize");
   validate_rmsprop(p, op);
-  const Buffer param = float_buffer(info, 0, op, "param");
-  const Buffer grad = state_arg(info, 1, op, "grad", param, true);
-  const Buffer sq = state_arg(info, 2, op, "squareAvg", param, true);
-  const Buffer gavg = state_arg(info, 3, op, "gradAvg", param, p.centered);
-  const Buffer buf = state_arg(info, 4, op, "momentumBuffer", param, p.momentum > 0);
+  const Buffer param = get_float(info, 0, op, "param", 0);
+  const Buffer grad = get_like(info, 1, op, "grad", param, "param", param.length);
+  const Buffer sq = get_like(info, 2, op, "squareAvg", param, "param", param.length);
+  const Buffer gavg = get_like(info, 3, op, "gradAvg", param, "param", param.length, !p.centered);
+  const Buffer buf = get_like(info, 4, op, "momentumBuffer", param, "param", param.length, !(p.momentum > 0));
   dispatch_float(param.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::rmsprop_step<T>(p, param.length, param.as<T>(), grad.as<T>(), sq.as<T>(),
@@ -119,9 +103,9 @@ Napi::Value adagrad_step(const Napi::CallbackInfo& info) {
   p.eps = get_number(info, 7, op, "eps");
   p.maximize = get_bool(info, 8, op, "maximize");
   validate_adagrad(p, op);
-  const Buffer param = float_buffer(info, 0, op, "param");
-  const Buffer grad = state_arg(info, 1, op, "grad", param, true);
-  const Buffer sum = state_arg(info, 2, op, "sum", param, true);
+  const Buffer param = get_float(info, 0, op, "param", 0);
+  const Buffer grad = get_like(info, 1, op, "grad", param, "param", param.length);
+  const Buffer sum = get_like(info, 2, op, "sum", param, "param", param.length);
   dispatch_float(param.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::adagrad_step<T>(p, param.length, param.as<T>(), grad.as<T>(), sum.as<T>());
@@ -133,7 +117,7 @@ Napi::Value adagrad_step(const Napi::CallbackInfo& info) {
 Napi::Value sum_of_squares(const Napi::CallbackInfo& info) {
   constexpr const char* op = "sumOfSquares";
   require_args(info, 1, op);
-  const Buffer buf = float_buffer(info, 0, op, "buf");
+  const Buffer buf = get_float(info, 0, op, "buf", 0);
   const double total = dispatch_float(buf.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     return cpu::sum_of_squares<T>(buf.length, buf.as<T>());
@@ -144,7 +128,7 @@ Napi::Value sum_of_squares(const Napi::CallbackInfo& info) {
 Napi::Value scale_in_place(const Napi::CallbackInfo& info) {
   constexpr const char* op = "scaleInPlace";
   require_args(info, 2, op);
-  const Buffer buf = float_buffer(info, 0, op, "buf");
+  const Buffer buf = get_float(info, 0, op, "buf", 0);
   const double s = get_number(info, 1, op, "s");
   dispatch_float(buf.dtype, op, [&](auto zero) {
     using T = decltype(zero);
@@ -157,7 +141,7 @@ Napi::Value scale_in_place(const Napi::CallbackInfo& info) {
 Napi::Value clamp_in_place(const Napi::CallbackInfo& info) {
   constexpr const char* op = "clampInPlace";
   require_args(info, 3, op);
-  const Buffer buf = float_buffer(info, 0, op, "buf");
+  const Buffer buf = get_float(info, 0, op, "buf", 0);
   const double lo = get_number(info, 1, op, "lo"), hi = get_number(info, 2, op, "hi");
   validate_clamp(lo, hi, op);
   dispatch_float(buf.dtype, op, [&](auto zero) {

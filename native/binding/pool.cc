@@ -19,39 +19,18 @@ Pool2dParams read_window(const Napi::CallbackInfo& info, const char* op, const D
   return pool2d_params(op, x_shape, kernel, stride, padding, dilation, ceil_mode);
 }
 
-Buffer read_float(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t need,
-                  const Buffer* like = nullptr, const char* like_name = nullptr) {
-  Buffer b = get_buffer(info, i, op, name);
-  require_float(b, op, name);
-  if (like) require_same_dtype(*like, b, op, like_name, name);
-  require_length(b, need, op, name);
-  return b;
-}
-
 Buffer read_indices(const Napi::CallbackInfo& info, size_t i, const char* op, int64_t need) {
   Buffer b = get_buffer(info, i, op, "indices", DType::I32);
   require_length(b, need, op, "indices");
   return b;
 }
 
-size_t byte_size(const Buffer& b) { return b.dtype == DType::F64 ? 8 : 4; }
-
-// An output must not share memory with an input or another output.
-void require_disjoint(const char* op, const Buffer& a, int64_t a_len, const char* a_name, const Buffer& b,
-                      int64_t b_len, const char* b_name) {
-  if (a_len == 0 || b_len == 0) return;
-  const auto* a0 = static_cast<const uint8_t*>(a.data);
-  const auto* b0 = static_cast<const uint8_t*>(b.data);
-  const bool apart = a0 + size_t(a_len) * byte_size(a) <= b0 || b0 + size_t(b_len) * byte_size(b) <= a0;
-  TF_CHECK(apart, Range, op, ": ", a_name, " overlaps ", b_name);
-}
-
 // Forward of max / avg / adaptive pooling: x at 0, xShape at 1, out at 2, then (max) indices at 3.
 template <class Params, class Kernel>
 Napi::Value forward(const Napi::CallbackInfo& info, const char* op, const Params& p, bool with_indices,
                     Kernel kernel) {
-  const Buffer x = read_float(info, 0, op, "x", p.x_numel());
-  const Buffer out = read_float(info, 2, op, "out", p.y_numel(), &x, "x");
+  const Buffer x = get_float(info, 0, op, "x", p.x_numel());
+  const Buffer out = get_like(info, 2, op, "out", x, "x", p.y_numel());
   require_disjoint(op, out, p.y_numel(), "out", x, p.x_numel(), "x");
   const Buffer idx = with_indices ? read_indices(info, 3, op, p.y_numel()) : Buffer{};
   if (with_indices) {
@@ -71,8 +50,8 @@ template <class Kernel>
 Napi::Value backward(const Napi::CallbackInfo& info, const char* op, const PoolShape& s, bool with_indices,
                      size_t grad_in, Kernel kernel) {
   check_pool_grad_shape(op, s, get_dims(info, 1, op, "gradOutShape"));
-  const Buffer dy = read_float(info, 0, op, "gradOut", s.y_numel());
-  const Buffer dx = read_float(info, grad_in, op, "gradIn", s.x_numel(), &dy, "gradOut");
+  const Buffer dy = get_float(info, 0, op, "gradOut", s.y_numel());
+  const Buffer dx = get_like(info, grad_in, op, "gradIn", dy, "gradOut", s.x_numel());
   require_disjoint(op, dx, s.x_numel(), "gradIn", dy, s.y_numel(), "gradOut");
   const Buffer idx = with_indices ? read_indices(info, 2, op, s.y_numel()) : Buffer{};
   if (with_indices) {
