@@ -44,9 +44,8 @@ Napi::Value conv2d_backward_data(const Napi::CallbackInfo& info) {
   require_args(info, 9, op);
   const Conv2dParams p = read_params(info, op, 4, 2, 5);
   const Buffer dy = get_float(info, 0, op, "gradOut", p.y_numel());
-  // A dtype mismatch names gradOut "x", as it always has here.
-  const Buffer w = get_like(info, 1, op, "w", dy, "x", p.w_numel());
-  const Buffer dx = get_like(info, 3, op, "gradIn", dy, "x", p.x_numel());
+  const Buffer w = get_like(info, 1, op, "w", dy, "gradOut", p.w_numel());
+  const Buffer dx = get_like(info, 3, op, "gradIn", dy, "gradOut", p.x_numel());
   require_disjoint(op, dx, p.x_numel(), "gradIn", dy, dy.length, "gradOut");
   require_disjoint(op, dx, p.x_numel(), "gradIn", w, w.length, "w");
   dispatch_float(dy.dtype, op, [&](auto zero) {
