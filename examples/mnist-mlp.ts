@@ -29,7 +29,7 @@ const model = new nn.Sequential(
   new nn.Linear(256, 128), new nn.ReLU(), new nn.Dropout(dropout),
   new nn.Linear(128, 10),
 );
-console.log(`${model}\n${model.countParameters()} parameters; ${trainSet.length} train / ${valSet.length} val / ${testSet.length} test images`);
+console.log(`MLP 784-256-128-10, ${model.countParameters()} parameters: ${trainSet.length} train / ${valSet.length} val / ${testSet.length} test images`);
 const optimizer = new optim.Adam(model.parameters(), { lr: args.lr });
 const lossFn = (logits: tf.Tensor, targets: tf.Tensor) => nn.F.crossEntropy(logits, targets);
 

@@ -48,7 +48,7 @@ describe('examples', () => {
   it('mnist-mlp trains the 784-256-128-10 MLP and reports test accuracy', async () => {
     const run = await example('mnist-mlp', '--epochs', '1', '--limit', '300');
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toContain(`${784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10} parameters`);
+    expect(run.stdout).toContain(`MLP 784-256-128-10, ${784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10} parameters: 270 train / 30 val / 300 test images`);
     expect(run.last).toMatch(SUMMARY);
     expect(existsSync(join(out, 'mnist-mlp', 'mlp.safetensors'))).toBe(true);
   });
