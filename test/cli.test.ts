@@ -3,6 +3,7 @@
  * build is needed): usage, backend info, and flag errors that fail fast with exit status 1.
  */
 import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -46,11 +47,15 @@ describe.concurrent('tensorforge CLI', () => {
 
   it.each([
     [['train', '--epochs', '-1'], /--epochs/],
-    [['train', '--epochs=-1'], /^tensorforge: --epochs must be a non-negative integer, got '-1'$/m],
+    [['train', '--epochs=-1'], /^tensorforge: --epochs must be an integer >= 1, got '-1'$/m],
+    [['train', '--epochs', '0'], /^tensorforge: --epochs must be an integer >= 1, got '0'$/m],
+    [['train', '--threads', '0'], /^tensorforge: --threads must be an integer >= 1, got '0'$/m],
+    [['train', '--lr', '0'], /^tensorforge: --lr must be a number > 0, got '0'$/m],
     [['train', '--optimizer', 'foo'], /^tensorforge: --optimizer must be one of adam, adamw, sgd, rmsprop, got 'foo'$/m],
-    [['train', '--lr', 'fast'], /^tensorforge: --lr must be a non-negative number, got 'fast'$/m],
-    [['train', '--bogus'], /Unknown option '--bogus'/],
+    [['train', '--lr', 'fast'], /^tensorforge: --lr must be a number > 0, got 'fast'$/m],
+    [['train', '--bogus'], /^tensorforge train: Unknown option '--bogus'/m],
     [['fly'], /^tensorforge: unknown command 'fly'$/m],
+    [['train', '--validation', '60000', '--out', join(tmpdir(), 'tf-cli-validation')], /^tensorforge train: validation 60000 must be smaller than the 60000 training images$/m],
   ])('%j fails with a clear message and exit status 1', async (args, message) => {
     const run = await cli(...args);
     expect(run.status).toBe(1);

