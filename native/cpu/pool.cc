@@ -51,29 +51,49 @@ void over_planes(const PoolShape& s, int64_t work_per_plane, F&& fn) {
                });
 }
 
+// Max over taps rows x cols of `in` (window positions relative to the plane); the first NaN wins, as in
+// PyTorch, and !(v <= best) is one compare for "greater, or NaN". KH/KW > 0 fix an unrolled full window of
+// unit steps; 0 reads the sizes from the taps.
+template <int KH, int KW, class T>
+inline void window_max(const T* in, int64_t W, const Taps& rows, const Taps& cols, T& best, int64_t& best_at) {
+  const int64_t kh = KH ? KH : rows.count, kw = KW ? KW : cols.count;
+  const int64_t row_step = KH ? W : rows.step * W, col_step = KW ? 1 : cols.step;
+  for (int64_t i = 0, at_row = rows.first * W + cols.first; i < kh; ++i, at_row += row_step) {
+    for (int64_t j = 0, at = at_row; j < kw; ++j, at += col_step) {
+      const T v = in[at];
+      if (!(v <= best)) {
+        best = v;
+        best_at = at;
+        if (v != v) return;
+      }
+    }
+  }
+}
+
 template <class T, class RowTaps, class ColTaps>
 void max_forward(const PoolShape& s, RowTaps row_taps, ColTaps col_taps, int64_t window, const T* x, T* y,
                  int32_t* idx) {
-  const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q, W = s.W;
   const std::vector<Taps> row_list = all_taps(s.P, row_taps), col_list = all_taps(s.Q, col_taps);
   over_planes(s, PQ * window, [&](int64_t plane) {
     const T* in = x + plane * HW;
+    T* y_plane = y + plane * PQ;
+    int32_t* idx_plane = idx + plane * PQ;
     for (int64_t oh = 0; oh < s.P; ++oh) {
       const Taps rows = row_list[oh];
       for (int64_t ow = 0; ow < s.Q; ++ow) {
         const Taps cols = col_list[ow];
         T best = -std::numeric_limits<T>::infinity();
-        int64_t best_at = rows.count && cols.count ? rows.first * s.W + cols.first : -1;
-        for (int64_t i = 0; i < rows.count; ++i) {
-          const int64_t h = rows.first + i * rows.step;
-          for (int64_t j = 0; j < cols.count; ++j) {
-            const int64_t at = h * s.W + cols.first + j * cols.step;
-            const T v = in[at];
-            if (v > best || std::isnan(v)) best = v, best_at = at;
-          }
-        }
-        y[plane * PQ + oh * s.Q + ow] = best;
-        idx[plane * PQ + oh * s.Q + ow] = int32_t(best_at);
+        int64_t best_at = rows.count && cols.count ? rows.first * W + cols.first : -1;
+        const bool unit = rows.step == 1 && cols.step == 1;
+        if (unit && rows.count == 2 && cols.count == 2)  // the common 2x2 window, unrolled
+          window_max<2, 2>(in, W, rows, cols, best, best_at);
+        else if (unit && rows.count == 3 && cols.count == 3)
+          window_max<3, 3>(in, W, rows, cols, best, best_at);
+        else
+          window_max<0, 0>(in, W, rows, cols, best, best_at);
+        y_plane[oh * s.Q + ow] = best;
+        idx_plane[oh * s.Q + ow] = int32_t(best_at);
       }
     }
   });
