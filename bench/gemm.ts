@@ -15,7 +15,7 @@ for (const threads of [1, 2]) {
     const A = randomFloats(n * n), B = randomFloats(n * n), C = new Float32Array(n * n);
     const reps = n >= 2048 ? 3 : n >= 1024 ? 5 : 20;
     const ours = (2 * n ** 3) / bestSeconds(() => native.gemm(1, false, false, n, n, n, 1, A, 0, n, 0, B, 0, n, 0, 0, C, 0, n, 0), reps) / 1e9;
-    const base = direct ? Number(direct('gemm', n, threads, reps)) : NaN;
+    const base = direct ? Number(direct('gemm', n, n, n, threads, reps)) : NaN;
     rows.push([threads, n, ours, base, direct ? `${((ours / base) * 100).toFixed(0)}%` : 'absent']);
   }
 }

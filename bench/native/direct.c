@@ -1,7 +1,8 @@
 /*
  * Baselines the benches compare against, compiled by the bench itself with the addon's flags:
- *   direct gemm <n> <threads> <reps>        best GFLOP/s of cblas_sgemm n x n x n, called directly
- *   direct ew <add|relu|exp> <n> <reps>     best GB/s of a plain loop over n floats
+ *   direct gemm <M> <N> <K> <threads> <reps>   best GFLOP/s of cblas_sgemm (M x K) * (K x N), called directly
+ *   direct ew <add|relu|exp> <n> <reps> [threads]   best GB/s (bytes read + written) of a plain loop over
+ *                                           n floats, split over OpenMP threads (default 1)
  */
 #include <cblas.h>
 #include <math.h>
@@ -22,35 +23,43 @@ static float* randoms(size_t n) {
   return p;
 }
 
-static void ew(const char* op, const float* a, const float* b, float* out, size_t n) {
-  if (!strcmp(op, "add")) for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
-  else if (!strcmp(op, "relu")) for (size_t i = 0; i < n; i++) out[i] = a[i] > 0 ? a[i] : 0;
-  else for (size_t i = 0; i < n; i++) out[i] = expf(a[i]);
+static void ew(const char* op, const float* a, const float* b, float* out, long n, int threads) {
+  if (!strcmp(op, "add")) {
+#pragma omp parallel for num_threads(threads)
+    for (long i = 0; i < n; i++) out[i] = a[i] + b[i];
+  } else if (!strcmp(op, "relu")) {
+#pragma omp parallel for num_threads(threads)
+    for (long i = 0; i < n; i++) out[i] = a[i] > 0 ? a[i] : 0;
+  } else {
+#pragma omp parallel for num_threads(threads)
+    for (long i = 0; i < n; i++) out[i] = expf(a[i]);
+  }
 }
 
 int main(int argc, char** argv) {
   if (argc < 5) return 2;
   if (!strcmp(argv[1], "gemm")) {
-    int n = atoi(argv[2]), threads = atoi(argv[3]), reps = atoi(argv[4]);
+    if (argc < 7) return 2;
+    int m = atoi(argv[2]), n = atoi(argv[3]), k = atoi(argv[4]), threads = atoi(argv[5]), reps = atoi(argv[6]);
     openblas_set_num_threads(threads);
-    float *A = randoms((size_t)n * n), *B = randoms((size_t)n * n), *C = randoms((size_t)n * n);
+    float *A = randoms((size_t)m * k), *B = randoms((size_t)k * n), *C = randoms((size_t)m * n);
     double best = 1e30;
     for (int r = 0; r <= reps; r++) {
       double t0 = now();
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, A, n, B, n, 0.0f, C, n);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, A, k, B, n, 0.0f, C, n);
       double dt = now() - t0;
       if (r > 0 && dt < best) best = dt;
     }
-    printf("%.2f\n", 2.0 * n * n * n / best / 1e9);
+    printf("%.2f\n", 2.0 * m * n * k / best / 1e9);
   } else {
     const char* op = argv[2];
-    size_t n = (size_t)atol(argv[3]);
-    int reps = atoi(argv[4]);
+    long n = atol(argv[3]);
+    int reps = atoi(argv[4]), threads = argc > 5 ? atoi(argv[5]) : 1;
     float *a = randoms(n), *b = randoms(n), *out = malloc(n * sizeof(float));
     double best = 1e30;
     for (int r = 0; r <= reps; r++) {
       double t0 = now();
-      ew(op, a, b, out, n);
+      ew(op, a, b, out, n, threads);
       double dt = now() - t0;
       if (r > 0 && dt < best) best = dt;
     }

@@ -1,0 +1,58 @@
+/**
+ * End-to-end throughput of whole models, the same workloads for every runner (tensorforge here, PyTorch in
+ * bench/peers/torch_bench.py, TensorFlow.js in bench/peers/tfjs_bench.ts), through one request shape:
+ *
+ *   {"workload": "mlp" | "lenet5" | "resnet20", "mode": "train" | "infer", "batch": 64, "threads": t, "seconds": g, "reps": r}
+ *   → {"imagesPerSecond": median over r timed groups of steps, "best": ..., "spread": (max − min) / median}
+ *
+ * One untimed warm-up step is also timed roughly, and sets the steps per group so that a group takes about
+ * g seconds (at least one step); a workload whose single step exceeds g is timed in one group only.
+ *
+ *   mlp       784-256-10 (ReLU) on [B, 1, 28, 28], Adam lr 1e-3
+ *   lenet5    LeNet-5 on [B, 1, 28, 28], Adam lr 1e-3
+ *   resnet20  CIFAR ResNet-20 on [B, 3, 32, 32], SGD lr 0.1 momentum 0.9 weight decay 5e-4
+ *
+ * A train step is forward, cross-entropy, backward and optimizer step, with the loss read back (as a
+ * training loop does); inference is a forward pass in eval mode without autograd, the logits read back.
+ * Inputs are one fixed random batch with random labels.
+ */
+import * as tf from '../lib/index.js';
+import { timeSteps, type E2eRequest, type E2eResult, type Workload } from './util.js';
+
+export const workloads: Workload[] = ['mlp', 'lenet5', 'resnet20'];
+
+/** Input shape [C, H, W] of a workload. */
+export const inputShape = (w: Workload): [number, number, number] => (w === 'resnet20' ? [3, 32, 32] : [1, 28, 28]);
+
+function build(w: Workload): { model: tf.nn.Module; optimizer: tf.optim.Optimizer<any> } {
+  const { nn, optim, models } = tf;
+  const model = w === 'mlp'
+    ? new nn.Sequential(new nn.Flatten(), new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 10))
+    : w === 'lenet5' ? models.lenet5() : models.resnet20();
+  const optimizer = w === 'resnet20'
+    ? new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 })
+    : new optim.Adam(model.parameters(), { lr: 1e-3 });
+  return { model, optimizer };
+}
+
+/** Images per second of tensorforge on one workload (the request's thread count is set here). */
+export function runOurs(req: E2eRequest): E2eResult {
+  tf.setNumThreads(req.threads);
+  const { model, optimizer } = build(req.workload);
+  const x = tf.randn([req.batch, ...inputShape(req.workload)]);
+  const y = tf.randint(0, 10, [req.batch]);
+  const step = req.mode === 'train'
+    ? () => {
+      model.train();
+      const loss = tf.nn.F.crossEntropy(model.call(x), y);
+      optimizer.zeroGrad();
+      loss.backward();
+      optimizer.step();
+      loss.item();
+    }
+    : () => {
+      model.eval();
+      tf.noGrad(() => model.call(x)).dataSync();
+    };
+  return timeSteps(step, req);
+}

@@ -1,0 +1,133 @@
+"""PyTorch side of bench/run.ts: the end-to-end workloads of bench/e2e.ts, same models, optimizers and requests.
+
+Reads one JSON request per line on stdin, answers one JSON line:
+  {"workload": "mlp" | "lenet5" | "resnet20", "mode": "train" | "infer", "batch": B, "threads": t,
+   "seconds": g, "reps": r, "device": "cpu" | "cuda"}
+  -> {"imagesPerSecond": median over r groups of steps, "best": ..., "spread": (max - min) / median}
+  (a timed warm-up step sizes the groups to about g seconds, as bench/e2e.ts timeSteps)
+  {"info": true} -> {"version", "threads", "cuda": device name or null, "reason": why no CUDA}
+Errors come back as {"error": message}. OMP_WAIT_POLICY is read by OpenMP at start-up, so the caller
+starts one process per policy.
+
+Run standalone (bench/gpu-run.sh): python3 torch_bench.py --once '<request json>' prints one answer.
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class BasicBlock(nn.Module):
+    """He et al. 2016 CIFAR basic block with the option-A shortcut, as lib/models/resnet.ts."""
+
+    def __init__(self, in_planes, planes, stride=1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.side = in_planes // 2 if stride != 1 or in_planes != planes else 0
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        shortcut = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.side, self.side)) if self.side else x
+        return F.relu(out + shortcut)
+
+
+class ResNet20(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        stage = lambda cin, cout, stride: nn.Sequential(BasicBlock(cin, cout, stride), BasicBlock(cout, cout), BasicBlock(cout, cout))
+        self.layer1, self.layer2, self.layer3 = stage(16, 16, 1), stage(16, 32, 2), stage(32, 64, 2)
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        x = self.layer3(self.layer2(self.layer1(F.relu(self.bn1(self.conv1(x))))))
+        return self.fc(x.mean((2, 3)))
+
+
+def lenet5():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def build(workload):
+    if workload == "mlp":
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    elif workload == "lenet5":
+        model = lenet5()
+    else:
+        model = ResNet20()
+    if workload == "resnet20":
+        return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3)
+
+
+def run(req):
+    torch.set_num_threads(req["threads"])
+    device = torch.device(req.get("device", "cpu"))
+    model, optimizer = build(req["workload"])
+    model.to(device)
+    shape = (3, 32, 32) if req["workload"] == "resnet20" else (1, 28, 28)
+    x = torch.randn(req["batch"], *shape, device=device)
+    y = torch.randint(0, 10, (req["batch"],), device=device)
+
+    def train():
+        model.train()
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss.item()
+
+    def infer():
+        model.eval()
+        with torch.no_grad():
+            model(x).cpu()
+
+    step = train if req["mode"] == "train" else infer
+
+    def group(steps):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        return time.perf_counter() - t0
+
+    first = group(1)
+    steps = max(1, round(req["seconds"] / first))
+    times = sorted(group(steps) for _ in range(1 if first > req["seconds"] else req["reps"]))
+    median = statistics.median(times)
+    images = req["batch"] * steps
+    return {"imagesPerSecond": images / median, "best": images / times[0], "spread": (times[-1] - times[0]) / median}
+
+
+def info():
+    cuda = torch.cuda.is_available()
+    return {"version": torch.__version__, "threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name(0) if cuda else None,
+            "reason": "" if cuda else "torch.cuda.is_available() is False"}
+
+
+def answer(line):
+    req = json.loads(line)
+    try:
+        return info() if req.get("info") else run(req)
+    except Exception as e:  # reported to the caller as this peer's result for that request
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--once":
+        print(json.dumps(answer(sys.argv[2])), flush=True)
+    else:
+        for line in sys.stdin:
+            print(json.dumps(answer(line)), flush=True)
