@@ -74,3 +74,27 @@ export function expectClose(
     }
   }
 }
+
+/** Central differences of the scalar f() with respect to every element of v (perturbed in place). */
+export function numericGrad(f: () => number, v: Float64Array, h = 1e-6): Float64Array {
+  const g = new Float64Array(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const keep = v[i]!;
+    v[i] = keep + h;
+    const up = f();
+    v[i] = keep - h;
+    const down = f();
+    v[i] = keep;
+    g[i] = (up - down) / (2 * h);
+  }
+  return g;
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** Tolerances of a float64 central-difference gradient check. */
+export const gradTol = { atol: 1e-5, rtol: 1e-3 };

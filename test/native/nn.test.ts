@@ -1,31 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/native.js';
 import type { UpsampleMode } from '../../lib/bindings/nn.js';
-import { expectClose, makeRng, randomArray } from '../util.js';
+import { dot, expectClose, gradTol, makeRng, numericGrad, randomArray } from '../util.js';
 
 const F64 = Float64Array;
 
-/** Central differences of the scalar f() with respect to every element of v (perturbed in place). */
-function numericGrad(f: () => number, v: Float64Array, h = 1e-6): Float64Array {
-  const g = new Float64Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const keep = v[i]!;
-    v[i] = keep + h;
-    const up = f();
-    v[i] = keep - h;
-    const down = f();
-    v[i] = keep;
-    g[i] = (up - down) / (2 * h);
-  }
-  return g;
-}
-
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-};
-const gradTol = { atol: 1e-5, rtol: 1e-3 };
 
 /** Philox4x32-10 in BigInt arithmetic: the uniform in [0, 1) that element i of (seed, offset) must use. */
 function philoxUniform(seed: number, offset: number, i: number): number {
