@@ -38,6 +38,13 @@ export class CpuStorage {
   dispose(): void {
     this.#data = null;
   }
+
+  /** Disposes the storage and hands its array to the caller (for recycling). */
+  detach(): TypedArray {
+    const data = this.data;
+    this.#data = null;
+    return data;
+  }
 }
 
 export type Storage = CpuStorage;

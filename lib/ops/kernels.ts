@@ -3,8 +3,9 @@
  * on the storage's device. Everything here works on tensors and knows nothing of autograd.
  */
 import { native } from '../native.js';
-import { DType, TypedArray, allocate, arrayConstructors, isFloatDType } from '../dtype.js';
-import { CpuStorage, Tensor, contiguousStrides } from '../tensor.js';
+import { DType, TypedArray, isFloatDType } from '../dtype.js';
+import { allocateStorage } from '../memory.js';
+import { Tensor, contiguousStrides } from '../tensor.js';
 
 const opIds = (names: readonly string[]): Record<string, number> =>
   Object.fromEntries(names.map((n, i) => [n, i]));
@@ -30,18 +31,16 @@ export function checkShape(shape: readonly number[], op: string, what = 'shape')
 /** A new contiguous tensor (zero-filled on CPU). */
 export function empty(shape: readonly number[], dtype: DType = 'float32'): Tensor {
   const n = checkShape(shape, 'empty');
-  return new Tensor(new CpuStorage(allocate(dtype, n)), [...shape], contiguousStrides(shape), 0, dtype);
+  return new Tensor(allocateStorage(dtype, n, true), [...shape], contiguousStrides(shape), 0, dtype);
 }
 
 /**
  * A new contiguous tensor whose contents are undefined: for kernel outputs that write every element
- * (skips the zero fill of a fresh typed array, which costs as much as a memory-bound kernel).
+ * (skips the zero fill, which costs as much as a memory-bound kernel).
  */
 export function uninitialized(shape: readonly number[], dtype: DType = 'float32'): Tensor {
   const n = checkShape(shape, 'empty');
-  const Ctor = arrayConstructors[dtype];
-  const bytes = Buffer.allocUnsafeSlow(n * Ctor.BYTES_PER_ELEMENT);
-  return new Tensor(new CpuStorage(new Ctor(bytes.buffer, bytes.byteOffset, n)), [...shape], contiguousStrides(shape), 0, dtype);
+  return new Tensor(allocateStorage(dtype, n, false), [...shape], contiguousStrides(shape), 0, dtype);
 }
 
 /** Wraps an existing array as a contiguous tensor. */

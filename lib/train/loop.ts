@@ -4,6 +4,7 @@
  */
 import { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd/mode.js';
+import { releaseAfter } from '../memory.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer, BaseHyper } from '../optim/optimizer.js';
 import type { Batch } from '../data/loader.js';
@@ -32,6 +33,18 @@ function correctCount(logits: Tensor, targets: Tensor): number {
 
 export class NonFiniteLossError extends Error {}
 
+/** Tensors that outlive a training step: parameters, their gradients, buffers and optimizer state. */
+function* persistentTensors<H extends BaseHyper>(model: Classifier, optimizer: Optimizer<H>): Generator<Tensor | null> {
+  for (const p of model.parameters()) {
+    yield p;
+    yield p.grad;
+  }
+  yield* model.buffers();
+  for (const state of optimizer.state.values()) {
+    for (const v of Object.values(state)) if (v instanceof Tensor) yield v;
+  }
+}
+
 export interface TrainEpochOptions {
   /** Ticked once per batch; the caller finishes it (e.g. with validation metrics appended). */
   progress?: ProgressBar;
@@ -57,19 +70,24 @@ export async function trainEpoch<H extends BaseHyper>(
   const start = performance.now();
   for await (const batch of loader) {
     const { inputs, targets } = batchTensors(batch);
-    const logits = model.call(inputs);
-    const loss = lossFn(logits, targets);
-    const value = loss.item();
-    if (!Number.isFinite(value)) {
-      throw new NonFiniteLossError(`training loss became ${value} at epoch ${options.epoch ?? '?'} after ${samples} samples; stopping before the weights are updated`);
-    }
-    optimizer.zeroGrad();
-    loss.backward();
-    optimizer.step();
+    // The step's activations and temporary gradients go back to the allocator afterwards; parameters,
+    // their gradients, buffers and optimizer state stay.
+    const { value, right } = releaseAfter(() => {
+      const logits = model.call(inputs);
+      const loss = lossFn(logits, targets);
+      const lossValue = loss.item();
+      if (!Number.isFinite(lossValue)) {
+        throw new NonFiniteLossError(`training loss became ${lossValue} at epoch ${options.epoch ?? '?'} after ${samples} samples; stopping before the weights are updated`);
+      }
+      optimizer.zeroGrad();
+      loss.backward();
+      optimizer.step();
+      return { value: lossValue, right: noGrad(() => correctCount(logits, targets)) };
+    }, () => persistentTensors(model, optimizer));
     options.afterStep?.();
     const n = targets.numel;
     lossSum += value * n;
-    correct += noGrad(() => correctCount(logits, targets));
+    correct += right;
     samples += n;
     options.progress?.tick(n, value);
   }
@@ -83,13 +101,13 @@ export async function evaluate(model: Classifier, loader: AsyncIterable<Batch>, 
   let lossSum = 0, correct = 0, samples = 0;
   const start = performance.now();
   for await (const batch of loader) {
-    noGrad(() => {
+    releaseAfter(() => noGrad(() => {
       const { inputs, targets } = batchTensors(batch);
       const logits = model.call(inputs);
       lossSum += lossFn(logits, targets).item() * targets.numel;
       correct += correctCount(logits, targets);
       samples += targets.numel;
-    });
+    }));
   }
   const seconds = (performance.now() - start) / 1000;
   return { loss: lossSum / samples, accuracy: correct / samples, samples, seconds, imagesPerSecond: samples / seconds };
