@@ -157,8 +157,36 @@ int64_t adaptive_count(int64_t, int64_t, Taps rows, Taps cols) { return rows.cou
 
 }  // namespace
 
+// The classic 2x2 / stride 2 pool with every window inside the input: straight-line code per window.
+template <class T>
+void max_pool2x2(const Pool2dParams& p, const T* x, T* y, int32_t* idx) {
+  const int64_t HW = p.H * p.W, PQ = p.P * p.Q, W = p.W;
+  over_planes(p, PQ * 4, [&](int64_t plane) {
+    const T* in = x + plane * HW;
+    for (int64_t oh = 0; oh < p.P; ++oh) {
+      const int64_t row = 2 * oh * W;
+      T* y_row = y + plane * PQ + oh * p.Q;
+      int32_t* idx_row = idx + plane * PQ + oh * p.Q;
+      for (int64_t ow = 0; ow < p.Q; ++ow) {
+        const int64_t taps[4] = {row + 2 * ow, row + 2 * ow + 1, row + W + 2 * ow, row + W + 2 * ow + 1};
+        T best = in[taps[0]];
+        int64_t best_at = taps[0];
+        for (int k = 1; k < 4 && best == best; ++k) {
+          const T v = in[taps[k]];
+          if (!(v <= best)) best = v, best_at = taps[k];  // greater, or the first NaN
+        }
+        y_row[ow] = best;
+        idx_row[ow] = int32_t(best_at);
+      }
+    }
+  });
+}
+
 template <class T>
 void max_pool2d_forward(const Pool2dParams& p, const T* x, T* y, int32_t* idx) {
+  const bool plain2x2 = p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_h == 0 &&
+                        p.pad_w == 0 && p.dil_h == 1 && p.dil_w == 1 && 2 * p.P <= p.H && 2 * p.Q <= p.W;
+  if (plain2x2) return max_pool2x2(p, x, y, idx);
   max_forward(p, row_taps(p), col_taps(p), p.kernel_h * p.kernel_w, x, y, idx);
 }
 
