@@ -73,10 +73,9 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The autograd node that produced this tensor; null for leaves. */
   gradFn: Node | null = null;
-  /** Hooks run on this tensor's gradient during backward. */
+  /** Hooks run on this leaf's gradient during backward (a non-leaf keeps them on its gradFn). */
   readonly hooks: GradHook[] = [];
   #requiresGrad = false;
-  #retainsGrad = false;
 
   constructor(storage: Storage, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
     this.storage = storage;
@@ -126,20 +125,21 @@ export class Tensor {
     this.requiresGrad = value;
     return this;
   }
-  /** Keeps .grad of a non-leaf tensor after backward. */
+  /** Keeps .grad of a non-leaf tensor after backward (a leaf always keeps it). */
   retainGrad(): this {
-    this.#retainsGrad = true;
+    if (this.gradFn) this.gradFn.retained = this;
     return this;
   }
   get retainsGrad(): boolean {
-    return this.#retainsGrad;
+    return this.gradFn ? this.gradFn.retained === this : this.requiresGrad;
   }
   /** Registers a hook called with this tensor's gradient; it may return a replacement. */
   registerHook(hook: GradHook): () => void {
-    this.hooks.push(hook);
+    const hooks = this.gradFn ? this.gradFn.hooks : this.hooks;
+    hooks.push(hook);
     return () => {
-      const i = this.hooks.indexOf(hook);
-      if (i >= 0) this.hooks.splice(i, 1);
+      const i = hooks.indexOf(hook);
+      if (i >= 0) hooks.splice(i, 1);
     };
   }
 

@@ -4,7 +4,7 @@
  * reverse topological order, reduces broadcast gradients to their input's shape in one place, checks
  * saved tensors for in-place modification, and releases what it used unless retainGraph is set.
  */
-import type { Tensor } from '../tensor.js';
+import type { Tensor, GradHook } from '../tensor.js';
 import { enableGrad, isAnomalyEnabled, isGradEnabled, noGrad } from './mode.js';
 import { sumToShape, hasNonFinite, onesLike, accumulateInto } from './helpers.js';
 
@@ -15,7 +15,13 @@ export class Node {
   inputs: Array<Tensor | null>;
   gradFns: Array<GradFn | null> | null;
   saved: Array<[Tensor, number]>;
-  output: WeakRef<Tensor> | null = null;
+  /** Hooks registered on the output tensor, run on its gradient. */
+  readonly hooks: GradHook[] = [];
+  /**
+   * The output tensor, only once it asked to keep its gradient (retainGrad). The node never holds its
+   * output otherwise, so an unused activation is collectable as soon as the user drops it.
+   */
+  retained: Tensor | null = null;
 
   constructor(readonly name: string, inputs: Array<Tensor | null>, gradFns: Array<GradFn | null>, saved: Tensor[]) {
     this.inputs = inputs;
@@ -51,7 +57,6 @@ export function attach(
   if (!any) return out;
   const node = new Node(name, tracked, tracked.map((t, i) => (t ? gradFns[i] ?? null : null)), saved);
   out.gradFn = node;
-  node.output = new WeakRef(out);
   out.requiresGrad = true;
   return out;
 }
@@ -91,8 +96,8 @@ function topoOrder(roots: Tensor[]): Node[] {
   return order.reverse();
 }
 
-function runHooks(t: Tensor, grad: Tensor): Tensor {
-  for (const hook of t.hooks) grad = hook(grad) ?? grad;
+function runHooks(hooks: readonly GradHook[], grad: Tensor): Tensor {
+  for (const hook of hooks) grad = hook(grad) ?? grad;
   return grad;
 }
 
@@ -100,6 +105,7 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
   const pending = new Map<Node, Tensor>();
   const captured = new Map<Tensor, Tensor>();
   const captureSet = new Set(opts.capture ?? []);
+  const captureByNode = new Map((opts.capture ?? []).filter((t) => t.gradFn).map((t) => [t.gradFn!, t]));
 
   const deliver = (t: Tensor, g: Tensor): void => {
     if (t.gradFn) {
@@ -107,12 +113,12 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
       pending.set(t.gradFn, prev ? prev.add(g) : g);
     } else if (opts.capture) {
       if (captureSet.has(t)) {
-        const gg = runHooks(t, g);
+        const gg = runHooks(t.hooks, g);
         const prev = captured.get(t);
         captured.set(t, prev ? prev.add(gg) : gg);
       }
     } else {
-      accumulateInto(t, runHooks(t, g), opts.createGraph);
+      accumulateInto(t, runHooks(t.hooks, g), opts.createGraph);
     }
   };
 
@@ -137,12 +143,10 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
       let g = pending.get(node);
       if (!g) continue;
       pending.delete(node);
-      const out = node.output?.deref();
-      if (out) {
-        g = runHooks(out, g);
-        if (captureSet.has(out)) captured.set(out, g);
-        if (out.retainsGrad && !opts.capture) out.grad = g.detach();
-      }
+      g = runHooks(node.hooks, g);
+      const target = captureByNode.get(node);
+      if (target) captured.set(target, g);
+      if (node.retained && !opts.capture) node.retained.grad = g.detach();
       if (node.gradFns === null) {
         throw new Error(
           `backward: the graph through '${node.name}' was already freed; call backward with { retainGraph: true } the first time to backward twice`,

@@ -34,10 +34,9 @@ describe('memory', () => {
     expect(r.growthMb, JSON.stringify(r)).toBeLessThan(LIMIT_MB);
   }, 120_000);
 
-  // Known bug: autograd's Node holds `new WeakRef(output)`, and a WeakRef keeps its target alive until
-  // the current JS job ends, so a loop that never awaits keeps every step's graph (~27 KB per step of
-  // this tiny CNN) until it returns. Remove `.fails` once lib/autograd/engine.ts stops doing that.
-  it.fails(`a synchronous loop of 2,000 steps also grows RSS by < ${LIMIT_MB} MB`, () => {
+  // A loop that never awaits: nothing may keep a step's graph alive until the loop returns (a WeakRef
+  // would: its target lives until the current JS job ends).
+  it(`a synchronous loop of 2,000 steps also grows RSS by < ${LIMIT_MB} MB`, () => {
     const r = rssLoop('train', 2_000, 'sync');
     expect(r.growthMb, JSON.stringify(r)).toBeLessThan(LIMIT_MB);
   }, 120_000);
