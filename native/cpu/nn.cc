@@ -27,13 +27,21 @@ S scales_value(double scale, int64_t in, int64_t out) {
   return scale > 0 ? S(1.0 / scale) : S(in) / S(out);
 }
 
+// A floored source coordinate as an index in [0, in - 1]. A tiny scale factor makes 1 / scale (and so the
+// coordinate) Inf or NaN (0 * Inf); converting those to int64 is undefined and indexed out of bounds.
+template <class F>
+int64_t clamp_index(F coord, int64_t in) {
+  if (!(coord > F(0))) return 0;
+  return coord < F(in - 1) ? int64_t(coord) : in - 1;
+}
+
 // Nearest: exact identity and 2x paths, otherwise floor(dst * scale) computed in float as PyTorch does.
 template <class T>
 Taps<T> nearest_taps(int64_t dst, int64_t in, int64_t out, double scale) {
   int64_t src;
   if (out == in) src = dst;
   else if (out == 2 * in) src = dst >> 1;
-  else src = std::min(int64_t(std::floor(float(dst) * scales_value<float>(scale, in, out))), in - 1);
+  else src = clamp_index(std::floor(float(dst) * scales_value<float>(scale, in, out)), in);
   return {{src, src}, {T(1), T(0)}, 1};
 }
 
@@ -44,7 +52,7 @@ Taps<T> bilinear_taps(int64_t dst, int64_t in, int64_t out, double scale, bool a
   const T ratio = align_corners ? (out > 1 ? T(in - 1) / T(out - 1) : T(0)) : scales_value<T>(scale, in, out);
   T src = align_corners ? ratio * T(dst) : ratio * (T(dst) + T(0.5)) - T(0.5);
   if (!align_corners && src < T(0)) src = T(0);
-  const int64_t i0 = std::min(int64_t(std::floor(src)), in - 1);
+  const int64_t i0 = clamp_index(std::floor(src), in);
   const T lambda1 = std::min(std::max(src - T(i0), T(0)), T(1));
   const int64_t i1 = i0 + (i0 < in - 1 ? 1 : 0);
   return {{i0, i1}, {T(1) - lambda1, lambda1}, 2};
