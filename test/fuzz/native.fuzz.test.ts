@@ -77,6 +77,21 @@ describe('native binding fuzz', () => {
     expect(Object.keys(specs).filter((k) => !entryPoints.includes(k))).toEqual([]);
   });
 
+  // Inputs that once broke the addon; under scripts/test-asan.sh they trip the sanitizer if the fix regresses.
+  it('regressions found by fuzzing', () => {
+    // A SharedArrayBuffer-backed buffer threw a bare "Invalid argument" not naming the op.
+    const shared = new Float32Array(new SharedArrayBuffer(20)).fill(2);
+    expect(native.sumOfSquares(shared)).toBe(20);
+    // A tiny positive scale factor made the source coordinate Inf/NaN, cast to int64 and used as an index.
+    for (const mode of ['nearest', 'bilinear'] as const) {
+      const x = new Float32Array(18).fill(1), y = new Float32Array(60);
+      native.upsample2dForward(x, 1, 2, 3, 3, 5, 6, mode, false, Number.MIN_VALUE, 1e-39, y);
+      expect(y.every((v) => v === 1)).toBe(true);
+      native.upsample2dBackward(y, 1, 2, 3, 3, 5, 6, mode, false, Number.MIN_VALUE, 1e-39, x);
+      expect(x.reduce((a, b) => a + b, 0)).toBeCloseTo(60, 3);
+    }
+  });
+
   for (const name of entryPoints) {
     const spec = specs[name];
     it(name, () => {
