@@ -120,6 +120,11 @@ void prelu_backward(const PreluParams& params, const T* x, const T* dy, const T*
     });
   }
   if (!dweight) return;
+  if (N * L == 0) {
+    // No elements: a zero gradient, without a per-channel buffer for a C no buffer length bounds.
+    std::fill(dweight, dweight + params.num_weights, T(0));
+    return;
+  }
   std::vector<double> per_channel(size_t(C), 0.0);
   parallel_for(C, grain_for(N * L), [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
@@ -143,6 +148,8 @@ void prelu_backward(const PreluParams& params, const T* x, const T* dy, const T*
 
 template <class T>
 void upsample2d_forward(const Upsample2dParams& p, const T* x, T* y) {
+  // No planes: nothing to write, and the per-axis taps of an unchecked output size must not be allocated.
+  if (p.N * p.C == 0) return;
   const auto th = axis_taps<T>(p, p.in_h, p.out_h, p.scale_h), tw = axis_taps<T>(p, p.in_w, p.out_w, p.scale_w);
   const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
   parallel_for(p.N * p.C, grain_for(out_plane), [&](int64_t begin, int64_t end) {
@@ -168,6 +175,7 @@ void upsample2d_forward(const Upsample2dParams& p, const T* x, T* y) {
 
 template <class T>
 void upsample2d_backward(const Upsample2dParams& p, const T* dy, T* dx) {
+  if (p.N * p.C == 0) return;
   const auto th = axis_taps<T>(p, p.in_h, p.out_h, p.scale_h), tw = axis_taps<T>(p, p.in_w, p.out_w, p.scale_w);
   const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
   parallel_for(p.N * p.C, grain_for(out_plane), [&](int64_t begin, int64_t end) {
