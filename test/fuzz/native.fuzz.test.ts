@@ -90,6 +90,13 @@ describe('native binding fuzz', () => {
       native.upsample2dBackward(y, 1, 2, 3, 3, 5, 6, mode, false, Number.MIN_VALUE, 1e-39, x);
       expect(x.reduce((a, b) => a + b, 0)).toBeCloseTo(60, 3);
     }
+    // Zero planes / elements with a huge size no buffer bounds: no allocation sized by it ("out of memory").
+    const none = new Float32Array(0);
+    native.upsample2dForward(none, 0, 2, 3, 3, 2 ** 53, 6, 'nearest', false, 0, 0, none);
+    native.upsample2dBackward(none, 2, 0, 3, 3, 6, 2 ** 31 - 1, 'bilinear', false, 0, 0, none);
+    const gradWeight = new Float32Array([7]);
+    native.preluBackward(none, none, 0, 2 ** 53, 0, new Float32Array(1), 1, null, gradWeight);
+    expect(gradWeight[0]).toBe(0);
   });
 
   for (const name of entryPoints) {
