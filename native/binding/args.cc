@@ -140,7 +140,7 @@ void require_disjoint(const char* op, const Buffer& out, int64_t out_len, const 
 
 
 void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn) {
-  auto guarded = [fn](const Napi::CallbackInfo& info) -> Napi::Value {
+  auto guarded = [fn, name](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env env = info.Env();
     try {
       return fn(info);
@@ -151,7 +151,7 @@ void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn
         default: throw Napi::Error::New(env, e.what());
       }
     } catch (const std::bad_alloc&) {
-      throw Napi::RangeError::New(env, "tensorforge: out of memory");
+      throw Napi::RangeError::New(env, std::string(name) + ": out of memory");
     } catch (const Napi::Error&) {
       throw;
     } catch (const std::exception& e) {

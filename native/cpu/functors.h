@@ -48,7 +48,7 @@ TF_FN T unary(T x, T a, T b) {
   else if constexpr (op == UnaryOp::COS) return cos(x);
   else if constexpr (op == UnaryOp::TANH) return tanh(x);
   else if constexpr (op == UnaryOp::SIGMOID) return sigmoid(x);
-  else if constexpr (op == UnaryOp::RELU) return x > T(0) ? x : T(0);
+  else if constexpr (op == UnaryOp::RELU) return x < T(0) ? T(0) : x;  // NaN stays NaN, as in PyTorch
   else if constexpr (op == UnaryOp::LEAKY_RELU) return x > T(0) ? x : a * x;
   else if constexpr (op == UnaryOp::ELU) return x > T(0) ? x : a * (exp(x) - T(1));
   else if constexpr (op == UnaryOp::GELU) return T(0.5) * x * (T(1) + erf(x * T(0.7071067811865476)));
@@ -81,7 +81,7 @@ TF_FN T binary(T x, T y, T alpha, T beta) {
   else if constexpr (op == BinaryOp::POW) return pow(x, y);
   else if constexpr (op == BinaryOp::MAXIMUM) return (x != x || x > y) ? x : y;  // NaN propagates
   else if constexpr (op == BinaryOp::MINIMUM) return (x != x || x < y) ? x : y;
-  else if constexpr (op == BinaryOp::RELU_BACKWARD) return y > T(0) ? x : T(0);
+  else if constexpr (op == BinaryOp::RELU_BACKWARD) return y <= T(0) ? T(0) : x;
   else if constexpr (op == BinaryOp::LEAKY_RELU_BACKWARD) return y > T(0) ? x : alpha * x;
   else if constexpr (op == BinaryOp::ELU_BACKWARD) return y > T(0) ? x : x * alpha * exp(y);
   else if constexpr (op == BinaryOp::GELU_BACKWARD) {

@@ -97,6 +97,15 @@ describe('printing and reading', () => {
     expect(Array.from(await tf.tensor([1, 2]).data())).toEqual([1, 2]);
   });
 
+  it('NaN propagates through relu and its gradient, as in PyTorch', () => {
+    const x = tf.tensor([NaN, -1, 2], { requiresGrad: true });
+    const y = x.relu();
+    expect(Number.isNaN(y.dataSync()[0])).toBe(true);
+    expect(Array.from(y.dataSync()).slice(1)).toEqual([0, 2]);
+    y.sum().backward();
+    expect(Array.from(x.grad!.dataSync())).toEqual([1, 0, 1]);
+  });
+
   it('mixing dtypes is an error naming both; scalars promote', () => {
     const i = tf.tensor([1, 2], { dtype: 'int32' });
     expect(() => i.add(tf.tensor([1, 2]))).toThrow(/add: dtypes must match, got int32 and float32/);
