@@ -169,13 +169,21 @@ void max_pool2x2(const Pool2dParams& p, const T* x, T* y, int32_t* idx) {
       int32_t* idx_row = idx + plane * PQ + oh * p.Q;
       for (int64_t ow = 0; ow < p.Q; ++ow) {
         const int64_t taps[4] = {row + 2 * ow, row + 2 * ow + 1, row + W + 2 * ow, row + W + 2 * ow + 1};
-        T best = in[taps[0]];
-        int64_t best_at = taps[0];
-        for (int k = 1; k < 4 && best == best; ++k) {
-          const T v = in[taps[k]];
-          if (!(v <= best)) best = v, best_at = taps[k];  // greater, or the first NaN
+        const T v[4] = {in[taps[0]], in[taps[1]], in[taps[2]], in[taps[3]]};
+        int64_t best_at;
+        if (!((v[0] != v[0]) | (v[1] != v[1]) | (v[2] != v[2]) | (v[3] != v[3]))) {
+          // No NaN (the predictable case): max and the first position holding it as selects, not
+          // branches — on random data a compare-and-branch mispredicts about once per window.
+          const T m = std::max(std::max(v[0], v[1]), std::max(v[2], v[3]));
+          const unsigned hits = unsigned(v[0] == m) | unsigned(v[1] == m) << 1 | unsigned(v[2] == m) << 2 |
+                                unsigned(v[3] == m) << 3;
+          best_at = taps[__builtin_ctz(hits)];
+        } else {
+          int k = 0;  // the first NaN wins, as in PyTorch
+          while (v[k] == v[k]) ++k;
+          best_at = taps[k];
         }
-        y_row[ow] = best;
+        y_row[ow] = in[best_at];
         idx_row[ow] = int32_t(best_at);
       }
     }
