@@ -12,10 +12,6 @@
 namespace tf::cpu {
 namespace {
 
-constexpr int64_t kWorkPerTask = 1 << 14;
-
-int64_t grain_for(int64_t work_per_item) { return std::max<int64_t>(1, kWorkPerTask / std::max<int64_t>(1, work_per_item)); }
-
 // The upstream gradient of sample i: grad_out[i] for 'none', grad_out[0] for 'sum', grad_out[0] / denom for 'mean'.
 template <class T>
 struct Upstream {
@@ -224,7 +220,7 @@ void pointwise_loss_backward(const PointwiseLossParams& p, const T* input, const
                              const T* grad_out, T* grad_in) {
   const Upstream<T> upstream{grad_out, p.reduction, double(p.n)};
   visit_pointwise(p, pos_weight, [&](auto make) {
-    parallel_for(p.n, kWorkPerTask, [&](int64_t begin, int64_t end) {
+    parallel_for(p.n, kTaskWork, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i)
         grad_in[i] = T(upstream(i) * make(i).grad(double(input[i]), double(target[i])));
     });

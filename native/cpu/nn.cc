@@ -9,10 +9,6 @@
 namespace tf::cpu {
 namespace {
 
-constexpr int64_t kGrain = 1 << 14;
-
-int64_t grain_for(int64_t work_per_item) { return std::max<int64_t>(1, kGrain / std::max<int64_t>(1, work_per_item)); }
-
 // One output coordinate's source taps along an axis: count 1 (nearest, or same size) or 2 (bilinear).
 template <class T>
 struct Taps {
@@ -74,7 +70,7 @@ void dropout_forward(const DropoutParams& params, const T* x, T* y, uint8_t* mas
   const Philox rng(params.seed);
   const DropoutApply<T> apply{T(params.scale())};
   // One generator call yields the words of four consecutive elements (element i uses word i of the stream).
-  parallel_for((params.n + 3) / 4, kGrain / 4, [&](int64_t c0, int64_t c1) {
+  parallel_for((params.n + 3) / 4, kTaskWork / 4, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       uint32_t words[4];
       rng.generate(params.offset + uint64_t(c), words);
@@ -89,7 +85,7 @@ void dropout_forward(const DropoutParams& params, const T* x, T* y, uint8_t* mas
 template <class T>
 void dropout_backward(const DropoutParams& params, const T* dy, const uint8_t* mask, T* dx) {
   const DropoutApply<T> apply{T(params.scale())};
-  parallel_for(params.n, kGrain, [&](int64_t begin, int64_t end) {
+  parallel_for(params.n, kTaskWork, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) dx[i] = apply(dy[i], mask[i]);
   });
 }

@@ -12,9 +12,6 @@ namespace tf::cpu {
 namespace {
 
 // Enough elements per task that pool overhead stays small.
-constexpr int64_t kWorkPerTask = 1 << 15;
-
-int64_t grain_for(int64_t work_per_item) { return std::max<int64_t>(1, kWorkPerTask / std::max<int64_t>(1, work_per_item)); }
 
 // Calls f(c, base) for each (o, c) row of inner elements that statistic s covers; base = (o*channels + c)*inner.
 template <class F>

@@ -8,11 +8,9 @@
 namespace tf::cpu {
 namespace {
 
-constexpr int64_t kGrain = 1 << 14;
-
 template <class F>
 void for_each_element(int64_t n, F&& f) {
-  parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+  parallel_for(n, kTaskWork, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) f(i);
   });
 }
@@ -58,12 +56,12 @@ void adagrad_step(const AdagradParams& p, int64_t n, T* param, const T* grad, T*
 
 template <class T>
 double sum_of_squares(int64_t n, const T* x) {
-  const int64_t blocks = (n + kGrain - 1) / kGrain;
+  const int64_t blocks = (n + kTaskWork - 1) / kTaskWork;
   std::vector<double> partial(static_cast<size_t>(blocks), 0.0);
   parallel_for(blocks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       double acc = 0;
-      for (int64_t i = b * kGrain; i < std::min(n, (b + 1) * kGrain); ++i) acc += double(x[i]) * double(x[i]);
+      for (int64_t i = b * kTaskWork; i < std::min(n, (b + 1) * kTaskWork); ++i) acc += double(x[i]) * double(x[i]);
       partial[size_t(b)] = acc;
     }
   });

@@ -13,8 +13,6 @@
 namespace tf::cpu {
 namespace {
 
-constexpr int64_t kGrain = int64_t(1) << 14;  // elements of work worth handing to another thread
-
 // The input positions first, first + step, ... (count of them) that a window reads along one axis.
 struct Taps {
   int64_t first, count, step;
@@ -45,7 +43,7 @@ std::vector<Taps> all_taps(int64_t count, TapsOf taps_of) {
 // Runs fn(plane) over all N*C planes in parallel; work_per_plane sizes the chunks.
 template <class F>
 void over_planes(const PoolShape& s, int64_t work_per_plane, F&& fn) {
-  parallel_for(s.planes(), std::max<int64_t>(1, kGrain / std::max<int64_t>(1, work_per_plane)),
+  parallel_for(s.planes(), grain_for(work_per_plane),
                [&](int64_t p0, int64_t p1) {
                  for (int64_t plane = p0; plane < p1; ++plane) fn(plane);
                });
