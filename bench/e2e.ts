@@ -12,8 +12,9 @@
  *   lenet5    LeNet-5 on [B, 1, 28, 28], Adam lr 1e-3
  *   resnet20  CIFAR ResNet-20 on [B, 3, 32, 32], SGD lr 0.1 momentum 0.9 weight decay 5e-4
  *
- * A train step is forward, cross-entropy, backward and optimizer step, with the loss read back (as a
- * training loop does); inference is a forward pass in eval mode without autograd, the logits read back.
+ * A train step is tf.train.trainStep (forward, cross-entropy, backward, optimizer step, the loss read back,
+ * the step's memory recycled, as trainEpoch does); inference is a forward pass in eval mode without
+ * autograd, the logits read back, inside releaseAfter.
  * Inputs are one fixed random batch with random labels.
  */
 import * as tf from '../lib/index.js';
@@ -41,18 +42,15 @@ export function runOurs(req: E2eRequest): E2eResult {
   const { model, optimizer } = build(req.workload);
   const x = tf.randn([req.batch, ...inputShape(req.workload)]);
   const y = tf.randint(0, 10, [req.batch]);
+  const lossFn = (logits: tf.Tensor, targets: tf.Tensor) => tf.nn.F.crossEntropy(logits, targets);
   const step = req.mode === 'train'
     ? () => {
       model.train();
-      const loss = tf.nn.F.crossEntropy(model.call(x), y);
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
-      loss.item();
+      tf.train.trainStep(model, optimizer, lossFn, x, y);
     }
     : () => {
       model.eval();
-      tf.noGrad(() => model.call(x)).dataSync();
+      tf.releaseAfter(() => tf.noGrad(() => model.call(x)).dataSync()[0]);
     };
   return timeSteps(step, req);
 }

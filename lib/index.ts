@@ -11,6 +11,7 @@ export * from './creation.js';
 export { manualSeed, initialSeed, getRngState, setRngState } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, detectAnomaly } from './autograd/mode.js';
 export { gradcheck } from './autograd/gradcheck.js';
+export { releaseAfter } from './memory.js';
 export * as autograd from './autograd/public.js';
 export {
   neg, abs, sign, exp, log, log1p, sqrt, rsqrt, square, reciprocal, sin, cos, tanh, sigmoid, relu, leakyRelu, elu, gelu,

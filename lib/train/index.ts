@@ -1,5 +1,5 @@
 /** Training utilities: loops, metrics history, early stopping, progress, curves, and the MNIST job. */
-export { trainEpoch, evaluate, batchTensors, NonFiniteLossError } from './loop.js';
+export { trainStep, trainEpoch, evaluate, batchTensors, NonFiniteLossError } from './loop.js';
 export type { EpochResult, LossFn, TrainEpochOptions } from './loop.js';
 export { History } from './history.js';
 export type { EpochRecord, HistoryJSON } from './history.js';

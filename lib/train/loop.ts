@@ -55,9 +55,30 @@ export interface TrainEpochOptions {
 }
 
 /**
- * One pass over the loader in training mode: forward, loss, backward, optimizer step per batch.
- * Throws NonFiniteLossError at the first NaN/Inf loss, before the step that would corrupt the weights.
+ * One optimization step on a batch: forward, loss, backward, optimizer step. Afterwards the step's
+ * activations and temporary gradients go back to the allocator for the next step (parameters, their
+ * gradients, buffers and optimizer state stay), so tensors created inside must not be used later.
+ * Returns the loss and the number of rows whose argmax equals the target. Throws NonFiniteLossError at
+ * a NaN/Inf loss, before the step that would corrupt the weights.
  */
+export function trainStep<H extends BaseHyper>(
+  model: Classifier, optimizer: Optimizer<H>, lossFn: LossFn, inputs: Tensor, targets: Tensor, context = '',
+): { loss: number; correct: number } {
+  return releaseAfter(() => {
+    const logits = model.call(inputs);
+    const loss = lossFn(logits, targets);
+    const value = loss.item();
+    if (!Number.isFinite(value)) {
+      throw new NonFiniteLossError(`training loss became ${value}${context}; stopping before the weights are updated`);
+    }
+    optimizer.zeroGrad();
+    loss.backward();
+    optimizer.step();
+    return { loss: value, correct: noGrad(() => correctCount(logits, targets)) };
+  }, () => persistentTensors(model, optimizer));
+}
+
+/** One pass over the loader in training mode: trainStep per batch. */
 export async function trainEpoch<H extends BaseHyper>(
   model: Classifier,
   loader: AsyncIterable<Batch> & { length: number },
@@ -70,26 +91,13 @@ export async function trainEpoch<H extends BaseHyper>(
   const start = performance.now();
   for await (const batch of loader) {
     const { inputs, targets } = batchTensors(batch);
-    // The step's activations and temporary gradients go back to the allocator afterwards; parameters,
-    // their gradients, buffers and optimizer state stay.
-    const { value, right } = releaseAfter(() => {
-      const logits = model.call(inputs);
-      const loss = lossFn(logits, targets);
-      const lossValue = loss.item();
-      if (!Number.isFinite(lossValue)) {
-        throw new NonFiniteLossError(`training loss became ${lossValue} at epoch ${options.epoch ?? '?'} after ${samples} samples; stopping before the weights are updated`);
-      }
-      optimizer.zeroGrad();
-      loss.backward();
-      optimizer.step();
-      return { value: lossValue, right: noGrad(() => correctCount(logits, targets)) };
-    }, () => persistentTensors(model, optimizer));
+    const step = trainStep(model, optimizer, lossFn, inputs, targets, ` at epoch ${options.epoch ?? '?'} after ${samples} samples`);
     options.afterStep?.();
     const n = targets.numel;
-    lossSum += value * n;
-    correct += right;
+    lossSum += step.loss * n;
+    correct += step.correct;
     samples += n;
-    options.progress?.tick(n, value);
+    options.progress?.tick(n, step.loss);
   }
   const seconds = (performance.now() - start) / 1000;
   return { loss: lossSum / samples, accuracy: correct / samples, samples, seconds, imagesPerSecond: samples / seconds };
