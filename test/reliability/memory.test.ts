@@ -16,9 +16,12 @@ const LIMIT_MB = 5;
 
 interface RssReport { mode: string; loop: string; steps: number; baseMb: number; endMb: number; growthMb: number }
 
+// glibc gives each of V8's background threads its own malloc arena, and memory freed in one arena is not
+// reused by another, so RSS drifts with thread scheduling (up to 13 MB seen on a loaded 2-core host);
+// two arenas keep the measurement about the library, not about the scheduler.
 function rssLoop(mode: 'train' | 'scratch', steps: number, loop: 'async' | 'sync'): RssReport {
   const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', fixture, mode, String(steps), loop], {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, MALLOC_ARENA_MAX: '2' },
   });
   return JSON.parse(out.trim().split('\n').pop()!) as RssReport;
 }
