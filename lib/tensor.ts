@@ -3,7 +3,7 @@
  * Float32Array; the garbage collector owns it). Views share storage; every in-place write bumps the
  * storage's version so that backward can detect a tensor it saved being modified.
  */
-import { DType, TypedArray, arrayConstructors, dtypeOfArray, isFloatDType } from './dtype.js';
+import { DType, TypedArray, dtypeOfArray, isFloatDType } from './dtype.js';
 import type { Node } from './autograd/engine.js';
 import { backward as runBackward } from './autograd/engine.js';
 import * as E from './ops/elementwise.js';
@@ -338,4 +338,3 @@ function flatShape(args: ShapeArg): number[] {
   return args.length === 1 && Array.isArray(args[0]) ? [...args[0]] : (args as number[]);
 }
 
-export { arrayConstructors };

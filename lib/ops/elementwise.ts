@@ -135,7 +135,8 @@ export const mul = defineOp('mul', (a: TensorLike, b: TensorLike): Tensor => {
 });
 
 export const div = defineOp('div', (a: TensorLike, b: TensorLike): Tensor => {
-  if (typeof b === 'number') return mulScalar(promoteForScalar(a as Tensor, 0.5), 1 / b);
+  // true division: an int32 tensor divided by a number is float32, as in PyTorch
+  if (typeof b === 'number') return mulScalar(isFloatDType((a as Tensor).dtype) ? (a as Tensor) : copyAs(a as Tensor, 'float32'), 1 / b);
   if (typeof a === 'number') return rdivScalar(b, a);
   return binary('div', a, b, [(g) => div(g, b), (g) => neg(div(mul(g, a), square(b)))], [a, b]);
 });
