@@ -288,12 +288,12 @@ export class Tensor {
   maskedFill(mask: Tensor, value: number): Tensor { return E.maskedFill(this, mask, value); }
 
   // in place (not recorded by autograd; bump the version counter)
-  add_(other: TensorLike, alpha = 1): this { return E.inPlace(this, E.add(this, other, alpha)); }
-  sub_(other: TensorLike, alpha = 1): this { return E.inPlace(this, E.sub(this, other, alpha)); }
-  mul_(other: TensorLike): this { return E.inPlace(this, E.mul(this, other)); }
-  div_(other: TensorLike): this { return E.inPlace(this, E.div(this, other)); }
-  clamp_(min?: number, max?: number): this { return E.inPlace(this, E.clamp(this, min, max)); }
-  relu_(): this { return E.inPlace(this, E.relu(this)); }
+  add_(other: TensorLike, alpha = 1): this { return E.computeInPlace(this, 'add_', () => E.add(this, other, alpha)); }
+  sub_(other: TensorLike, alpha = 1): this { return E.computeInPlace(this, 'sub_', () => E.sub(this, other, alpha)); }
+  mul_(other: TensorLike): this { return E.computeInPlace(this, 'mul_', () => E.mul(this, other)); }
+  div_(other: TensorLike): this { return E.computeInPlace(this, 'div_', () => E.div(this, other)); }
+  clamp_(min?: number, max?: number): this { return E.computeInPlace(this, 'clamp_', () => E.clamp(this, min, max)); }
+  relu_(): this { return E.computeInPlace(this, 'relu_', () => E.relu(this)); }
   fill_(value: number): this { return E.fill_(this, value); }
   zero_(): this { return E.fill_(this, 0); }
   copy_(src: Tensor): this { return E.copy_(this, src); }

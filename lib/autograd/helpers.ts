@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor.js';
 import { sum } from '../ops/reduce.js';
 import { fullLike } from '../creation.js';
 import { clone } from '../ops/shape.js';
-import { inPlace, add, isFiniteAll } from '../ops/elementwise.js';
+import { computeInPlace, add, isFiniteAll } from '../ops/elementwise.js';
 
 /**
  * Sums a gradient over the dims that broadcasting expanded, so it matches `shape`: leading dims the
@@ -35,5 +35,5 @@ export function onesLike(t: Tensor): Tensor {
 export function accumulateInto(leaf: Tensor, g: Tensor, createGraph: boolean): void {
   if (leaf.grad === null) leaf.grad = createGraph ? g : clone(g.detach());
   else if (createGraph) leaf.grad = add(leaf.grad, g);
-  else inPlace(leaf.grad, add(leaf.grad, g));
+  else computeInPlace(leaf.grad, 'gradient accumulation', () => add(leaf.grad!, g));
 }

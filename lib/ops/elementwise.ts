@@ -4,9 +4,9 @@
  */
 import { Tensor, type TensorLike } from '../tensor.js';
 import { attach, type GradFn } from '../autograd/engine.js';
-import { isGradEnabled } from '../autograd/mode.js';
+import { isGradEnabled, noGrad } from '../autograd/mode.js';
 import { defineOp } from './registry.js';
-import { binaryK, compareK, copyInto, unaryK, whereK, requireFloat, empty, copyAs } from './kernels.js';
+import { binaryK, compareK, copyInto, unaryK, whereK, requireFloat, empty, copyAs, writeInto } from './kernels.js';
 import { native } from '../native.js';
 import { unaryIds } from './kernels.js';
 import { isFloatDType } from '../dtype.js';
@@ -215,6 +215,18 @@ function guardInPlace(target: Tensor, op: string): void {
 export function inPlace<T extends Tensor>(target: T, result: Tensor, op = 'in-place op'): T {
   guardInPlace(target, op);
   copyInto(target, result);
+  return target;
+}
+
+/**
+ * target = compute(), with the kernel writing straight into target when it can (no temporary, no
+ * copy); otherwise the result is copied in. Not recorded by autograd; bumps target's version.
+ */
+export function computeInPlace<T extends Tensor>(target: T, op: string, compute: () => Tensor): T {
+  guardInPlace(target, op);
+  const result = noGrad(() => writeInto(target, compute));
+  if (result === target) target.storage.version++;
+  else copyInto(target, result);
   return target;
 }
 

@@ -90,10 +90,42 @@ export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] 
   return shape.map((d, i) => (i < lead || t.shape[i - lead] !== d ? 0 : t.strides[i - lead]!));
 }
 
+/** A tensor an in-place op offers as the output of its kernel (see writeInto), or null. */
+let destination: Tensor | null = null;
+
+function sameLayout(a: Tensor, b: Tensor): boolean {
+  return a.offset === b.offset && a.strides.every((s, i) => s === b.strides[i]) && a.shape.every((d, i) => d === b.shape[i]);
+}
+
+/**
+ * Runs fn offering `target` as the output of the first kernel whose result has target's shape and dtype
+ * and whose inputs do not overlap target in another layout (an input that is target itself is fine:
+ * every element is read before it is written). Returns what fn returns: target itself when it was used.
+ */
+export function writeInto(target: Tensor, fn: () => Tensor): Tensor {
+  const previous = destination;
+  destination = target;
+  try {
+    return fn();
+  } finally {
+    destination = previous;
+  }
+}
+
+/** The output of an elementwise kernel: the offered destination when it fits, else a new tensor. */
+function output(shape: readonly number[], dtype: DType, inputs: readonly Tensor[]): Tensor {
+  const d = destination;
+  const fits = d !== null && d.dtype === dtype && d.ndim === shape.length && d.shape.every((s, i) => s === shape[i]) &&
+    inputs.every((t) => t.storage !== d.storage || sameLayout(t, d));
+  if (!fits) return uninitialized(shape, dtype);
+  destination = null;
+  return d;
+}
+
 export function unaryK(op: string, x: Tensor, a = 0, b = 0): Tensor {
   requireCpu(op, x);
-  const out = uninitialized(x.shape, x.dtype);
-  native.unary(unaryIds[op]!, [...x.shape], out.buffer, 0, [...out.strides], x.buffer, x.offset, [...x.strides], a, b);
+  const out = output(x.shape, x.dtype, [x]);
+  native.unary(unaryIds[op]!, [...x.shape], out.buffer, out.offset, [...out.strides], x.buffer, x.offset, [...x.strides], a, b);
   return out;
 }
 
@@ -101,9 +133,9 @@ export function binaryK(op: string, x: Tensor, y: Tensor, alpha = 1, beta = 0, n
   requireCpu(name, x, y);
   requireSameDType(name, x, y);
   const shape = broadcastShapes(name, x.shape, y.shape);
-  const out = uninitialized(shape, x.dtype);
+  const out = output(shape, x.dtype, [x, y]);
   native.binary(
-    binaryIds[op]!, shape, out.buffer, 0, [...out.strides],
+    binaryIds[op]!, shape, out.buffer, out.offset, [...out.strides],
     x.buffer, x.offset, broadcastStrides(x, shape), y.buffer, y.offset, broadcastStrides(y, shape), alpha, beta,
   );
   return out;
@@ -126,9 +158,9 @@ export function whereK(cond: Tensor, x: Tensor, y: Tensor): Tensor {
   requireSameDType('where', x, y);
   if (cond.dtype !== 'bool') throw new TypeError(`where: condition must be bool, got ${cond.dtype}`);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
-  const out = uninitialized(shape, x.dtype);
+  const out = output(shape, x.dtype, [cond, x, y]);
   native.where(
-    shape, out.buffer, 0, [...out.strides], cond.buffer as Uint8Array, cond.offset, broadcastStrides(cond, shape),
+    shape, out.buffer, out.offset, [...out.strides], cond.buffer as Uint8Array, cond.offset, broadcastStrides(cond, shape),
     x.buffer, x.offset, broadcastStrides(x, shape), y.buffer, y.offset, broadcastStrides(y, shape),
   );
   return out;

@@ -71,6 +71,25 @@ describe('views and storage', () => {
     expect(x.storage.version).toBe(1);
   });
 
+  it('in-place ops write straight into the target, through views and broadcasting', () => {
+    const x = tf.arange(12, undefined, 1, { dtype: 'float32' }).reshape(3, 4);
+    const data = x.dataSync();
+    const col = x.slice(1, 1, 3); // a strided view: columns 1 and 2
+    tf.noGrad(() => col.mul_(10).add_(tf.tensor([1, 2])));
+    expect(x.dataSync()).toBe(data); // no new buffer for x
+    expect(x.toArray()).toEqual([[0, 11, 22, 3], [4, 51, 62, 7], [8, 91, 102, 11]]);
+    expect(x.storage.version).toBe(2);
+    x.add_(x); // the same view as input and output
+    expect((x.toArray() as number[][])[0]).toEqual([0, 22, 44, 6]);
+    const y = tf.arange(5, undefined, 1, { dtype: 'float64' });
+    y.slice(0, 1).add_(y.slice(0, 0, 4)); // overlapping views in different layouts: computed from the old values
+    expect(y.toArray()).toEqual([0, 1, 3, 5, 7]);
+    const i = tf.tensor([1, 2, 3], { dtype: 'int32' });
+    i.div_(2); // the float result converts back into the int32 target
+    expect(i.toArray()).toEqual([0, 1, 1]);
+    expect(() => tf.ones([2], { requiresGrad: true }).add_(1)).toThrow(/a leaf tensor that requires grad cannot be modified in place/);
+  });
+
   it('dispose is idempotent and use after dispose throws a clear error', () => {
     const x = tf.ones([3]);
     x.dispose();
