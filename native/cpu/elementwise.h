@@ -32,10 +32,17 @@ namespace tf::cpu {
 
 template <int N, class F>
 void for_each_row(const StridedLayout<N>& layout, F&& f) {
+  // Rows longer than a task are cut into pieces, so a contiguous tensor (one merged row) still spreads
+  // over the pool.
   const int64_t inner = layout.inner();
-  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 15) / std::max<int64_t>(1, inner));
-  parallel_for(layout.rows(), grain, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) f(layout.row_offsets(r), inner);
+  const int64_t piece = std::min(inner, 2 * kTaskWork), pieces = piece == 0 ? 0 : (inner + piece - 1) / piece;
+  parallel_for(layout.rows() * pieces, grain_for(piece), [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      std::array<int64_t, N> off = layout.row_offsets(t / pieces);
+      const int64_t begin = (t % pieces) * piece;
+      for (int k = 0; k < N; ++k) off[k] += begin * layout.strides[k][layout.ndim - 1];
+      f(off, std::min(piece, inner - begin));
+    }
   });
 }
 
