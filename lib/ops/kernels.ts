@@ -3,7 +3,7 @@
  * on the storage's device. Everything here works on tensors and knows nothing of autograd.
  */
 import { native } from '../native.js';
-import { DType, TypedArray, isFloatDType } from '../dtype.js';
+import { DType, isFloatDType } from '../dtype.js';
 import { allocateStorage } from '../memory.js';
 import { Tensor, contiguousStrides } from '../tensor.js';
 
@@ -43,11 +43,6 @@ export function uninitialized(shape: readonly number[], dtype: DType = 'float32'
   return new Tensor(allocateStorage(dtype, n, false), [...shape], contiguousStrides(shape), 0, dtype);
 }
 
-/** Wraps an existing array as a contiguous tensor. */
-export function wrap(data: TypedArray, shape: readonly number[]): Tensor {
-  return Tensor.fromArray(data, shape);
-}
-
 function requireCpu(op: string, ...ts: Tensor[]): void {
   for (const t of ts) {
     if (t.device !== 'cpu') throw new Error(`${op}: tensor on ${t.device} is not supported by this build`);
@@ -62,10 +57,6 @@ export function requireSameDType(op: string, a: Tensor, b: Tensor): void {
   if (a.dtype !== b.dtype) {
     throw new TypeError(`${op}: dtypes must match, got ${a.dtype} and ${b.dtype} (convert one with .to())`);
   }
-}
-
-export function requireSameDevice(op: string, a: Tensor, b: Tensor): void {
-  if (a.device !== b.device) throw new Error(`${op}: tensors are on different devices, ${a.device} and ${b.device}`);
 }
 
 /** NumPy broadcasting of two shapes. */
