@@ -84,6 +84,12 @@ Dims get_dims(const Napi::CallbackInfo& info, size_t i, const char* op, const ch
   return dims;
 }
 
+Napi::Array dims_to_js(Napi::Env env, const Dims& dims) {
+  Napi::Array out = Napi::Array::New(env, dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) out.Set(uint32_t(i), Napi::Number::New(env, double(dims[i])));
+  return out;
+}
+
 void require_length(const Buffer& buf, int64_t need, const char* op, const char* name) {
   TF_CHECK(buf.length >= need, Range, op, ": ", name, " needs at least ", need, " elements, got ", buf.length);
 }

@@ -60,6 +60,9 @@ Buffer get_like(const Napi::CallbackInfo& info, size_t i, const char* op, const 
 void require_disjoint(const char* op, const Buffer& out, int64_t out_len, const char* out_name, const Buffer& other,
                       int64_t other_len, const char* other_name);
 
+// A JS array of the dims (shape results returned to TypeScript).
+Napi::Array dims_to_js(Napi::Env env, const Dims& dims);
+
 using Handler = Napi::Value (*)(const Napi::CallbackInfo&);
 // Exports `name` as a function whose tf::Error / std::bad_alloc become JS exceptions.
 void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn);

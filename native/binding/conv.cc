@@ -82,10 +82,7 @@ Napi::Value conv2d_output_shape(const Napi::CallbackInfo& info) {
   constexpr const char* op = "conv2dOutputShape";
   require_args(info, 6, op);
   const Conv2dParams p = read_params(info, op, 0, 1, 2);
-  Napi::Array shape = Napi::Array::New(info.Env(), 4);
-  const int64_t dims[4] = {p.N, p.K, p.P, p.Q};
-  for (uint32_t i = 0; i < 4; ++i) shape.Set(i, Napi::Number::New(info.Env(), double(dims[i])));
-  return shape;
+  return dims_to_js(info.Env(), {p.N, p.K, p.P, p.Q});
 }
 
 }  // namespace

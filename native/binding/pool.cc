@@ -147,10 +147,7 @@ Napi::Value pool2d_output_shape(const Napi::CallbackInfo& info) {
   constexpr const char* op = "pool2dOutputShape";
   require_args(info, 6, op);
   const Pool2dParams p = read_window(info, op, get_dims(info, 0, op, "xShape"), 1, true);
-  Napi::Array shape = Napi::Array::New(info.Env(), 4);
-  const int64_t dims[4] = {p.N, p.C, p.P, p.Q};
-  for (uint32_t i = 0; i < 4; ++i) shape.Set(i, Napi::Number::New(info.Env(), double(dims[i])));
-  return shape;
+  return dims_to_js(info.Env(), {p.N, p.C, p.P, p.Q});
 }
 
 }  // namespace
