@@ -1,9 +1,15 @@
 // Legend: outer o (N for batch/group norm, rows M for layer norm), channel c, inner l (spatial),
 // statistic s. See core/norm.h for how the three norms map onto the layout.
+//
+// Sums run over blocks of at most kBlock elements in vector partial sums of T, and each block is
+// folded into double. Without -ffast-math a compiler may not reorder `sum += double(x[i])`, so that
+// loop is one serial chain of dependent adds; independent vector accumulators overlap, and short
+// blocks keep float partial sums accurate to about 1e-6 of their magnitude.
 #include "cpu/norm.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -11,22 +17,189 @@
 namespace tf::cpu {
 namespace {
 
-// Enough elements per task that pool overhead stays small.
+constexpr int64_t kBlock = 256;
 
-// Calls f(c, base) for each (o, c) row of inner elements that statistic s covers; base = (o*channels + c)*inner.
-template <class F>
-void for_each_row(const NormLayout& layout, int64_t s, F&& f) {
-  const int64_t cpg = layout.channels_per_group();
-  const int64_t g = layout.per_sample ? s % layout.groups : s;
-  const int64_t o_begin = layout.per_sample ? s / layout.groups : 0;
-  const int64_t o_end = layout.per_sample ? o_begin + 1 : layout.outer;
-  for (int64_t o = o_begin; o < o_end; ++o)
-    for (int64_t c = g * cpg; c < (g + 1) * cpg; ++c) f(c, (o * layout.channels + c) * layout.inner);
+// One SSE2 register of T (GCC/Clang vector extension: plain operators, no intrinsics).
+template <class T>
+using Vec [[gnu::vector_size(16)]] = T;
+template <class T>
+constexpr int64_t kVecWidth = 16 / sizeof(T);
+// Accumulators per sum, enough to hide the latency of the vector add.
+constexpr int kAcc = 4;
+
+template <class T>
+Vec<T> load(const T* p) {
+  Vec<T> v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+template <class V>
+double fold(const V (&acc)[kAcc]) {
+  double sum = 0;
+  for (const V& v : acc)
+    for (size_t j = 0; j < sizeof(V) / sizeof(v[0]); ++j) sum += double(v[j]);
+  return sum;
 }
 
 template <class T>
 T param_or(const T* p, int64_t i, T fallback) {
   return p ? p[i] : fallback;
+}
+
+// Calls f(s, c0, base) for every span of statistics [s_begin, s_end), in memory order: a span is the
+// channels [c0, c0 + cpg) of one sample, cpg * inner contiguous elements from base. A batch-norm
+// statistic has one span per sample, spread through x; walking adjacent statistics sample by sample
+// reads one contiguous run per sample instead, long enough for the hardware prefetcher.
+template <class F>
+void for_each_span(const NormLayout& layout, int64_t s_begin, int64_t s_end, F&& f) {
+  const int64_t cpg = layout.channels_per_group(), L = layout.inner;
+  if (layout.per_sample) {
+    for (int64_t s = s_begin; s < s_end; ++s) f(s, (s % layout.groups) * cpg, s * cpg * L);
+    return;
+  }
+  for (int64_t o = 0; o < layout.outer; ++o)
+    for (int64_t s = s_begin; s < s_end; ++s) f(s, s * cpg, (o * layout.channels + s * cpg) * L);
+}
+
+// Statistics handled together: enough that a run of their spans fills kTileBytes, so that the
+// run is long enough to stream and the tile's data is still in cache for the second pass.
+constexpr int64_t kTileBytes = int64_t(32) << 10;
+
+template <class T>
+int64_t stats_per_tile(const NormLayout& layout) {
+  const int64_t span_bytes = layout.channels_per_group() * layout.inner * int64_t(sizeof(T));
+  return std::max<int64_t>(1, kTileBytes / std::max<int64_t>(1, span_bytes));
+}
+
+// Count, mean and sum of squared deviations of one statistic, in double. Each block is summed
+// around a shift (the mean so far) so that the squares do not cancel when |mean| >> std, then
+// merged with the exact pairwise update of Chan, Golub and LeVeque.
+struct Moments {
+  double n = 0, mean = 0, m2 = 0;
+
+  template <class T>
+  void add(const T* x, int64_t len) {
+    for (int64_t i = 0; i < len; i += kBlock) add_block(x + i, std::min(kBlock, len - i));
+  }
+
+ private:
+  template <class T>
+  void add_block(const T* x, int64_t len) {
+    const T shift = n > 0 ? T(mean) : x[0];
+    Vec<T> s1[kAcc] = {}, s2[kAcc] = {};
+    int64_t i = 0;
+    for (; i + kAcc * kVecWidth<T> <= len; i += kAcc * kVecWidth<T>)
+      for (int a = 0; a < kAcc; ++a) {
+        const Vec<T> d = load(x + i + a * kVecWidth<T>) - shift;
+        s1[a] += d;
+        s2[a] += d * d;
+      }
+    double b1 = fold(s1), b2 = fold(s2);
+    for (; i < len; ++i) {
+      const double d = double(x[i]) - double(shift);
+      b1 += d;
+      b2 += d * d;
+    }
+    const double nb = double(len), total = n + nb;
+    const double delta = double(shift) + b1 / nb - mean;
+    mean += delta * nb / total;
+    m2 += b2 - b1 * b1 / nb + delta * delta * n * nb / total;
+    n = total;
+  }
+};
+
+// Adds sum(a) and sum(a * (x - m)) over len elements to sum_a and sum_ax, with a = dy * w[i] when
+// kWeighted (layer norm: gamma changes every element) and a = dy otherwise.
+template <bool kWeighted, class T>
+void add_grad_sums(const T* x, const T* dy, const T* w, int64_t len, T m, double& sum_a, double& sum_ax) {
+  for (int64_t b = 0; b < len; b += kBlock) {
+    const int64_t b_end = std::min(len, b + kBlock);
+    Vec<T> sa[kAcc] = {}, sax[kAcc] = {};
+    int64_t i = b;
+    for (; i + kAcc * kVecWidth<T> <= b_end; i += kAcc * kVecWidth<T>)
+      for (int a = 0; a < kAcc; ++a) {
+        const int64_t k = i + a * kVecWidth<T>;
+        const Vec<T> g = kWeighted ? load(dy + k) * load(w + k) : load(dy + k);
+        sa[a] += g;
+        sax[a] += g * (load(x + k) - m);
+      }
+    sum_a += fold(sa);
+    sum_ax += fold(sax);
+    for (; i < b_end; ++i) {
+      const double g = kWeighted ? double(dy[i]) * double(w[i]) : double(dy[i]);
+      sum_a += g;
+      sum_ax += g * (double(x[i]) - double(m));
+    }
+  }
+}
+
+// dx = a * a_scale - (x - m) * slope - offset over len elements, with a = dy * w[i] when kWeighted and
+// a = dy otherwise (the row's gamma then folded into a_scale). In double: the terms can nearly cancel,
+// as in a statistic of one or two elements, whose dx is zero.
+template <bool kWeighted, class T>
+void grad_input(const T* x, const T* dy, const T* w, int64_t len, double m, double a_scale, double slope,
+                double offset, T* dx) {
+  for (int64_t i = 0; i < len; ++i) {
+    const double a = kWeighted ? double(dy[i]) * double(w[i]) : double(dy[i]);
+    dx[i] = T(a * a_scale - (double(x[i]) - m) * slope - offset);
+  }
+}
+
+// Applies NormAffine to one statistic's span: channels [c0, c0 + channels) of one sample, inner each.
+template <class T>
+void apply_span(const T* x, int64_t c0, int64_t channels, int64_t inner, T mean, T invstd, const T* gamma,
+                const T* beta, bool relu, T* y) {
+  if (inner == 1) {
+    for (int64_t c = 0; c < channels; ++c)
+      y[c] = NormAffine<T>{mean, invstd * param_or(gamma, c0 + c, T(1)), param_or(beta, c0 + c, T(0)), relu}(x[c]);
+    return;
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    const NormAffine<T> f{mean, invstd * param_or(gamma, c0 + c, T(1)), param_or(beta, c0 + c, T(0)), relu};
+    const T* xr = x + c * inner;
+    T* yr = y + c * inner;
+    // Unrolled so that this short vector loop's speed does not hinge on where it lands in the code.
+#pragma GCC unroll 4
+    for (int64_t l = 0; l < inner; ++l) yr[l] = f(xr[l]);
+  }
+}
+
+// dgamma[c] = sum over o, l of dy * xhat, dbeta[c] = sum of dy, for per-sample statistics (layer and
+// group norm), where a channel's terms span every statistic: a reduction over o, split by channel.
+template <class T>
+void per_sample_param_grads(const NormLayout& layout, const T* x, const T* dy, const T* mean, const T* invstd,
+                            T* dgamma, T* dbeta) {
+  const int64_t C = layout.channels, L = layout.inner, cpg = layout.channels_per_group();
+  parallel_for(C, grain_for(layout.outer * L), [&](int64_t begin, int64_t end) {
+    std::vector<double> acc_dy(size_t(end - begin), 0.0), acc_dy_xhat(size_t(end - begin), 0.0);
+    for (int64_t o = 0; o < layout.outer; ++o) {
+      for (int64_t c = begin; c < end;) {
+        // Channels up to the end of c's group share a statistic; with inner 1 (layer norm) this
+        // inner loop runs along a contiguous row and vectorizes across channels.
+        const int64_t group_end = std::min(end, (c / cpg + 1) * cpg), s = layout.stat_index(o, c);
+        const T m = mean[s];
+        const double is = double(invstd[s]);
+        for (; c < group_end; ++c) {
+          const int64_t base = (o * C + c) * L;
+          double sum_dy = 0, sum_dy_xm = 0;
+          if (L == 1) {
+            sum_dy = double(dy[base]);
+            sum_dy_xm = sum_dy * (double(x[base]) - double(m));
+          } else {
+            const T* no_weights = nullptr;
+            add_grad_sums<false>(x + base, dy + base, no_weights, L, m, sum_dy, sum_dy_xm);
+          }
+          acc_dy[size_t(c - begin)] += sum_dy;
+          acc_dy_xhat[size_t(c - begin)] += sum_dy_xm * is;
+        }
+      }
+    }
+    for (int64_t c = begin; c < end; ++c) {
+      if (dgamma) dgamma[c] = T(acc_dy_xhat[size_t(c - begin)]);
+      if (dbeta) dbeta[c] = T(acc_dy[size_t(c - begin)]);
+    }
+  });
 }
 
 }  // namespace
@@ -38,10 +211,7 @@ void norm_apply(const NormLayout& layout, const T* x, const T* mean, const T* in
   parallel_for(layout.outer * C, grain_for(L), [&](int64_t begin, int64_t end) {
     for (int64_t oc = begin; oc < end; ++oc) {
       const int64_t c = oc % C, s = layout.stat_index(oc / C, c);
-      const NormAffine<T> f{mean[s], invstd[s] * param_or(gamma, c, T(1)), param_or(beta, c, T(0)), relu};
-      const T* xr = x + oc * L;
-      T* yr = y + oc * L;
-      for (int64_t l = 0; l < L; ++l) yr[l] = f(xr[l]);
+      apply_span(x + oc * L, c, 1, L, mean[s], invstd[s], gamma, beta, relu, y + oc * L);
     }
   });
 }
@@ -49,32 +219,37 @@ void norm_apply(const NormLayout& layout, const T* x, const T* mean, const T* in
 template <class T>
 void norm_forward(const NormLayout& layout, const T* x, const T* gamma, const T* beta, double eps, T* y,
                   T* save_mean, T* save_invstd, T* running_mean, T* running_var, double momentum) {
-  const int64_t L = layout.inner, count = layout.stat_count();
-  parallel_for(layout.num_stats(), grain_for(count), [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s) {
-      double sum = 0;
-      for_each_row(layout, s, [&](int64_t, int64_t base) {
-        for (int64_t l = 0; l < L; ++l) sum += double(x[base + l]);
-      });
-      const double mean = count ? sum / double(count) : 0.0;
-      double sq = 0;  // second pass: no cancellation when |mean| >> std
-      for_each_row(layout, s, [&](int64_t, int64_t base) {
-        for (int64_t l = 0; l < L; ++l) {
-          const double d = double(x[base + l]) - mean;
-          sq += d * d;
+  const int64_t L = layout.inner, cpg = layout.channels_per_group(), count = layout.stat_count();
+  const int64_t num_stats = layout.num_stats(), threads = num_threads(), tile = stats_per_tile<T>(layout);
+  // Normalizing a tile right after measuring it finds its elements still in cache, but splits the
+  // output pass by statistic, which is uneven across threads when there are few statistics.
+  const bool fuse_apply = num_stats % threads == 0 || num_stats >= 8 * threads;
+  parallel_for(num_stats, grain_for(count), [&](int64_t begin, int64_t end) {
+    std::vector<Moments> moments(size_t(std::min(tile, end - begin)));
+    for (int64_t s_begin = begin; s_begin < end; s_begin += tile) {
+      const int64_t s_end = std::min(end, s_begin + tile);
+      std::fill(moments.begin(), moments.end(), Moments{});
+      for_each_span(layout, s_begin, s_end,
+                    [&](int64_t s, int64_t, int64_t base) { moments[size_t(s - s_begin)].add(x + base, cpg * L); });
+      for (int64_t s = s_begin; s < s_end; ++s) {
+        const Moments& ms = moments[size_t(s - s_begin)];
+        const double mean = count ? ms.mean : 0.0, var = count ? std::max(0.0, ms.m2 / double(count)) : 0.0;
+        save_mean[s] = T(mean);
+        save_invstd[s] = T(1.0 / std::sqrt(var + eps));
+        if (running_mean && count > 0)
+          running_mean[s] = T((1 - momentum) * double(running_mean[s]) + momentum * mean);
+        if (running_var && count > 0) {
+          const double unbiased = count > 1 ? var * double(count) / double(count - 1) : var;
+          running_var[s] = T((1 - momentum) * double(running_var[s]) + momentum * unbiased);
         }
-      });
-      const double var = count ? sq / double(count) : 0.0;
-      save_mean[s] = T(mean);
-      save_invstd[s] = T(1.0 / std::sqrt(var + eps));
-      if (running_mean && count > 0) running_mean[s] = T((1 - momentum) * double(running_mean[s]) + momentum * mean);
-      if (running_var && count > 0) {
-        const double unbiased = count > 1 ? var * double(count) / double(count - 1) : var;
-        running_var[s] = T((1 - momentum) * double(running_var[s]) + momentum * unbiased);
       }
+      if (fuse_apply)
+        for_each_span(layout, s_begin, s_end, [&](int64_t s, int64_t c0, int64_t base) {
+          apply_span(x + base, c0, cpg, L, save_mean[s], save_invstd[s], gamma, beta, false, y + base);
+        });
     }
   });
-  norm_apply(layout, x, save_mean, save_invstd, gamma, beta, false, y);
+  if (!fuse_apply) norm_apply(layout, x, save_mean, save_invstd, gamma, beta, false, y);
 }
 
 template <class T>
@@ -88,55 +263,87 @@ void batch_norm_inference(const NormLayout& layout, const T* x, const T* running
 template <class T>
 void norm_backward(const NormLayout& layout, const T* x, const T* dy, const T* mean, const T* invstd, const T* gamma,
                    bool batch_stats, T* dx, T* dgamma, T* dbeta) {
-  const int64_t C = layout.channels, L = layout.inner;
-  if (dgamma || dbeta) {
-    parallel_for(C, grain_for(layout.outer * L), [&](int64_t begin, int64_t end) {
-      for (int64_t c = begin; c < end; ++c) {
-        double sum_dy = 0, sum_dy_xhat = 0;
-        for (int64_t o = 0; o < layout.outer; ++o) {
-          const int64_t s = layout.stat_index(o, c), base = (o * C + c) * L;
-          const double m = double(mean[s]), is = double(invstd[s]);
-          for (int64_t l = 0; l < L; ++l) {
-            const double g = double(dy[base + l]);
-            sum_dy += g;
-            sum_dy_xhat += g * (double(x[base + l]) - m) * is;
+  const int64_t L = layout.inner, cpg = layout.channels_per_group(), count = layout.stat_count();
+  const bool param_grads = dgamma || dbeta, batch_dx = dx && batch_stats;
+  // Batch-norm channels lie within one statistic, so the per-statistic pass below also yields their
+  // dgamma and dbeta; per-sample statistics need a separate reduction over samples.
+  const bool param_grads_per_stat = param_grads && !layout.per_sample;
+  if (param_grads && layout.per_sample) per_sample_param_grads(layout, x, dy, mean, invstd, dgamma, dbeta);
+  // Cutting a span into one row per channel would give layer norm (inner 1) rows of one element, so its
+  // span is taken whole, with gamma as per-element weights.
+  const bool whole_span = layout.per_sample && L == 1;
+  const T* no_weights = nullptr;
+  if (batch_dx || param_grads_per_stat) {
+    const int64_t tile = stats_per_tile<T>(layout);
+    parallel_for(layout.num_stats(), grain_for(count), [&](int64_t begin, int64_t end) {
+      const size_t tile_stats = size_t(std::min(tile, end - begin));
+      // Per statistic of the tile: sum(a) and sum(a * (x - mean)) with a = dy * gamma; per channel of
+      // the tile (batch norm only): sum(dy) and sum(dy * (x - mean)).
+      std::vector<double> sum_a(tile_stats), sum_a_xm(tile_stats);
+      std::vector<double> channel_dy(param_grads_per_stat ? tile_stats * size_t(cpg) : 0);
+      std::vector<double> channel_dy_xm(channel_dy.size());
+      for (int64_t s_begin = begin; s_begin < end; s_begin += tile) {
+        const int64_t s_end = std::min(end, s_begin + tile);
+        std::fill(sum_a.begin(), sum_a.end(), 0.0);
+        std::fill(sum_a_xm.begin(), sum_a_xm.end(), 0.0);
+        std::fill(channel_dy.begin(), channel_dy.end(), 0.0);
+        std::fill(channel_dy_xm.begin(), channel_dy_xm.end(), 0.0);
+        for_each_span(layout, s_begin, s_end, [&](int64_t s, int64_t c0, int64_t base) {
+          const size_t t = size_t(s - s_begin);
+          if (whole_span) {
+            if (gamma)
+              add_grad_sums<true>(x + base, dy + base, gamma + c0, cpg, mean[s], sum_a[t], sum_a_xm[t]);
+            else
+              add_grad_sums<false>(x + base, dy + base, no_weights, cpg, mean[s], sum_a[t], sum_a_xm[t]);
+            return;
           }
-        }
-        if (dgamma) dgamma[c] = T(sum_dy_xhat);
-        if (dbeta) dbeta[c] = T(sum_dy);
+          for (int64_t j = 0; j < cpg; ++j) {
+            double sum_dy = 0, sum_dy_xm = 0;
+            const int64_t row = base + j * L;
+            add_grad_sums<false>(x + row, dy + row, no_weights, L, mean[s], sum_dy, sum_dy_xm);
+            const double gm = double(param_or(gamma, c0 + j, T(1)));
+            sum_a[t] += gm * sum_dy;
+            sum_a_xm[t] += gm * sum_dy_xm;
+            if (param_grads_per_stat) {
+              channel_dy[t * size_t(cpg) + size_t(j)] += sum_dy;
+              channel_dy_xm[t * size_t(cpg) + size_t(j)] += sum_dy_xm;
+            }
+          }
+        });
+        if (param_grads_per_stat)
+          for (int64_t s = s_begin; s < s_end; ++s)
+            for (int64_t j = 0; j < cpg; ++j) {
+              const size_t i = size_t((s - s_begin) * cpg + j);
+              if (dgamma) dgamma[s * cpg + j] = T(channel_dy_xm[i] * double(invstd[s]));
+              if (dbeta) dbeta[s * cpg + j] = T(channel_dy[i]);
+            }
+        if (!batch_dx) continue;
+        // dx = invstd / K * (K a - sum(a) - xhat * sum(a * xhat)) with xhat = (x - m) * invstd.
+        for_each_span(layout, s_begin, s_end, [&](int64_t s, int64_t c0, int64_t base) {
+          const size_t t = size_t(s - s_begin);
+          const double m = double(mean[s]), is = double(invstd[s]), k = count ? is / double(count) : 0.0;
+          const double slope = k * is * is * sum_a_xm[t], offset = k * sum_a[t];
+          if (whole_span) {
+            if (gamma)
+              grad_input<true>(x + base, dy + base, gamma + c0, cpg, m, is, slope, offset, dx + base);
+            else
+              grad_input<false>(x + base, dy + base, no_weights, cpg, m, is, slope, offset, dx + base);
+            return;
+          }
+          for (int64_t j = 0; j < cpg; ++j) {
+            const int64_t row = base + j * L;
+            const double a_scale = double(param_or(gamma, c0 + j, T(1))) * is;
+            grad_input<false>(x + row, dy + row, no_weights, L, m, a_scale, slope, offset, dx + row);
+          }
+        });
       }
     });
   }
-  if (!dx) return;
-  if (!batch_stats) {
+  if (dx && !batch_stats) {
     // dx = dy * gamma * invstd: the affine map with mean 0 and shift 0 applied to dy.
     const std::vector<T> zeros(size_t(layout.num_stats()), T(0));
     norm_apply(layout, dy, zeros.data(), invstd, gamma, static_cast<const T*>(nullptr), false, dx);
-    return;
   }
-  const int64_t count = layout.stat_count();
-  parallel_for(layout.num_stats(), grain_for(count), [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s) {
-      const double m = double(mean[s]), is = double(invstd[s]);
-      double sum_a = 0, sum_a_xhat = 0;
-      for_each_row(layout, s, [&](int64_t c, int64_t base) {
-        const double gm = double(param_or(gamma, c, T(1)));
-        for (int64_t l = 0; l < L; ++l) {
-          const double a = double(dy[base + l]) * gm;
-          sum_a += a;
-          sum_a_xhat += a * (double(x[base + l]) - m) * is;
-        }
-      });
-      const double k = count ? is / double(count) : 0.0;
-      for_each_row(layout, s, [&](int64_t c, int64_t base) {
-        const double gm = double(param_or(gamma, c, T(1)));
-        for (int64_t l = 0; l < L; ++l) {
-          const double xhat = (double(x[base + l]) - m) * is;
-          dx[base + l] = T(double(dy[base + l]) * gm * is - k * (sum_a + xhat * sum_a_xhat));
-        }
-      });
-    }
-  });
 }
 
 #define TF_INSTANTIATE_NORM(T)                                                                                    \
