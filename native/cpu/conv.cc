@@ -1,47 +1,19 @@
-// conv2d as im2col + GEMM. A 1x1, stride-1, unpadded convolution is a plain GEMM on the input planes.
+// conv2d as im2col + GEMM. A 1x1, stride-1, unpadded convolution is a plain GEMM on the input planes; 3x3
+// stride-1 convolutions with enough channels go to Winograd F(2x2, 3x3) (cpu/conv_winograd.cc).
 #include "cpu/conv.h"
 
 #include <algorithm>
-#include <vector>
 
 #include "core/thread_pool.h"
+#include "cpu/conv_winograd.h"
 #include "cpu/gemm.h"
+#include "cpu/scratch.h"
 
 namespace tf::cpu {
 namespace {
 
-// Whole samples run side by side on our pool, with OpenBLAS held to one thread meanwhile, whenever there
-// are at least as many samples as threads: measured here, that scales better than OpenBLAS threading each
-// per-sample GEMM (ResNet-20's GEMMs ran no faster on 2 threads than on 1 that way, and [64,64,32,32] 3x3
-// reached 1.6x instead of 2x). With fewer samples (inference on one image) BLAS threads each GEMM.
-// Never both at once: no oversubscription.
-
-// Holds OpenBLAS to one thread for its lifetime (our pool supplies the parallelism meanwhile).
-class SerialBlas {
- public:
-  SerialBlas() : previous_(gemm_threads()) {
-    if (previous_ > 1) set_gemm_threads(1);
-  }
-  ~SerialBlas() {
-    if (previous_ > 1) set_gemm_threads(previous_);
-  }
-  SerialBlas(const SerialBlas&) = delete;
-  SerialBlas& operator=(const SerialBlas&) = delete;
-
- private:
-  int previous_;
-};
-
 // Elements of im2col work worth handing to another thread.
 constexpr int64_t kColumnGrain = int64_t(1) << 15;
-
-// Per-thread scratch that grows and is reused across calls; Slot keeps simultaneous uses apart.
-template <class T, int Slot>
-T* scratch(int64_t n) {
-  thread_local std::vector<T> buf;
-  if (int64_t(buf.size()) < n) buf.resize(size_t(n));
-  return buf.data();
-}
 
 // Output positions o in [lo, hi) whose input index o*stride + offset lies in [0, in).
 struct Span {
@@ -117,6 +89,11 @@ void over_channels(const Conv2dParams& p, bool parallel, F&& fn) {
 
 bool blas_threads_each_gemm(const Conv2dParams& p) { return p.N < num_threads(); }
 
+// Whole samples run side by side on our pool, with OpenBLAS held to one thread meanwhile, whenever there
+// are at least as many samples as threads: measured here, that scales better than OpenBLAS threading each
+// per-sample GEMM (ResNet-20's GEMMs ran no faster on 2 threads than on 1 that way, and [64,64,32,32] 3x3
+// reached 1.6x instead of 2x). With fewer samples (inference on one image) BLAS threads each GEMM.
+// Never both at once: no oversubscription.
 // Calls fn(n, parallel_inner) for every sample: in order with parallel inner steps for GEMMs BLAS threads,
 // else spread over the pool.
 template <class F>
@@ -135,7 +112,7 @@ void for_each_sample(const Conv2dParams& p, F&& fn) {
 template <class T>
 const T* input_columns(const Conv2dParams& p, const T* x_group, bool parallel) {
   if (p.pointwise()) return x_group;
-  T* col = scratch<T, 0>(p.reduction() * p.P * p.Q);
+  T* col = scratch<T, Scratch::kColumns>(p.reduction() * p.P * p.Q);
   over_channels(p, parallel, [&](int64_t c0, int64_t c1) { im2col(p, x_group, col, c0, c1); });
   return col;
 }
@@ -144,6 +121,7 @@ const T* input_columns(const Conv2dParams& p, const T* x_group, bool parallel) {
 
 template <class T>
 void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y) {
+  if (winograd_serves(p)) return winograd_forward(p, x, w, bias, y);
   const int64_t Cg = p.in_per_group(), Kg = p.out_per_group(), CRS = p.reduction(), PQ = p.P * p.Q,
                 HW = p.H * p.W;
   for_each_sample(p, [&](int64_t n, bool parallel) {
@@ -161,10 +139,11 @@ void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias
 
 template <class T>
 void conv2d_backward_data(const Conv2dParams& p, const T* dy, const T* w, T* dx) {
+  if (winograd_serves(p)) return winograd_backward_data(p, dy, w, dx);
   const int64_t Cg = p.in_per_group(), Kg = p.out_per_group(), CRS = p.reduction(), PQ = p.P * p.Q,
                 HW = p.H * p.W;
   for_each_sample(p, [&](int64_t n, bool parallel) {
-    T* col = p.pointwise() ? nullptr : scratch<T, 0>(CRS * PQ);
+    T* col = p.pointwise() ? nullptr : scratch<T, Scratch::kColumns>(CRS * PQ);
     for (int64_t g = 0; g < p.groups; ++g) {
       T* dx_group = dx + (n * p.C + g * Cg) * HW;
       gemm<T>(true, false, CRS, PQ, Kg, T(1), w + g * Kg * CRS, CRS, dy + (n * p.K + g * Kg) * PQ, PQ, T(0),
@@ -188,12 +167,14 @@ void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* d
                 acc + g * Kg * CRS, CRS);
       }
   };
-  if (blas_threads_each_gemm(p)) {
+  if (winograd_serves(p)) {
+    winograd_backward_weight(p, x, dy, dw);
+  } else if (blas_threads_each_gemm(p)) {
     accumulate(0, p.N, dw, true);
   } else {
     // One partial sum per pool thread; the first lands in dw itself.
     const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(num_threads(), p.N));
-    T* partials = scratch<T, 1>((parts - 1) * w_numel);
+    T* partials = scratch<T, Scratch::kPartials>((parts - 1) * w_numel);
     const SerialBlas serial;
     parallel_for(parts, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c)

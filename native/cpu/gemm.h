@@ -22,4 +22,21 @@ std::string gemm_backend_detail();
 int gemm_threads();
 void set_gemm_threads(int n);
 
+// Holds OpenBLAS to one thread for its lifetime, while our pool supplies the parallelism: each pool thread
+// then runs whole GEMMs of its own, never oversubscribing the cores.
+class SerialBlas {
+ public:
+  SerialBlas() : previous_(gemm_threads()) {
+    if (previous_ > 1) set_gemm_threads(1);
+  }
+  ~SerialBlas() {
+    if (previous_ > 1) set_gemm_threads(previous_);
+  }
+  SerialBlas(const SerialBlas&) = delete;
+  SerialBlas& operator=(const SerialBlas&) = delete;
+
+ private:
+  int previous_;
+};
+
 }  // namespace tf::cpu

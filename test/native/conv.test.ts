@@ -71,6 +71,18 @@ function randomConv(rng: Rng, label: string, o: Partial<{ N: number; groups: num
   return { label, x: [o.N ?? rng.int(1, 3), groups * Cg, H, W], w: [groups * Kg, Cg, R, S], stride, padding, dilation, groups };
 }
 
+/** Convolutions the Winograd kernels serve: 3x3, stride 1, undilated, ungrouped, at least 8 channels in and out. */
+function winogradConfigs(rng: Rng): Conv[] {
+  const winograd = (label: string, o: Parameters<typeof randomConv>[2]) =>
+    randomConv(rng, `Winograd ${label}`, { groups: 1, R: 3, S: 3, stride: [1, 1], dilation: [1, 1], ...o });
+  return [
+    winograd('pad 1, odd sizes', { N: 3, Cg: rng.int(8, 20), Kg: rng.int(8, 20), padding: [1, 1], H: 2 * rng.int(2, 8) + 1, W: 2 * rng.int(2, 8) + 1 }),
+    winograd('pad 0, batch 1', { N: 1, Cg: 8, Kg: rng.int(9, 17), padding: [0, 0], H: rng.int(3, 12), W: rng.int(3, 12) }),
+    winograd('pad [2, 0], 3x3 output', { N: 2, Cg: rng.int(8, 12), Kg: 8, padding: [2, 0], H: 1, W: 5 }),
+    winograd('pad [0, 2], many tile rows', { N: 4, Cg: 9, Kg: 11, padding: [0, 2], H: rng.int(20, 40), W: rng.int(3, 9) }),
+  ];
+}
+
 function describeConv(c: Conv): string {
   return `${c.label} x${JSON.stringify(c.x)} w${JSON.stringify(c.w)} s${c.stride} p${c.padding} d${c.dilation} g${c.groups}`;
 }
@@ -92,6 +104,9 @@ describe('native conv2d', () => {
     // Kg*P*Q*Cg*R*S above 2^18: the sample-ordered path whose GEMMs BLAS threads
     randomConv(rng, 'large (BLAS-threaded GEMMs)', { N: 2, groups: 1, Cg: 16, Kg: 16, R: 3, S: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], H: 23, W: 25 }),
     randomConv(rng, 'large pointwise', { N: 2, groups: 2, Cg: 24, Kg: 20, R: 1, S: 1, stride: [1, 1], padding: [0, 0], H: 29, W: 27 }),
+    // 3x3 stride 1 with at least 8 channels each side: Winograd F(2x2, 3x3), with odd output sizes (partial
+    // edge tiles), every padding it serves, and padding that differs between height and width
+    ...winogradConfigs(rng),
   ];
 
   for (const c of configs) {
@@ -122,8 +137,11 @@ describe('native conv2d', () => {
     }
   }
 
-  it('results do not depend on the thread count', () => {
-    const c = randomConv(rng, 'threads', { N: 5, groups: 2, Cg: 3, Kg: 2, R: 3, S: 3, H: 9, W: 8 });
+  const threadConfigs = [
+    randomConv(rng, 'threads', { N: 5, groups: 2, Cg: 3, Kg: 2, R: 3, S: 3, H: 9, W: 8 }),
+    randomConv(rng, 'threads, Winograd', { N: 3, groups: 1, Cg: 10, Kg: 9, R: 3, S: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], H: 9, W: 11 }),
+  ];
+  for (const c of threadConfigs) it(`results do not depend on the thread count: ${describeConv(c)}`, () => {
     const x = randomArray(Float64Array, numel(c.x), rng), w = randomArray(Float64Array, numel(c.w), rng);
     const dy = randomArray(Float64Array, numel(outShape(c)), rng);
     const run = () => {
@@ -150,6 +168,7 @@ describe('native conv2d', () => {
       randomConv(rng, 'strided, padded', { N: 2, groups: 1, Cg: 2, Kg: 2, R: 3, S: 2, stride: [2, 3], padding: [1, 2], dilation: [1, 1], H: 7, W: 8 }),
       randomConv(rng, 'dilated, grouped', { N: 1, groups: 2, Cg: 2, Kg: 1, R: 2, S: 3, stride: [1, 2], padding: [2, 1], dilation: [2, 2], H: 6, W: 7 }),
       randomConv(rng, 'pointwise', { N: 2, groups: 1, Cg: 3, Kg: 2, R: 1, S: 1, stride: [1, 1], padding: [0, 0], H: 3, W: 5 }),
+      randomConv(rng, 'Winograd', { N: 2, groups: 1, Cg: 8, Kg: 8, R: 3, S: 3, stride: [1, 1], padding: [1, 2], dilation: [1, 1], H: 5, W: 4 }),
     ];
     for (const c of fdConfigs) {
       it(describeConv(c), () => {
