@@ -18,13 +18,15 @@ namespace tf::cpu {
 namespace {
 
 constexpr int64_t kPositions = 16;  // transformed tile: 4x4
-// Below this many channels on either side the GEMMs are too thin to pay for the transforms (bench/conv.ts).
+// With fewer channels the GEMMs are too thin to pay for the transforms: at 8 in and out, Winograd and im2col
+// break even here ([64,8,32,32]: about 40 GFLOP/s each); at 12, Winograd is 1.3-2x faster.
 constexpr int64_t kMinChannels = 8;
-// Bytes of transformed input plus transformed output one chunk aims to hold (about an L2 cache). The forward
+// Bytes of transformed input plus transformed output one chunk aims to hold (an L2 cache, 1 MiB per core
+// here). The forward
 // GEMMs' width is the chunk's tile count, and below about 256 tiles they slow down more than the spill out of
 // L2 costs ([32,256,14,14]: 120 GFLOP/s at 63 tiles, 148 at 259); the backward-weight GEMMs reduce over the
 // tiles and prefer the smaller chunk (177 vs 156).
-constexpr int64_t kChunkBytes = int64_t(2) << 20;
+constexpr int64_t kChunkBytes = int64_t(1) << 20;
 constexpr int64_t kForwardChunkTiles = 256;
 
 // How a convolution's output is cut into tiles and the tiles into chunks of whole tile rows.
@@ -71,10 +73,21 @@ void split_row(const T* plane, int64_t h, int64_t H, int64_t W, int64_t pad, int
     return;
   }
   const T* row = plane + h * W;
-  for (int64_t m = 0; m < count; ++m) {
-    const int64_t col = 2 * m - pad;
-    even[m] = col >= 0 && col < W ? row[col] : T(0);
-    odd[m] = col + 1 >= 0 && col + 1 < W ? row[col + 1] : T(0);
+  auto at = [&](int64_t col) { return col >= 0 && col < W ? row[col] : T(0); };
+  // [lo, hi): the m whose two columns both lie inside the row, copied without bounds checks
+  const int64_t lo = std::min(count, (pad + 1) / 2), hi = std::max(lo, std::min(count, (W + pad) / 2));
+  for (int64_t m = 0; m < lo; ++m) {
+    even[m] = at(2 * m - pad);
+    odd[m] = at(2 * m + 1 - pad);
+  }
+  const T* src = row + 2 * lo - pad;
+  for (int64_t m = 0; m < hi - lo; ++m) {
+    even[lo + m] = src[2 * m];
+    odd[lo + m] = src[2 * m + 1];
+  }
+  for (int64_t m = hi; m < count; ++m) {
+    even[m] = at(2 * m - pad);
+    odd[m] = at(2 * m + 1 - pad);
   }
 }
 
@@ -98,10 +111,13 @@ void transform_input(const Conv2dParams& p, const TilePlan& plan, const T* x, in
       for (int64_t i = 0; i < 4; ++i) {
         split_row(plane, h0 + i, p.H, p.W, p.pad_w, TW + 1, even, odd);
         T* dst = d + 4 * i * ps + (r - r0) * TW;
-        std::copy(even, even + TW, dst);
-        std::copy(odd, odd + TW, dst + ps);
-        std::copy(even + 1, even + TW + 1, dst + 2 * ps);
-        std::copy(odd + 1, odd + TW + 1, dst + 3 * ps);
+        // plain loops, not std::copy: rows are short, and a library call per row costs more than the copy
+        for (int64_t t = 0; t < TW; ++t) {
+          dst[t] = even[t];
+          dst[ps + t] = odd[t];
+          dst[2 * ps + t] = even[t + 1];
+          dst[3 * ps + t] = odd[t + 1];
+        }
       }
     }
     T* v = V + c * tiles;
