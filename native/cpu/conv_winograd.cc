@@ -22,10 +22,9 @@ constexpr int64_t kPositions = 16;  // transformed tile: 4x4
 // break even here ([64,8,32,32]: about 40 GFLOP/s each); at 12, Winograd is 1.3-2x faster.
 constexpr int64_t kMinChannels = 8;
 // Bytes of transformed input plus transformed output one chunk aims to hold (an L2 cache, 1 MiB per core
-// here). The forward
-// GEMMs' width is the chunk's tile count, and below about 256 tiles they slow down more than the spill out of
-// L2 costs ([32,256,14,14]: 120 GFLOP/s at 63 tiles, 148 at 259); the backward-weight GEMMs reduce over the
-// tiles and prefer the smaller chunk (177 vs 156).
+// here). The forward GEMMs' width is the chunk's tile count, and below about 256 tiles they slow down more
+// than the spill out of L2 costs ([32,256,14,14]: 120 GFLOP/s at 63 tiles, 148 at 259); the backward-weight
+// GEMMs reduce over the tiles and prefer the smaller chunk (177 vs 156).
 constexpr int64_t kChunkBytes = int64_t(1) << 20;
 constexpr int64_t kForwardChunkTiles = 256;
 
