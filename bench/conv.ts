@@ -15,6 +15,13 @@ const quick = args.includes('--quick');
 const threadArg = args.indexOf('--threads');
 const threadCounts = threadArg >= 0 ? [Number(args[threadArg + 1])] : [1, 2];
 const rounds = quick ? 2 : 4;
+
+/**
+ * Lets PyTorch's OpenMP workers go idle before we time anything: with the default wait policy they keep
+ * spinning for a while after each op, and on 2 cores that took half of our 2-thread speed on small kernels
+ * (LeNet conv1 forward: 41 GFLOP/s timed right after a PyTorch run, 77 without one).
+ */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
 const reps = quick ? 2 : 4;
 
 async function main(): Promise<void> {
@@ -38,6 +45,7 @@ async function main(): Promise<void> {
           if (torch && pass !== 'sgemm') {
             const t = await torch({ x: c.x, w: c.w, stride: c.stride, padding: c.padding, groups: 1, pass, threads, reps });
             theirs[pass] = Math.min(theirs[pass] ?? Infinity, t);
+            await settle();
           }
         }
       }
