@@ -90,85 +90,88 @@ void split_row(const T* plane, int64_t h, int64_t H, int64_t W, int64_t pad, int
   }
 }
 
-// Each transform gathers its tiles' operands row by row into planes indexed by tile (one plane per operand),
-// then does its arithmetic in one loop over every tile of the chunk: long, contiguous, vectorizable
-// (`#pragma GCC ivdep`: the planes never overlap).
-
-// V[f][c][t] = (B^T d B)[f] for the tiles t of tile rows [r0, r1), over input channels [0, C); the planes of V
-// are `stride` apart.
+// v[f * stride + t] = (B^T d B)[f] for tiles t in [0, count), where operand[4i + j][t] = d[i][j] of tile t.
+// One contiguous loop over the tiles, vectorized (`#pragma GCC ivdep`: the outputs never overlap the operands).
 template <class T>
-void transform_input(const Conv2dParams& p, const TilePlan& plan, const T* x, int64_t r0, int64_t r1, T* V,
-                     int64_t stride) {
-  const int64_t TW = plan.TW, tiles = (r1 - r0) * TW, HW = p.H * p.W, ps = plane_stride(tiles);
-  T* even = scratch<T, Scratch::kRows>(2 * (TW + 1) + kPositions * ps);
-  T* odd = even + TW + 1;
-  T* d = odd + TW + 1;  // d[(4i + j) * ps + t] = patch[i][j] of tile t
-  for (int64_t c = 0; c < p.C; ++c) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = r / plan.TH, h0 = 2 * (r % plan.TH) - p.pad_h;
-      const T* plane = x + (n * p.C + c) * HW;
-      for (int64_t i = 0; i < 4; ++i) {
-        split_row(plane, h0 + i, p.H, p.W, p.pad_w, TW + 1, even, odd);
-        T* dst = d + 4 * i * ps + (r - r0) * TW;
-        // plain loops, not std::copy: rows are short, and a library call per row costs more than the copy
-        for (int64_t t = 0; t < TW; ++t) {
-          dst[t] = even[t];
-          dst[ps + t] = odd[t];
-          dst[2 * ps + t] = even[t + 1];
-          dst[3 * ps + t] = odd[t + 1];
-        }
-      }
-    }
-    T* v = V + c * tiles;
+void input_tiles(const T* const* operand, int64_t count, T* v, int64_t stride) {
 #pragma GCC ivdep
-    for (int64_t t = 0; t < tiles; ++t) {
-      T col[4][4];  // B^T d
-      for (int64_t j = 0; j < 4; ++j) {
-        const T d0 = d[j * ps + t], d1 = d[(4 + j) * ps + t], d2 = d[(8 + j) * ps + t], d3 = d[(12 + j) * ps + t];
-        col[0][j] = d0 - d2;
-        col[1][j] = d1 + d2;
-        col[2][j] = d2 - d1;
-        col[3][j] = d1 - d3;
-      }
-      for (int64_t i = 0; i < 4; ++i) {
-        v[(4 * i) * stride + t] = col[i][0] - col[i][2];
-        v[(4 * i + 1) * stride + t] = col[i][1] + col[i][2];
-        v[(4 * i + 2) * stride + t] = col[i][2] - col[i][1];
-        v[(4 * i + 3) * stride + t] = col[i][1] - col[i][3];
-      }
+  for (int64_t t = 0; t < count; ++t) {
+    T col[4][4];  // B^T d
+    for (int64_t j = 0; j < 4; ++j) {
+      const T d0 = operand[j][t], d1 = operand[4 + j][t], d2 = operand[8 + j][t], d3 = operand[12 + j][t];
+      col[0][j] = d0 - d2;
+      col[1][j] = d1 + d2;
+      col[2][j] = d2 - d1;
+      col[3][j] = d1 - d3;
+    }
+    for (int64_t i = 0; i < 4; ++i) {
+      v[(4 * i) * stride + t] = col[i][0] - col[i][2];
+      v[(4 * i + 1) * stride + t] = col[i][1] + col[i][2];
+      v[(4 * i + 2) * stride + t] = col[i][2] - col[i][1];
+      v[(4 * i + 3) * stride + t] = col[i][1] - col[i][3];
     }
   }
 }
 
+// V[f][c][t] = (B^T d B)[f] for the tiles t of tile rows [r0, r1), over input channels [0, C); the planes of V
+// are `stride` apart. A tile row's four input rows are split into even and odd columns, so that the patch
+// element d[i][j] of tile t is row i's even or odd column t or t + 1: every operand a contiguous run in L1.
+template <class T>
+void transform_input(const Conv2dParams& p, const TilePlan& plan, const T* x, int64_t r0, int64_t r1, T* V,
+                     int64_t stride) {
+  const int64_t TW = plan.TW, tiles = (r1 - r0) * TW, HW = p.H * p.W;
+  T* split = scratch<T, Scratch::kRows>(8 * (TW + 1));
+  const T* operand[kPositions];
+  for (int64_t i = 0; i < 4; ++i) {
+    const T* even = split + 2 * i * (TW + 1);
+    const T* odd = even + TW + 1;
+    operand[4 * i] = even;
+    operand[4 * i + 1] = odd;
+    operand[4 * i + 2] = even + 1;
+    operand[4 * i + 3] = odd + 1;
+  }
+  for (int64_t c = 0; c < p.C; ++c)
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / plan.TH, h0 = 2 * (r % plan.TH) - p.pad_h;
+      const T* plane = x + (n * p.C + c) * HW;
+      for (int64_t i = 0; i < 4; ++i) {
+        T* even = split + 2 * i * (TW + 1);
+        split_row(plane, h0 + i, p.H, p.W, p.pad_w, TW + 1, even, even + TW + 1);
+      }
+      input_tiles(operand, TW, V + c * tiles + (r - r0) * TW, stride);
+    }
+}
+
 // y tiles = A^T m A (+ bias[k]) from M[f][k][t] (planes `stride` apart) for tile rows [r0, r1), over output
-// channels [0, K), clipped to the P x Q output.
+// channels [0, K), clipped to the P x Q output. Like the input transform, a tile row at a time: its outputs'
+// even and odd columns go to four short runs in L1, then interleave into the output rows.
 template <class T>
 void transform_output(const Conv2dParams& p, const TilePlan& plan, const T* M, int64_t stride, const T* bias,
                       int64_t r0, int64_t r1, T* y) {
-  const int64_t TW = plan.TW, tiles = (r1 - r0) * TW, PQ = p.P * p.Q, ps = plane_stride(tiles);
-  T* out = scratch<T, Scratch::kRows>(4 * ps);  // out[(2i + j) * ps + t] = y[i][j] of tile t
+  const int64_t TW = plan.TW, tiles = (r1 - r0) * TW, PQ = p.P * p.Q;
+  T* out = scratch<T, Scratch::kRows>(4 * TW);  // out[(2i + j) * TW + t] = y[i][j] of tile t
   for (int64_t k = 0; k < p.K; ++k) {
     const T b = bias ? bias[k] : T(0);
-    const T* m = M + k * tiles;
-#pragma GCC ivdep
-    for (int64_t t = 0; t < tiles; ++t) {
-      T u[2][4];  // A^T m
-      for (int64_t j = 0; j < 4; ++j) {
-        const T m0 = m[j * stride + t], m1 = m[(4 + j) * stride + t], m2 = m[(8 + j) * stride + t],
-                m3 = m[(12 + j) * stride + t];
-        u[0][j] = m0 + m1 + m2;
-        u[1][j] = m1 - m2 - m3;
-      }
-      for (int64_t i = 0; i < 2; ++i) {
-        out[(2 * i) * ps + t] = u[i][0] + u[i][1] + u[i][2] + b;
-        out[(2 * i + 1) * ps + t] = u[i][1] - u[i][2] - u[i][3] + b;
-      }
-    }
     for (int64_t r = r0; r < r1; ++r) {
+      const T* m = M + k * tiles + (r - r0) * TW;
+#pragma GCC ivdep
+      for (int64_t t = 0; t < TW; ++t) {
+        T u[2][4];  // A^T m
+        for (int64_t j = 0; j < 4; ++j) {
+          const T m0 = m[j * stride + t], m1 = m[(4 + j) * stride + t], m2 = m[(8 + j) * stride + t],
+                  m3 = m[(12 + j) * stride + t];
+          u[0][j] = m0 + m1 + m2;
+          u[1][j] = m1 - m2 - m3;
+        }
+        for (int64_t i = 0; i < 2; ++i) {
+          out[(2 * i) * TW + t] = u[i][0] + u[i][1] + u[i][2] + b;
+          out[(2 * i + 1) * TW + t] = u[i][1] - u[i][2] - u[i][3] + b;
+        }
+      }
       const int64_t n = r / plan.TH, h = 2 * (r % plan.TH);
       for (int64_t i = 0; i < 2 && h + i < p.P; ++i) {
-        const T* left = out + (2 * i) * ps + (r - r0) * TW;
-        const T* right = left + ps;
+        const T* left = out + (2 * i) * TW;
+        const T* right = left + TW;
         T* dst = y + (n * p.K + k) * PQ + (h + i) * p.Q;
         for (int64_t t = 0; t < p.Q / 2; ++t) {
           dst[2 * t] = left[t];
@@ -181,36 +184,34 @@ void transform_output(const Conv2dParams& p, const TilePlan& plan, const T* M, i
 }
 
 // D[f][k][t] = (A g A^T)[f] (planes `stride` apart) for the 2x2 tiles g of dy (zero outside P x Q) in tile rows
-// [r0, r1): the gradient reaching the transformed products, dL/dM.
+// [r0, r1): the gradient reaching the transformed products, dL/dM. A tile row at a time, from its two dy rows
+// split into even and odd columns.
 template <class T>
 void transform_output_grad(const Conv2dParams& p, const TilePlan& plan, const T* dy, int64_t r0, int64_t r1, T* D,
                            int64_t stride) {
-  const int64_t TW = plan.TW, tiles = (r1 - r0) * TW, PQ = p.P * p.Q, ps = plane_stride(tiles);
-  T* g = scratch<T, Scratch::kRows>(4 * ps);  // g[(2i + j) * ps + t] = dy[i][j] of tile t
-  for (int64_t k = 0; k < p.K; ++k) {
+  const int64_t TW = plan.TW, tiles = (r1 - r0) * TW, PQ = p.P * p.Q;
+  T* g = scratch<T, Scratch::kRows>(4 * TW);  // g[(2i + j) * TW + t] = dy[i][j] of tile t
+  for (int64_t k = 0; k < p.K; ++k)
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t n = r / plan.TH, h = 2 * (r % plan.TH);
       const T* plane = dy + (n * p.K + k) * PQ;
-      for (int64_t i = 0; i < 2; ++i) {
-        T* left = g + (2 * i) * ps + (r - r0) * TW;
-        split_row(plane, h + i, p.P, p.Q, 0, TW, left, left + ps);
-      }
-    }
-    T* d = D + k * tiles;
+      split_row(plane, h, p.P, p.Q, 0, TW, g, g + TW);
+      split_row(plane, h + 1, p.P, p.Q, 0, TW, g + 2 * TW, g + 3 * TW);
+      T* d = D + k * tiles + (r - r0) * TW;
 #pragma GCC ivdep
-    for (int64_t t = 0; t < tiles; ++t) {
-      const T a0 = g[t], a1 = g[ps + t], b0 = g[2 * ps + t], b1 = g[3 * ps + t];
-      // rows of A g: a, a + b, a - b, -b; then each row (u, v) -> (u, u + v, u - v, -v)
-      const T rows[4][2] = {{a0, a1}, {a0 + b0, a1 + b1}, {a0 - b0, a1 - b1}, {-b0, -b1}};
-      for (int64_t i = 0; i < 4; ++i) {
-        const T u = rows[i][0], v = rows[i][1];
-        d[(4 * i) * stride + t] = u;
-        d[(4 * i + 1) * stride + t] = u + v;
-        d[(4 * i + 2) * stride + t] = u - v;
-        d[(4 * i + 3) * stride + t] = -v;
+      for (int64_t t = 0; t < TW; ++t) {
+        const T a0 = g[t], a1 = g[TW + t], b0 = g[2 * TW + t], b1 = g[3 * TW + t];
+        // rows of A g: a, a + b, a - b, -b; then each row (u, v) -> (u, u + v, u - v, -v)
+        const T rows[4][2] = {{a0, a1}, {a0 + b0, a1 + b1}, {a0 - b0, a1 - b1}, {-b0, -b1}};
+        for (int64_t i = 0; i < 4; ++i) {
+          const T u = rows[i][0], v = rows[i][1];
+          d[(4 * i) * stride + t] = u;
+          d[(4 * i + 1) * stride + t] = u + v;
+          d[(4 * i + 2) * stride + t] = u - v;
+          d[(4 * i + 3) * stride + t] = -v;
+        }
       }
     }
-  }
 }
 
 // U[f][o][i] = (G g G^T)[f] with g = w[o][i] (outs = K, ins = C), or, when `rotated`, g = w[i][o] turned by 180°
