@@ -244,7 +244,7 @@ if (runCpu) {
   );
 }
 lap('end-to-end');
-report.notes.push('ops: matmul/elementwise/reduce/overhead through the Tensor API (result allocation included); conv/pool/batchnorm kernels through the binding on preallocated buffers');
+report.notes.push('ops: matmul/elementwise/reduce/overhead through the Tensor API (result allocation included; elementwise inside tf.releaseAfter, as training steps run, except the row marked GC); conv/pool/batchnorm kernels through the binding on preallocated buffers');
 if (report.ops.some((row) => row.baseline)) report.notes.push(`ops with a C baseline: ${baselineRounds} alternating round(s) of ours and the baseline, best of each compared`);
 report.notes.push(`load average at the end: ${loadavg().map((v) => v.toFixed(2)).join(' ')} on ${cpus().length} cores (shared machine: figures are noisy)`);
 

@@ -32,6 +32,8 @@ export interface RuntimeBinding {
   /** Threads for the pool and for OpenBLAS, 1..256. */
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  /** Byte offset of the buffer's memory within its 4 KiB page. */
+  pageOffset(buffer: ArrayBuffer): number;
 }
 
 export interface GemmBinding {

@@ -1,6 +1,7 @@
 // backendInfo() and thread settings.
 #include <malloc.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 
@@ -56,6 +57,14 @@ Napi::Value set_threads(const Napi::CallbackInfo& info) {
 
 Napi::Value get_threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), num_threads()); }
 
+// pageOffset(buffer): where an ArrayBuffer's memory starts within its 4 KiB page, so that the TypeScript
+// allocator can start large tensors on a page boundary.
+Napi::Value page_offset(const Napi::CallbackInfo& info) {
+  TF_CHECK(info.Length() >= 1 && info[0].IsArrayBuffer(), Type, "pageOffset: buffer must be an ArrayBuffer");
+  const auto address = reinterpret_cast<std::uintptr_t>(info[0].As<Napi::ArrayBuffer>().Data());
+  return Napi::Number::New(info.Env(), double(address % 4096));
+}
+
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
@@ -73,6 +82,7 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   export_fn(env, exports, "backendInfo", backend_info);
   export_fn(env, exports, "setNumThreads", set_threads);
   export_fn(env, exports, "getNumThreads", get_threads);
+  export_fn(env, exports, "pageOffset", page_offset);
 }
 
 }  // namespace tf::binding

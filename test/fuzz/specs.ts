@@ -52,6 +52,7 @@ export const specs: Record<string, FuzzSpec> = {
   backendInfo: { baseline: () => [] },
   getNumThreads: { baseline: () => [] },
   setNumThreads: { baseline: () => [initialThreads], after: () => native.setNumThreads(initialThreads) },
+  pageOffset: { baseline: () => [new ArrayBuffer(64)] },
 
   // gemm: batch 2 of [2, 4] x [4, 3]
   gemm: {

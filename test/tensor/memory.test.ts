@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../lib/index.js';
 import { releaseAfter, pooledMemory } from '../../lib/memory.js';
+import { native } from '../../lib/native.js';
 
 describe('releaseAfter', () => {
   it('releases what fn allocated, keeps listed and returned tensors, and reuses the released buffers', () => {
@@ -45,5 +46,27 @@ describe('releaseAfter', () => {
       throw new Error('boom');
     })).toThrow('boom');
     expect(made!.isDisposed).toBe(false);
+  });
+});
+
+describe('large buffers', () => {
+  const pageOffset = (t: tf.Tensor): number => (native.pageOffset(t.buffer.buffer as ArrayBuffer) + t.buffer.byteOffset) % 4096;
+
+  it('start on cache lines at page offsets that differ between consecutive allocations, also when recycled', () => {
+    const n = 1 << 16;  // 256 KiB of float32: above the colouring threshold
+    const [a, b, c] = [tf.empty([n]), tf.empty([n]), tf.empty([n])];
+    const offsets = [a, b, c].map(pageOffset);
+    for (const o of offsets) expect(o % 64).toBe(0);
+    expect(new Set(offsets).size).toBe(3);
+    for (const t of [a, b, c]) expect(t.buffer.length).toBe(n);
+    let inside = -1;
+    releaseAfter(() => {
+      const t = tf.zeros([n]);
+      inside = pageOffset(t);
+      expect(t.dataSync().every((v) => v === 0)).toBe(true);
+    });
+    const again = releaseAfter(() => tf.ones([n]));
+    expect(pageOffset(again)).toBe(inside);  // the released block came back, start and all
+    expect(again.dataSync().every((v) => v === 1)).toBe(true);
   });
 });
