@@ -2,7 +2,8 @@
  * End-to-end throughput of whole models, the same workloads for every runner (tensorforge here, PyTorch in
  * bench/peers/torch_bench.py, TensorFlow.js in bench/peers/tfjs_bench.ts), through one request shape:
  *
- *   {"workload": "mlp" | "lenet5" | "resnet20", "mode": "train" | "infer", "batch": 64, "threads": t, "seconds": g, "reps": r}
+ *   {"workload": "mlp" | "lenet5" | "resnet20" | "block", "mode": "train" | "grad" | "infer", "batch": 64,
+ *    "threads": t, "seconds": g, "reps": r}
  *   → {"imagesPerSecond": median over r timed groups of steps, "best": ..., "spread": (max − min) / median}
  *
  * One untimed warm-up step is also timed roughly, and sets the steps per group so that a group takes about
@@ -11,25 +12,31 @@
  *   mlp       784-256-10 (ReLU) on [B, 1, 28, 28], Adam lr 1e-3
  *   lenet5    LeNet-5 on [B, 1, 28, 28], Adam lr 1e-3
  *   resnet20  CIFAR ResNet-20 on [B, 3, 32, 32], SGD lr 0.1 momentum 0.9 weight decay 5e-4
+ *   block     one ResNet basic block (16 → 16 channels) on [B, 16, 32, 32], loss = mean of its output
  *
  * A train step is tf.train.trainStep (forward, cross-entropy, backward, optimizer step, the loss read back,
- * the step's memory recycled, as trainEpoch does); inference is a forward pass in eval mode without
- * autograd, the logits read back, inside releaseAfter.
- * Inputs are one fixed random batch with random labels.
+ * the step's memory recycled, as trainEpoch does); a grad step is the same without the optimizer (gradients
+ * zeroed, forward, loss, backward, the loss read back); inference is a forward pass in eval mode without
+ * autograd, the logits read back, inside releaseAfter. Inputs are one fixed random batch with random labels.
  */
 import * as tf from '../lib/index.js';
-import { timeSteps, type E2eRequest, type E2eResult, type Workload } from './util.js';
+import { timeSteps, type E2eMode, type E2eRequest, type E2eResult, type Workload } from './util.js';
 
-export const workloads: Workload[] = ['mlp', 'lenet5', 'resnet20'];
+export const workloads: Workload[] = ['mlp', 'lenet5', 'resnet20', 'block'];
+
+/** The modes each workload is measured in: grad for the two that isolate forward + backward. */
+export const modesOf = (w: Workload): E2eMode[] =>
+  w === 'block' ? ['grad'] : w === 'lenet5' ? ['train', 'grad', 'infer'] : ['train', 'infer'];
 
 /** Input shape [C, H, W] of a workload. */
-export const inputShape = (w: Workload): [number, number, number] => (w === 'resnet20' ? [3, 32, 32] : [1, 28, 28]);
+export const inputShape = (w: Workload): [number, number, number] =>
+  w === 'resnet20' ? [3, 32, 32] : w === 'block' ? [16, 32, 32] : [1, 28, 28];
 
 function build(w: Workload): { model: tf.nn.Module; optimizer: tf.optim.Optimizer<any> } {
   const { nn, optim, models } = tf;
   const model = w === 'mlp'
     ? new nn.Sequential(new nn.Flatten(), new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 10))
-    : w === 'lenet5' ? models.lenet5() : models.resnet20();
+    : w === 'lenet5' ? models.lenet5() : w === 'block' ? new models.BasicBlock(16, 16) : models.resnet20();
   const optimizer = w === 'resnet20'
     ? new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 })
     : new optim.Adam(model.parameters(), { lr: 1e-3 });
@@ -42,15 +49,26 @@ export function runOurs(req: E2eRequest): E2eResult {
   const { model, optimizer } = build(req.workload);
   const x = tf.randn([req.batch, ...inputShape(req.workload)]);
   const y = tf.randint(0, 10, [req.batch]);
-  const lossFn = (logits: tf.Tensor, targets: tf.Tensor) => tf.nn.F.crossEntropy(logits, targets);
-  const step = req.mode === 'train'
-    ? () => {
+  const lossFn = (out: tf.Tensor, targets: tf.Tensor) => (req.workload === 'block' ? out.mean() : tf.nn.F.crossEntropy(out, targets));
+  const steps: Record<E2eMode, () => void> = {
+    train: () => {
       model.train();
       tf.train.trainStep(model, optimizer, lossFn, x, y);
-    }
-    : () => {
+    },
+    grad: () => {
+      model.train();
+      model.zeroGrad();
+      tf.releaseAfter(() => {
+        const loss = lossFn(model.call(x), y);
+        loss.backward();
+        return loss.item();
+      }, () => model.parameters().map((p) => p.grad));
+    },
+    infer: () => {
       model.eval();
       tf.releaseAfter(() => tf.noGrad(() => model.call(x)).dataSync()[0]);
-    };
+    },
+  };
+  const step = steps[req.mode];
   return timeSteps(step, req);
 }

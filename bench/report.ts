@@ -1,7 +1,7 @@
 /** The bench report: its JSON shape, the terminal tables, and the SVG chart of % of limit per op. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { formatCell, printTable, type CpuLimits, type Timing } from './util.js';
+import { formatCell, printTable, type CpuLimits, type E2eMode, type Timing } from './util.js';
 import type { Bound } from './ops.js';
 
 export interface OpRow {
@@ -35,7 +35,7 @@ export interface E2eCell {
 
 export interface E2eRow {
   workload: string;
-  mode: 'train' | 'infer';
+  mode: E2eMode;
   threads: number;
   runners: Record<string, E2eCell>;
 }

@@ -17,7 +17,7 @@ import {
   argValue, benchDir, directBaseline, measure, measureCpuLimits, outDir, startLineServer, type E2eRequest, type E2eResult, type LineServer,
 } from './util.js';
 import { opCases, timeCase } from './ops.js';
-import { runOurs, workloads } from './e2e.js';
+import { modesOf, runOurs, workloads } from './e2e.js';
 import { printReport, writeChart, type DeviceRow, type E2eCell, type E2eRow, type OpRow, type Report } from './report.js';
 
 const quick = process.argv.includes('--quick');
@@ -172,13 +172,13 @@ async function startPeers(): Promise<Runner[]> {
     }
     const about = await server.request<{ version: string; threads: number }>({ info: true });
     report.peers[name] = `TensorFlow.js ${about.version} '${backend}' backend, ${about.threads} thread(s) (measured once, shown at every thread count)`;
-    const skip = backend === 'cpu'
-      ? (req: E2eRequest) => {
-        if (req.workload === 'resnet20' && req.mode === 'train') return 'not run: minutes per step';
-        if (quick && (req.workload === 'resnet20' || (req.workload === 'lenet5' && req.mode === 'train'))) return 'skipped in --quick (10 s+ per step)';
-        return undefined;
-      }
-      : undefined;
+    const skip = (req: E2eRequest): string | undefined => {
+      if (req.mode === 'grad') return 'not measured (train and infer only)';
+      if (backend !== 'cpu') return undefined;
+      if (req.workload === 'resnet20' && req.mode === 'train') return 'not run: minutes per step';
+      if (quick && (req.workload === 'resnet20' || (req.workload === 'lenet5' && req.mode === 'train'))) return 'skipped in --quick (10 s+ per step)';
+      return undefined;
+    };
     runners.push(serverRunner(name, server, true, skip));
   }
   return runners;
@@ -201,7 +201,7 @@ if (runCpu) {
   for (let round = 0; round < rounds; round++) {
     for (const threads of threadCounts) {
       for (const workload of workloads) {
-        for (const mode of ['train', 'infer'] as const) {
+        for (const mode of modesOf(workload)) {
           const req: E2eRequest = { workload, mode, batch: 64, threads, seconds: quick ? 0.3 : 1.5, reps: quick ? 2 : 3 };
           for (const runner of runners) {
             const k = key(runner.name, workload, mode, runner.singleThreaded ? 1 : threads);
@@ -228,7 +228,7 @@ if (runCpu) {
   }
   for (const threads of threadCounts) {
     for (const workload of workloads) {
-      for (const mode of ['train', 'infer'] as const) {
+      for (const mode of modesOf(workload)) {
         const row: E2eRow = { workload, mode, threads, runners: {} };
         for (const runner of runners) {
           const cell = cells.get(key(runner.name, workload, mode, runner.singleThreaded ? 1 : threads));

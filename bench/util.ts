@@ -50,12 +50,14 @@ export function better(a: Timing | undefined, b: Timing): Timing {
   return a && a.median <= b.median ? a : b;
 }
 
-export type Workload = 'mlp' | 'lenet5' | 'resnet20';
+export type Workload = 'mlp' | 'lenet5' | 'resnet20' | 'block';
+/** train: a full step with the optimizer; grad: forward and backward only; infer: an eval-mode forward. */
+export type E2eMode = 'train' | 'grad' | 'infer';
 
 /** An end-to-end request, the same for every runner (bench/e2e.ts describes the workloads). */
 export interface E2eRequest {
   workload: Workload;
-  mode: 'train' | 'infer';
+  mode: E2eMode;
   batch: number;
   threads: number;
   /** Target seconds per timed group of steps. */

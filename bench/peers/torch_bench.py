@@ -1,7 +1,7 @@
 """PyTorch side of bench/run.ts: the end-to-end workloads of bench/e2e.ts, same models, optimizers and requests.
 
 Reads one JSON request per line on stdin, answers one JSON line:
-  {"workload": "mlp" | "lenet5" | "resnet20", "mode": "train" | "infer", "batch": B, "threads": t,
+  {"workload": "mlp" | "lenet5" | "resnet20" | "block", "mode": "train" | "grad" | "infer", "batch": B, "threads": t,
    "seconds": g, "reps": r, "device": "cpu" | "cuda"}
   -> {"imagesPerSecond": median over r groups of steps, "best": ..., "spread": (max - min) / median}
   (a timed warm-up step sizes the groups to about g seconds, as bench/e2e.ts timeSteps)
@@ -63,6 +63,8 @@ def build(workload):
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
     elif workload == "lenet5":
         model = lenet5()
+    elif workload == "block":
+        model = BasicBlock(16, 16)
     else:
         model = ResNet20()
     if workload == "resnet20":
@@ -75,16 +77,26 @@ def run(req):
     device = torch.device(req.get("device", "cpu"))
     model, optimizer = build(req["workload"])
     model.to(device)
-    shape = (3, 32, 32) if req["workload"] == "resnet20" else (1, 28, 28)
+    shape = {"resnet20": (3, 32, 32), "block": (16, 32, 32)}.get(req["workload"], (1, 28, 28))
     x = torch.randn(req["batch"], *shape, device=device)
     y = torch.randint(0, 10, (req["batch"],), device=device)
 
+    def loss_of(out):
+        return out.mean() if req["workload"] == "block" else F.cross_entropy(out, y)
+
     def train():
         model.train()
-        loss = F.cross_entropy(model(x), y)
+        loss = loss_of(model(x))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        loss.item()
+
+    def grad():
+        model.train()
+        model.zero_grad()
+        loss = loss_of(model(x))
+        loss.backward()
         loss.item()
 
     def infer():
@@ -92,7 +104,7 @@ def run(req):
         with torch.no_grad():
             model(x).cpu()
 
-    step = train if req["mode"] == "train" else infer
+    step = {"train": train, "grad": grad, "infer": infer}[req["mode"]]
 
     def group(steps):
         if device.type == "cuda":
