@@ -155,31 +155,49 @@ int64_t adaptive_count(int64_t, int64_t, Taps rows, Taps cols) { return rows.cou
 
 }  // namespace
 
-// The classic 2x2 / stride 2 pool with every window inside the input: straight-line code per window.
+// The classic 2x2 / stride 2 pool with every window inside the input, a row of windows at a time. The max and
+// the first position holding it are selects over the row, which vectorize ([64,64,32,32] after ReLU: 3.4 ->
+// 1.6 ms against one window at a time with a bit-scan per window); a row holding a NaN is redone window by
+// window, where the first NaN wins, as in PyTorch.
 template <class T>
 void max_pool2x2(const Pool2dParams& p, const T* x, T* y, int32_t* idx) {
-  const int64_t HW = p.H * p.W, PQ = p.P * p.Q, W = p.W;
+  const int64_t HW = p.H * p.W, PQ = p.P * p.Q, W = p.W, Q = p.Q;
   over_planes(p, PQ * 4, [&](int64_t plane) {
     const T* in = x + plane * HW;
     for (int64_t oh = 0; oh < p.P; ++oh) {
       const int64_t row = 2 * oh * W;
-      T* y_row = y + plane * PQ + oh * p.Q;
-      int32_t* idx_row = idx + plane * PQ + oh * p.Q;
-      for (int64_t ow = 0; ow < p.Q; ++ow) {
+      const T* top = in + row;
+      const T* bottom = top + W;
+      T* y_row = y + plane * PQ + oh * Q;
+      int32_t* idx_row = idx + plane * PQ + oh * Q;
+      int nan = 0;
+      for (int64_t ow = 0; ow < Q; ++ow) {
+        const T a0 = top[2 * ow], a1 = top[2 * ow + 1], b0 = bottom[2 * ow], b1 = bottom[2 * ow + 1];
+        nan |= int(a0 != a0) | int(a1 != a1) | int(b0 != b0) | int(b1 != b1);
+        const T m = std::max(std::max(a0, a1), std::max(b0, b1));
+        const int32_t at = int32_t(row + 2 * ow);
+        int32_t best = at + int32_t(W) + 1;
+        T value = b1;
+        best = b0 == m ? at + int32_t(W) : best;
+        value = b0 == m ? b0 : value;
+        best = a1 == m ? at + 1 : best;
+        value = a1 == m ? a1 : value;
+        best = a0 == m ? at : best;
+        value = a0 == m ? a0 : value;
+        y_row[ow] = value;
+        idx_row[ow] = best;
+      }
+      if (!nan) continue;
+      for (int64_t ow = 0; ow < Q; ++ow) {
         const int64_t taps[4] = {row + 2 * ow, row + 2 * ow + 1, row + W + 2 * ow, row + W + 2 * ow + 1};
-        const T v[4] = {in[taps[0]], in[taps[1]], in[taps[2]], in[taps[3]]};
-        int64_t best_at;
-        if (!((v[0] != v[0]) | (v[1] != v[1]) | (v[2] != v[2]) | (v[3] != v[3]))) {
-          // No NaN (the predictable case): max and the first position holding it as selects, not
-          // branches — on random data a compare-and-branch mispredicts about once per window.
-          const T m = std::max(std::max(v[0], v[1]), std::max(v[2], v[3]));
-          const unsigned hits = unsigned(v[0] == m) | unsigned(v[1] == m) << 1 | unsigned(v[2] == m) << 2 |
-                                unsigned(v[3] == m) << 3;
-          best_at = taps[__builtin_ctz(hits)];
-        } else {
-          int k = 0;  // the first NaN wins, as in PyTorch
-          while (v[k] == v[k]) ++k;
-          best_at = taps[k];
+        int64_t best_at = taps[0];
+        for (int k = 0; k < 4; ++k) {
+          const T v = in[taps[k]];
+          if (v != v) {
+            best_at = taps[k];
+            break;
+          }
+          if (v > in[best_at]) best_at = taps[k];
         }
         y_row[ow] = in[best_at];
         idx_row[ow] = int32_t(best_at);
