@@ -26,16 +26,16 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
 node node_modules/tsx/dist/cli.mjs bench/run.ts --device all "${quick[@]}" --json "$out/tensorforge.json" \
   > "$out/tensorforge.txt" 2>&1 || echo "bench/run.ts exited with $?" >> "$out/tensorforge.txt"
 
-# PyTorch on the GPU and on the CPU (1 and 2 threads, as bench/run.ts), same requests as bench/e2e.ts.
+# PyTorch on the GPU and on the CPU (1 and 2 threads, as bench/run.ts), the same workloads and modes as
+# bench/e2e.ts (modesOf).
 seconds=$([[ ${#quick[@]} -gt 0 ]] && echo 0.3 || echo 1.5)
 : > "$out/pytorch.jsonl"
 for device in cuda cpu; do
   for threads in $([[ $device == cuda ]] && echo 1 || echo 1 2); do
-    for workload in mlp lenet5 resnet20; do
-      for mode in train infer; do
-        req="{\"workload\":\"$workload\",\"mode\":\"$mode\",\"batch\":64,\"threads\":$threads,\"seconds\":$seconds,\"reps\":3,\"device\":\"$device\"}"
-        echo "{\"request\":$req,\"result\":$("$BENCH_PYTHON" bench/peers/torch_bench.py --once "$req")}" >> "$out/pytorch.jsonl"
-      done
+    for run in mlp:train mlp:infer lenet5:train lenet5:grad lenet5:infer resnet20:train resnet20:infer block:grad; do
+      workload=${run%:*} mode=${run#*:}
+      req="{\"workload\":\"$workload\",\"mode\":\"$mode\",\"batch\":64,\"threads\":$threads,\"seconds\":$seconds,\"reps\":3,\"device\":\"$device\"}"
+      echo "{\"request\":$req,\"result\":$("$BENCH_PYTHON" bench/peers/torch_bench.py --once "$req")}" >> "$out/pytorch.jsonl"
     done
   done
 done
