@@ -7,6 +7,7 @@
 #include "core/thread_pool.h"
 #include "cpu/conv_winograd.h"
 #include "cpu/gemm.h"
+#include "cpu/partial_sums.h"
 #include "cpu/scratch.h"
 
 namespace tf::cpu {
@@ -179,18 +180,7 @@ void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* d
   } else if (blas_threads_each_gemm(p)) {
     accumulate(0, p.N, dw, true);
   } else {
-    // One partial sum per pool thread; the first lands in dw itself.
-    const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(num_threads(), p.N));
-    T* partials = scratch<T, Scratch::kPartials>((parts - 1) * w_numel);
-    const SerialBlas serial;
-    parallel_for(parts, 1, [&](int64_t c0, int64_t c1) {
-      for (int64_t c = c0; c < c1; ++c)
-        accumulate(p.N * c / parts, p.N * (c + 1) / parts, c == 0 ? dw : partials + (c - 1) * w_numel, false);
-    });
-    for (int64_t c = 1; c < parts; ++c) {
-      const T* part = partials + (c - 1) * w_numel;
-      for (int64_t i = 0; i < w_numel; ++i) dw[i] += part[i];
-    }
+    sum_over_threads(p.N, w_numel, dw, [&](int64_t n0, int64_t n1, T* acc) { accumulate(n0, n1, acc, false); });
   }
   if (dbias)
     parallel_for(p.K, std::max<int64_t>(1, kColumnGrain / std::max<int64_t>(1, p.N * PQ)), [&](int64_t k0, int64_t k1) {

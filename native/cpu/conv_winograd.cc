@@ -12,6 +12,7 @@
 
 #include "core/thread_pool.h"
 #include "cpu/gemm.h"
+#include "cpu/partial_sums.h"
 #include "cpu/scratch.h"
 
 namespace tf::cpu {
@@ -299,34 +300,22 @@ template <class T>
 void winograd_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw) {
   const TilePlan plan = plan_tiles<T>(p, 1);
   const int64_t KC = p.K * p.C, acc_size = kPositions * KC;
-  // One accumulator of sum_tiles D_f · V_f^T per part; part 0 ends up holding the total.
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(num_threads(), plan.chunks));
-  T* acc = scratch<T, Scratch::kPartials>(parts * acc_size);
-  {
-    const SerialBlas serial;
-    parallel_for(parts, 1, [&](int64_t part0, int64_t part1) {
-      T* V = scratch<T, Scratch::kTransformedInput>(kPositions * plane_stride(p.C * plan.max_tiles()));
-      T* D = scratch<T, Scratch::kTransformedOutput>(kPositions * plane_stride(p.K * plan.max_tiles()));
-      for (int64_t part = part0; part < part1; ++part) {
-        T* sum = acc + part * acc_size;
-        const int64_t first = plan.chunks * part / parts, last = plan.chunks * (part + 1) / parts;
-        if (first == last) std::fill(sum, sum + acc_size, T(0));
-        for (int64_t chunk = first; chunk < last; ++chunk) {
-          const int64_t r0 = plan.chunk_begin(chunk), r1 = plan.chunk_end(chunk), tiles = (r1 - r0) * plan.TW;
-          const int64_t vs = plane_stride(p.C * tiles), ds = plane_stride(p.K * tiles);
-          transform_input(p, plan, x, r0, r1, V, vs);
-          transform_output_grad(p, plan, dy, r0, r1, D, ds);
-          for (int64_t f = 0; f < kPositions; ++f)
-            gemm<T>(false, true, p.K, p.C, tiles, T(1), D + f * ds, tiles, V + f * vs, tiles,
-                    chunk == first ? T(0) : T(1), sum + f * KC, p.C);
-        }
-      }
-    });
-  }
-  for (int64_t part = 1; part < parts; ++part) {
-    const T* partial = acc + part * acc_size;
-    for (int64_t i = 0; i < acc_size; ++i) acc[i] += partial[i];
-  }
+  // acc = sum_tiles D_f · V_f^T for every transformed position f: the weight gradient in the transformed domain.
+  T* acc = scratch<T, Scratch::kTransformedWeights>(acc_size);
+  sum_over_threads(plan.chunks, acc_size, acc, [&](int64_t first, int64_t last, T* sum) {
+    T* V = scratch<T, Scratch::kTransformedInput>(kPositions * plane_stride(p.C * plan.max_tiles()));
+    T* D = scratch<T, Scratch::kTransformedOutput>(kPositions * plane_stride(p.K * plan.max_tiles()));
+    if (first == last) std::fill(sum, sum + acc_size, T(0));
+    for (int64_t chunk = first; chunk < last; ++chunk) {
+      const int64_t r0 = plan.chunk_begin(chunk), r1 = plan.chunk_end(chunk), tiles = (r1 - r0) * plan.TW;
+      const int64_t vs = plane_stride(p.C * tiles), ds = plane_stride(p.K * tiles);
+      transform_input(p, plan, x, r0, r1, V, vs);
+      transform_output_grad(p, plan, dy, r0, r1, D, ds);
+      for (int64_t f = 0; f < kPositions; ++f)
+        gemm<T>(false, true, p.K, p.C, tiles, T(1), D + f * ds, tiles, V + f * vs, tiles,
+                chunk == first ? T(0) : T(1), sum + f * KC, p.C);
+    }
+  });
   // dw[k][c] = G^T X G, X[i][j] = acc[4i + j][k][c]; rows of G^T: (1 .5 .5 0), (0 .5 -.5 0), (0 .5 .5 1).
   parallel_for(KC, grain_for(64), [&](int64_t e0, int64_t e1) {
     for (int64_t e = e0; e < e1; ++e) {
