@@ -1,10 +1,14 @@
 // conv2d as im2col + GEMM. A 1x1, stride-1, unpadded convolution is a plain GEMM on the input planes; 3x3
-// stride-1 convolutions with enough channels go to Winograd F(2x2, 3x3) (cpu/conv_winograd.cc).
+// stride-1 convolutions with enough channels go to Winograd F(2x2, 3x3) (cpu/conv_winograd.cc); on CPUs with
+// AVX-512, the float forward and weight gradient of the other small-filter convolutions with at least 16
+// output channels run as direct convolutions (cpu/conv_direct.cc).
 #include "cpu/conv.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "core/thread_pool.h"
+#include "cpu/conv_direct.h"
 #include "cpu/conv_winograd.h"
 #include "cpu/gemm.h"
 #include "cpu/partial_sums.h"
@@ -125,11 +129,21 @@ const T* input_columns(const Conv2dParams& p, const T* x_group, bool parallel) {
   return col;
 }
 
+// Whether the AVX-512 direct kernels serve p for element type T (float only).
+template <class T>
+bool direct_serves_type(const Conv2dParams& p) {
+  if constexpr (std::is_same_v<T, float>) return direct_serves(p);
+  return false;
+}
+
 }  // namespace
 
 template <class T>
 void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y) {
   if (winograd_serves(p)) return winograd_forward(p, x, w, bias, y);
+  if (direct_serves_type<T>(p)) {
+    if constexpr (std::is_same_v<T, float>) return direct_forward(p, x, w, bias, y);
+  }
   const int64_t Cg = p.in_per_group(), Kg = p.out_per_group(), CRS = p.reduction(), PQ = p.P * p.Q,
                 HW = p.H * p.W;
   for_each_sample(p, [&](int64_t n, bool parallel) {
@@ -177,6 +191,8 @@ void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* d
   };
   if (winograd_serves(p)) {
     winograd_backward_weight(p, x, dy, dw);
+  } else if (direct_serves_type<T>(p)) {
+    if constexpr (std::is_same_v<T, float>) direct_backward_weight(p, x, dy, dw);
   } else if (blas_threads_each_gemm(p)) {
     accumulate(0, p.N, dw, true);
   } else {

@@ -7,7 +7,16 @@
 namespace tf::cpu {
 
 // Buffers one thread may hold at the same time; each slot is a separate allocation.
-enum class Scratch { kColumns, kPartials, kTransformedInput, kTransformedOutput, kTransformedWeights, kRows };
+enum class Scratch {
+  kColumns,
+  kPartials,
+  kTransformedInput,
+  kTransformedOutput,
+  kTransformedWeights,
+  kRows,
+  kPaddedInput,
+  kTransposedGrad,
+};
 
 template <class T, Scratch Slot>
 T* scratch(int64_t n) {

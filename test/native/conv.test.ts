@@ -87,6 +87,23 @@ function describeConv(c: Conv): string {
   return `${c.label} x${JSON.stringify(c.x)} w${JSON.stringify(c.w)} s${c.stride} p${c.padding} d${c.dilation} g${c.groups}`;
 }
 
+/**
+ * Convolutions the direct kernels serve (float32, AVX-512): ungrouped, undilated, at least 16 output channels,
+ * a row stride of 1 or 2, filters larger than 1x1 and at most 7 wide, at least 32 taps, and not Winograd's.
+ */
+function directConfigs(rng: Rng): Conv[] {
+  const direct = (label: string, o: Parameters<typeof randomConv>[2]) =>
+    randomConv(rng, `direct ${label}`, { groups: 1, dilation: [1, 1], ...o });
+  return [
+    direct('5x5 (LeNet conv2), odd size', { N: 3, Cg: 6, Kg: 16, R: 5, S: 5, stride: [1, 1], padding: [0, 0], H: 2 * rng.int(4, 7) + 1, W: 2 * rng.int(4, 7) + 1 }),
+    direct('3x3 stride 2 pad 1, a partial vector of channels', { N: 2, Cg: rng.int(4, 9), Kg: rng.int(17, 31), R: 3, S: 3, stride: [2, 2], padding: [1, 1], H: 2 * rng.int(4, 9) + 1, W: 2 * rng.int(4, 9) + 1 }),
+    direct('2x4 stride [3, 1], rows of several column blocks', { N: 2, Cg: 4, Kg: 16, R: 2, S: 4, stride: [3, 1], padding: [1, 2], H: rng.int(6, 11), W: rng.int(30, 45) }),
+    direct('7x7 stride 2 pad 3', { N: 2, Cg: 3, Kg: 16, R: 7, S: 7, stride: [2, 2], padding: [3, 3], H: rng.int(9, 17), W: rng.int(9, 17) }),
+    direct('1x3 stride 2', { N: 2, Cg: rng.int(11, 20), Kg: 32, R: 1, S: 3, stride: [2, 2], padding: [0, 1], H: rng.int(5, 12), W: rng.int(5, 12) }),
+    direct('batch 1, stride [1, 2]', { N: 1, Cg: 4, Kg: 48, R: 3, S: 3, stride: [1, 2], padding: [0, 1], H: rng.int(5, 12), W: rng.int(5, 12) }),
+  ];
+}
+
 describe('native conv2d', () => {
   const rng = makeRng();
   const configs: Conv[] = [
@@ -107,6 +124,8 @@ describe('native conv2d', () => {
     // 3x3 stride 1 with at least 8 channels each side: Winograd F(2x2, 3x3), with odd output sizes (partial
     // edge tiles), every padding it serves, and padding that differs between height and width
     ...winogradConfigs(rng),
+    // float32 forward and weight gradient on AVX-512 CPUs: the direct kernels (16 output channels a vector)
+    ...directConfigs(rng),
   ];
 
   for (const c of configs) {
@@ -137,15 +156,17 @@ describe('native conv2d', () => {
     }
   }
 
-  const threadConfigs = [
-    randomConv(rng, 'threads', { N: 5, groups: 2, Cg: 3, Kg: 2, R: 3, S: 3, H: 9, W: 8 }),
-    randomConv(rng, 'threads, Winograd', { N: 3, groups: 1, Cg: 10, Kg: 9, R: 3, S: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], H: 9, W: 11 }),
+  // float32 where the path split over threads is float32-only (the direct kernels' rows of one sample)
+  const threadConfigs: Array<[Conv, Float32ArrayConstructor | Float64ArrayConstructor]> = [
+    [randomConv(rng, 'threads', { N: 5, groups: 2, Cg: 3, Kg: 2, R: 3, S: 3, H: 9, W: 8 }), Float64Array],
+    [randomConv(rng, 'threads, Winograd', { N: 3, groups: 1, Cg: 10, Kg: 9, R: 3, S: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], H: 9, W: 11 }), Float64Array],
+    [randomConv(rng, 'threads, direct batch 1', { N: 1, groups: 1, Cg: 6, Kg: 16, R: 5, S: 5, stride: [1, 1], padding: [2, 2], dilation: [1, 1], H: 13, W: 17 }), Float32Array],
   ];
-  for (const c of threadConfigs) it(`results do not depend on the thread count: ${describeConv(c)}`, () => {
-    const x = randomArray(Float64Array, numel(c.x), rng), w = randomArray(Float64Array, numel(c.w), rng);
-    const dy = randomArray(Float64Array, numel(outShape(c)), rng);
+  for (const [c, Ctor] of threadConfigs) it(`results do not depend on the thread count: ${Ctor.name} ${describeConv(c)}`, () => {
+    const x = randomArray(Ctor, numel(c.x), rng), w = randomArray(Ctor, numel(c.w), rng);
+    const dy = randomArray(Ctor, numel(outShape(c)), rng);
     const run = () => {
-      const y = new Float64Array(dy.length), dx = new Float64Array(x.length), dw = new Float64Array(w.length);
+      const y = new Ctor(dy.length), dx = new Ctor(x.length), dw = new Ctor(w.length);
       native.conv2dForward(x, c.x, w, c.w, null, y, c.stride, c.padding, c.dilation, c.groups);
       native.conv2dBackwardData(dy, w, c.w, dx, c.x, c.stride, c.padding, c.dilation, c.groups);
       native.conv2dBackwardWeight(x, c.x, dy, dw, c.w, null, c.stride, c.padding, c.dilation, c.groups);
@@ -157,7 +178,8 @@ describe('native conv2d', () => {
       const one = run();
       native.setNumThreads(2);
       const two = run();
-      for (let i = 0; i < 3; i++) expectClose(two[i]!, one[i]!, { atol: 1e-13, rtol: 1e-13, seed: rng.seed });
+      const tol = Ctor === Float32Array ? 1e-6 : 1e-13;
+      for (let i = 0; i < 3; i++) expectClose(two[i]!, one[i]!, { atol: tol, rtol: tol, seed: rng.seed });
     } finally {
       native.setNumThreads(before);
     }
