@@ -13,6 +13,7 @@
 #include "cpu/gemm.h"
 #include "cpu/partial_sums.h"
 #include "cpu/scratch.h"
+#include "cpu/sums.h"
 
 namespace tf::cpu {
 namespace {
@@ -201,11 +202,8 @@ void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* d
   if (dbias)
     parallel_for(p.K, std::max<int64_t>(1, kColumnGrain / std::max<int64_t>(1, p.N * PQ)), [&](int64_t k0, int64_t k1) {
       for (int64_t k = k0; k < k1; ++k) {
-        double acc = 0;  // long sums: accumulate wide even for float
-        for (int64_t n = 0; n < p.N; ++n) {
-          const T* plane = dy + (n * p.K + k) * PQ;
-          for (int64_t i = 0; i < PQ; ++i) acc += plane[i];
-        }
+        double acc = 0;
+        for (int64_t n = 0; n < p.N; ++n) acc += sum_of(dy + (n * p.K + k) * PQ, PQ);
         dbias[k] = T(acc);
       }
     });

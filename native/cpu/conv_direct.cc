@@ -76,38 +76,39 @@ void pack_weights(const Conv2dParams& p, const float* w, float* wk) {
 // out[j][lane] = sum over taps of wk[tap][lane] * x[tap's offset + j*SW] for the Columns output columns whose
 // first tap reads x[0]. Input rows are Wp apart, channels `plane` apart.
 template <int Columns, int SW>
-TF_AVX512 void forward_block(const float* x, const float* wk, int64_t C, int64_t R, int64_t S, int64_t plane,
+TF_AVX512 void channels_forward_block(const float* x, const float* wk, int64_t C, int64_t R, int64_t S, int64_t plane,
                              int64_t Wp, float* out) {
   __m512 acc[Columns];
+#pragma GCC unroll 32
   for (int j = 0; j < Columns; ++j) acc[j] = _mm512_setzero_ps();
   for (int64_t c = 0; c < C; ++c)
     for (int64_t r = 0; r < R; ++r) {
       const float* row = x + c * plane + r * Wp;
       for (int64_t s = 0; s < S; ++s, wk += kLanes) {
         const __m512 wv = _mm512_loadu_ps(wk);
-#pragma GCC unroll 16
         for (int j = 0; j < Columns; ++j) acc[j] = _mm512_fmadd_ps(wv, _mm512_set1_ps(row[s + j * SW]), acc[j]);
       }
     }
+#pragma GCC unroll 32
   for (int j = 0; j < Columns; ++j) _mm512_storeu_ps(out + j * kLanes, acc[j]);
 }
 
-using ForwardBlock = void (*)(const float*, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
+using ChannelsForwardBlock = void (*)(const float*, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
 
 template <int SW, size_t... I>
-constexpr std::array<ForwardBlock, sizeof...(I)> forward_blocks(std::index_sequence<I...>) {
-  return {&forward_block<int(I) + 1, SW>...};
+constexpr std::array<ChannelsForwardBlock, sizeof...(I)> channels_forward_blocks(std::index_sequence<I...>) {
+  return {&channels_forward_block<int(I) + 1, SW>...};
 }
 
 // The block kernel for `columns` output columns (1..kMaxColumns) at row stride sw (1 or 2).
-ForwardBlock forward_kernel(int64_t columns, int64_t sw) {
-  static constexpr auto stride1 = forward_blocks<1>(std::make_index_sequence<kMaxColumns>());
-  static constexpr auto stride2 = forward_blocks<2>(std::make_index_sequence<kMaxColumns>());
+ChannelsForwardBlock channels_forward_kernel(int64_t columns, int64_t sw) {
+  static constexpr auto stride1 = channels_forward_blocks<1>(std::make_index_sequence<kMaxColumns>());
+  static constexpr auto stride2 = channels_forward_blocks<2>(std::make_index_sequence<kMaxColumns>());
   return (sw == 1 ? stride1 : stride2)[size_t(columns - 1)];
 }
 
 // Output rows [o0, o1) of one sample from its padded input xp.
-void forward_rows(const Conv2dParams& p, const float* xp, const float* wk, const float* bias, float* y, int64_t o0,
+void channels_forward_rows(const Conv2dParams& p, const float* xp, const float* wk, const float* bias, float* y, int64_t o0,
                   int64_t o1) {
   const PaddedInput in = padded_input(p);
   const int64_t CRS = p.reduction(), PQ = p.P * p.Q;
@@ -117,7 +118,7 @@ void forward_rows(const Conv2dParams& p, const float* xp, const float* wk, const
   for (int64_t o = o0; o < o1; ++o)
     for (int64_t blk = 0, q0 = 0; blk < blocks; ++blk) {
       const int64_t columns = p.Q / blocks + (blk < p.Q % blocks ? 1 : 0);
-      const ForwardBlock kernel = forward_kernel(columns, p.stride_w);
+      const ChannelsForwardBlock kernel = channels_forward_kernel(columns, p.stride_w);
       const float* x = xp + o * p.stride_h * in.Wp + q0 * p.stride_w;
       for (int64_t b = 0; b < channel_blocks(p); ++b) {
         kernel(x, wk + b * CRS * kLanes, p.C, p.R, p.S, in.plane(), in.Wp, out);
@@ -136,41 +137,43 @@ void forward_rows(const Conv2dParams& p, const float* xp, const float* wk, const
 // acc[g][s][lane] += sum over the output positions of dyt[o*Q + q][lane] * rows[g][o*step + q*SW + s], for
 // Rows input rows (one (c, r) pair each) of S taps.
 template <int S, int Rows, int SW>
-TF_AVX512 void weight_block(const float* const* rows, const float* dyt, int64_t P, int64_t Q, int64_t step, float* acc) {
+TF_AVX512 void channels_weight_block(const float* const* rows, const float* dyt, int64_t P, int64_t Q, int64_t step, float* acc) {
   __m512 sum[Rows][S];
+#pragma GCC unroll 32
   for (int g = 0; g < Rows; ++g)
+#pragma GCC unroll 32
     for (int s = 0; s < S; ++s) sum[g][s] = _mm512_setzero_ps();
   for (int64_t o = 0; o < P; ++o)
     for (int64_t q = 0; q < Q; ++q) {
       const __m512 g_out = _mm512_loadu_ps(dyt + (o * Q + q) * kLanes);
       const int64_t offset = o * step + q * SW;
-#pragma GCC unroll 24
       for (int g = 0; g < Rows; ++g) {
         const float* x = rows[g] + offset;
-#pragma GCC unroll 8
         for (int s = 0; s < S; ++s) sum[g][s] = _mm512_fmadd_ps(g_out, _mm512_set1_ps(x[s]), sum[g][s]);
       }
     }
+#pragma GCC unroll 32
   for (int g = 0; g < Rows; ++g)
+#pragma GCC unroll 32
     for (int s = 0; s < S; ++s) {
       float* dst = acc + (g * S + s) * kLanes;
       _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), sum[g][s]));
     }
 }
 
-using WeightBlock = void (*)(const float* const*, const float*, int64_t, int64_t, int64_t, float*);
+using ChannelsWeightBlock = void (*)(const float* const*, const float*, int64_t, int64_t, int64_t, float*);
 
 // Input rows per weight-gradient block for filters S wide.
 constexpr int rows_per_block(int S) { return kMaxTaps / S; }
 
 template <int SW, size_t... I>
-constexpr std::array<WeightBlock, sizeof...(I)> weight_blocks(std::index_sequence<I...>) {
-  return {&weight_block<int(I) + 1, rows_per_block(int(I) + 1), SW>...};
+constexpr std::array<ChannelsWeightBlock, sizeof...(I)> channels_weight_blocks(std::index_sequence<I...>) {
+  return {&channels_weight_block<int(I) + 1, rows_per_block(int(I) + 1), SW>...};
 }
 
-WeightBlock weight_kernel(int64_t S, int64_t sw) {
-  static constexpr auto stride1 = weight_blocks<1>(std::make_index_sequence<kMaxWidth>());
-  static constexpr auto stride2 = weight_blocks<2>(std::make_index_sequence<kMaxWidth>());
+ChannelsWeightBlock channels_weight_kernel(int64_t S, int64_t sw) {
+  static constexpr auto stride1 = channels_weight_blocks<1>(std::make_index_sequence<kMaxWidth>());
+  static constexpr auto stride2 = channels_weight_blocks<2>(std::make_index_sequence<kMaxWidth>());
   return (sw == 1 ? stride1 : stride2)[size_t(S - 1)];
 }
 
@@ -189,11 +192,11 @@ void transpose_output_grad(const Conv2dParams& p, const float* dy, float* dyt) {
 }
 
 // acc (packed like pack_weights) += the weight gradient of one sample.
-void accumulate_sample(const Conv2dParams& p, const float* xp, const float* dyt, float* acc) {
+void channels_accumulate_sample(const Conv2dParams& p, const float* xp, const float* dyt, float* acc) {
   const PaddedInput in = padded_input(p);
   const int64_t CRS = p.reduction(), rows_total = p.C * p.R, PQ = p.P * p.Q;
   const int rows_per = rows_per_block(int(p.S));
-  const WeightBlock kernel = weight_kernel(p.S, p.stride_w);
+  const ChannelsWeightBlock kernel = channels_weight_kernel(p.S, p.stride_w);
   const float* rows[kMaxTaps];
   alignas(64) float block[kMaxTaps * kLanes];
   for (int64_t b = 0; b < channel_blocks(p); ++b)
@@ -211,50 +214,260 @@ void accumulate_sample(const Conv2dParams& p, const float* xp, const float* dyt,
     }
 }
 
-}  // namespace
+// ---- Few output channels: 16 output columns per vector -------------------------------------------------
+// With fewer than 16 filters a vector of output channels would run partly empty. These kernels vectorize along
+// the output row instead (stride 1 only: a tap's 16 inputs are then contiguous) and hold a few filters' rows
+// in registers. The outputs are NCHW rows already, and the weight gradient's sums along the row are reduced
+// across the vector once per sample.
 
-bool direct_serves(const Conv2dParams& p) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  return avx512 && p.groups == 1 && p.dil_h == 1 && p.dil_w == 1 && (p.stride_w == 1 || p.stride_w == 2) &&
-         p.S <= kMaxWidth && p.R * p.S > 1 && p.reduction() >= kMinTaps && p.K >= kLanes;
+constexpr int kMaxFilters = 6;  // output channels per register block
+constexpr int kMaxVectors = 2;  // forward: vectors of output columns per register block
+constexpr int kMaxShifts = 3;   // weight gradient: taps along a filter row per register block
+
+__mmask16 first_lanes(int64_t n) { return __mmask16((1u << n) - 1u); }
+
+// wt[(c*R + r)*S + s][k] = w[k][c][r][s]
+void transpose_weights(const Conv2dParams& p, const float* w, float* wt) {
+  const int64_t CRS = p.reduction();
+  for (int64_t k = 0; k < p.K; ++k)
+    for (int64_t t = 0; t < CRS; ++t) wt[t * p.K + k] = w[k * CRS + t];
 }
 
-void direct_forward(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
-  float* wk = scratch<float, Scratch::kTransformedWeights>(channel_blocks(p) * p.reduction() * kLanes);
-  pack_weights(p, w, wk);
-  const int64_t CHW = p.C * p.H * p.W, KPQ = p.K * p.P * p.Q, padded = p.C * padded_input(p).plane();
+// y[f][0][16v + lane] (+ bias[f]) for Filters output channels and Vectors vectors of columns, the last one cut
+// to the lanes in `tail`; x is the padded input at the block's first tap, wt the transposed weights of filter 0.
+template <int Filters, int Vectors>
+TF_AVX512 void columns_forward_block(const float* x, const float* wt, int64_t K, int64_t C, int64_t R, int64_t S,
+                                     int64_t plane, int64_t Wp, __mmask16 tail, const float* bias, float* y,
+                                     int64_t PQ) {
+  __m512 acc[Filters][Vectors];
+#pragma GCC unroll 32
+  for (int f = 0; f < Filters; ++f)
+#pragma GCC unroll 32
+    for (int v = 0; v < Vectors; ++v) acc[f][v] = _mm512_set1_ps(bias ? bias[f] : 0.f);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t r = 0; r < R; ++r) {
+      const float* row = x + c * plane + r * Wp;
+      for (int64_t s = 0; s < S; ++s, wt += K) {
+        __m512 in[Vectors];
+#pragma GCC unroll 32
+        for (int v = 0; v < Vectors; ++v)
+          in[v] = v + 1 < Vectors ? _mm512_loadu_ps(row + s + 16 * v) : _mm512_maskz_loadu_ps(tail, row + s + 16 * v);
+#pragma GCC unroll 32
+        for (int f = 0; f < Filters; ++f) {
+          const __m512 weight = _mm512_set1_ps(wt[f]);
+#pragma GCC unroll 32
+          for (int v = 0; v < Vectors; ++v) acc[f][v] = _mm512_fmadd_ps(weight, in[v], acc[f][v]);
+        }
+      }
+    }
+#pragma GCC unroll 32
+  for (int f = 0; f < Filters; ++f)
+#pragma GCC unroll 32
+    for (int v = 0; v < Vectors; ++v) {
+      float* dst = y + f * PQ + 16 * v;
+      if (v + 1 < Vectors) {
+        _mm512_storeu_ps(dst, acc[f][v]);
+      } else {
+        _mm512_mask_storeu_ps(dst, tail, acc[f][v]);
+      }
+    }
+}
+
+using ColumnsForwardBlock = void (*)(const float*, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                                     __mmask16, const float*, float*, int64_t);
+
+template <size_t... I>
+constexpr std::array<ColumnsForwardBlock, sizeof...(I)> columns_forward_blocks(std::index_sequence<I...>) {
+  return {&columns_forward_block<int(I) / kMaxVectors + 1, int(I) % kMaxVectors + 1>...};
+}
+
+ColumnsForwardBlock columns_forward_kernel(int64_t filters, int64_t vectors) {
+  static constexpr auto table = columns_forward_blocks(std::make_index_sequence<kMaxFilters * kMaxVectors>());
+  return table[size_t((filters - 1) * kMaxVectors + vectors - 1)];
+}
+
+// Calls fn(first, count) over [0, n) in ceil(n / most) pieces whose sizes differ by at most one.
+template <class F>
+void even_pieces(int64_t n, int64_t most, F&& fn) {
+  const int64_t pieces = (n + most - 1) / most;
+  for (int64_t i = 0, first = 0; i < pieces; ++i) {
+    const int64_t count = n / pieces + (i < n % pieces ? 1 : 0);
+    fn(first, count);
+    first += count;
+  }
+}
+
+void columns_forward_rows(const Conv2dParams& p, const float* xp, const float* wt, const float* bias, float* y,
+                          int64_t o0, int64_t o1) {
+  const PaddedInput in = padded_input(p);
+  const int64_t PQ = p.P * p.Q;
+  for (int64_t o = o0; o < o1; ++o)
+    for (int64_t q0 = 0; q0 < p.Q; q0 += kMaxVectors * kLanes) {
+      const int64_t columns = std::min(p.Q - q0, kMaxVectors * kLanes), vectors = (columns + kLanes - 1) / kLanes;
+      const __mmask16 tail = first_lanes(columns - (vectors - 1) * kLanes);
+      const float* x = xp + o * p.stride_h * in.Wp + q0;
+      even_pieces(p.K, kMaxFilters, [&](int64_t k0, int64_t filters) {
+        columns_forward_kernel(filters, vectors)(x, wt + k0, p.K, p.C, p.R, p.S, in.plane(), in.Wp, tail,
+                                                 bias ? bias + k0 : nullptr, y + k0 * PQ + o * p.Q + q0, PQ);
+      });
+    }
+}
+
+// dw[f][s][lane] += sum over the output positions q = q0 + lane of dy[f][o][q] * x[o*step + q + s], for Filters
+// output channels (planes PQ apart, rows Q long) and Shifts taps along one filter row (dw rows CRS*16 apart).
+// The lanes are added up once, after the last sample.
+template <int Filters, int Shifts>
+TF_AVX512 void columns_weight_block(const float* x, const float* dy, int64_t P, int64_t Q, int64_t PQ, int64_t step,
+                                    float* dw, int64_t CRS) {
+  __m512 sum[Filters][Shifts];
+#pragma GCC unroll 32
+  for (int f = 0; f < Filters; ++f)
+#pragma GCC unroll 32
+    for (int s = 0; s < Shifts; ++s) sum[f][s] = _mm512_setzero_ps();
+  for (int64_t o = 0; o < P; ++o)
+    for (int64_t q0 = 0; q0 < Q; q0 += kLanes) {
+      const __mmask16 lanes = first_lanes(std::min(kLanes, Q - q0));
+      __m512 g[Filters];
+#pragma GCC unroll 32
+      for (int f = 0; f < Filters; ++f) g[f] = _mm512_maskz_loadu_ps(lanes, dy + f * PQ + o * Q + q0);
+#pragma GCC unroll 32
+      for (int s = 0; s < Shifts; ++s) {
+        const __m512 in = _mm512_maskz_loadu_ps(lanes, x + o * step + q0 + s);
+#pragma GCC unroll 32
+        for (int f = 0; f < Filters; ++f) sum[f][s] = _mm512_fmadd_ps(g[f], in, sum[f][s]);
+      }
+    }
+#pragma GCC unroll 32
+  for (int f = 0; f < Filters; ++f)
+#pragma GCC unroll 32
+    for (int s = 0; s < Shifts; ++s) {
+      float* dst = dw + (f * CRS + s) * kLanes;
+      _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), sum[f][s]));
+    }
+}
+
+using ColumnsWeightBlock = void (*)(const float*, const float*, int64_t, int64_t, int64_t, int64_t, float*, int64_t);
+
+template <size_t... I>
+constexpr std::array<ColumnsWeightBlock, sizeof...(I)> columns_weight_blocks(std::index_sequence<I...>) {
+  return {&columns_weight_block<int(I) / kMaxShifts + 1, int(I) % kMaxShifts + 1>...};
+}
+
+ColumnsWeightBlock columns_weight_kernel(int64_t filters, int64_t shifts) {
+  static constexpr auto table = columns_weight_blocks(std::make_index_sequence<kMaxFilters * kMaxShifts>());
+  return table[size_t((filters - 1) * kMaxShifts + shifts - 1)];
+}
+
+// acc[K][C][R][S][lane] += the weight gradient of one sample, before the sum over the lanes.
+void columns_accumulate_sample(const Conv2dParams& p, const float* xp, const float* dy, float* dw) {
+  const PaddedInput in = padded_input(p);
+  const int64_t CRS = p.reduction(), PQ = p.P * p.Q;
+  for (int64_t c = 0; c < p.C; ++c)
+    for (int64_t r = 0; r < p.R; ++r) {
+      const float* row = xp + c * in.plane() + r * in.Wp;
+      even_pieces(p.K, kMaxFilters, [&](int64_t k0, int64_t filters) {
+        even_pieces(p.S, kMaxShifts, [&](int64_t s0, int64_t shifts) {
+          columns_weight_kernel(filters, shifts)(row + s0, dy + k0 * PQ, p.P, p.Q, PQ, p.stride_h * in.Wp,
+                                                 dw + (k0 * CRS + (c * p.R + r) * p.S + s0) * kLanes, CRS);
+        });
+      });
+    }
+}
+
+// Calls rows(xp, n, o0, o1) over the output rows of every sample, xp holding sample n's padded input: whole
+// samples spread over the pool, or with fewer samples than threads (inference on one image) each sample's
+// rows split instead.
+template <class F>
+void over_padded_samples(const Conv2dParams& p, const float* x, F&& rows) {
+  const int64_t CHW = p.C * p.H * p.W, padded = p.C * padded_input(p).plane();
   if (p.N >= num_threads()) {
     parallel_for(p.N, 1, [&](int64_t n0, int64_t n1) {
       float* xp = scratch<float, Scratch::kPaddedInput>(padded);
       for (int64_t n = n0; n < n1; ++n) {
         pad_sample(p, x + n * CHW, xp);
-        forward_rows(p, xp, wk, bias, y + n * KPQ, 0, p.P);
+        rows(xp, n, int64_t(0), p.P);
       }
     });
     return;
   }
-  // fewer samples than threads (inference on one image): the rows of each sample are split instead
   float* xp = scratch<float, Scratch::kPaddedInput>(padded);
   for (int64_t n = 0; n < p.N; ++n) {
     pad_sample(p, x + n * CHW, xp);
-    parallel_for(p.P, grain_for(p.K * p.Q * p.reduction()),
-                 [&](int64_t o0, int64_t o1) { forward_rows(p, xp, wk, bias, y + n * KPQ, o0, o1); });
+    parallel_for(p.P, grain_for(p.K * p.Q * p.reduction()), [&](int64_t o0, int64_t o1) { rows(xp, n, o0, o1); });
+  }
+}
+
+// Calls sample(xp, n) for every sample, xp holding its padded input, with one partial sum of `size` elements
+// per thread added up into out.
+template <class F>
+void sum_over_padded_samples(const Conv2dParams& p, const float* x, int64_t size, float* out, F&& sample) {
+  const int64_t CHW = p.C * p.H * p.W, padded = p.C * padded_input(p).plane();
+  sum_over_threads(p.N, size, out, [&](int64_t n0, int64_t n1, float* sum) {
+    float* xp = scratch<float, Scratch::kPaddedInput>(padded);
+    std::fill(sum, sum + size, 0.f);
+    for (int64_t n = n0; n < n1; ++n) {
+      pad_sample(p, x + n * CHW, xp);
+      sample(xp, n, sum);
+    }
+  });
+}
+
+// The column kernels: at stride 1, wherever rows fill at least 3/4 of their vectors.
+bool columns_fit(const Conv2dParams& p) {
+  const int64_t vectors = (p.Q + kLanes - 1) / kLanes;
+  return p.stride_w == 1 && 4 * p.Q >= 3 * vectors * kLanes;
+}
+
+// The channel kernels: a vector of output channels at least, and enough taps to pay for the transposes.
+bool channels_fit(const Conv2dParams& p) {
+  return (p.stride_w == 1 || p.stride_w == 2) && p.reduction() >= kMinTaps && p.K >= kLanes;
+}
+
+}  // namespace
+
+bool direct_serves(const Conv2dParams& p) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  return avx512 && p.groups == 1 && p.dil_h == 1 && p.dil_w == 1 && p.R * p.S > 1 && p.S <= kMaxWidth &&
+         (columns_fit(p) || channels_fit(p));
+}
+
+void direct_forward(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t KPQ = p.K * p.P * p.Q;
+  if (!columns_fit(p)) {
+    float* wk = scratch<float, Scratch::kTransformedWeights>(channel_blocks(p) * p.reduction() * kLanes);
+    pack_weights(p, w, wk);
+    over_padded_samples(p, x, [&](const float* xp, int64_t n, int64_t o0, int64_t o1) {
+      channels_forward_rows(p, xp, wk, bias, y + n * KPQ, o0, o1);
+    });
+  } else {
+    float* wt = scratch<float, Scratch::kTransformedWeights>(p.w_numel());
+    transpose_weights(p, w, wt);
+    over_padded_samples(p, x, [&](const float* xp, int64_t n, int64_t o0, int64_t o1) {
+      columns_forward_rows(p, xp, wt, bias, y + n * KPQ, o0, o1);
+    });
   }
 }
 
 void direct_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw) {
-  const int64_t CRS = p.reduction(), CHW = p.C * p.H * p.W, KPQ = p.K * p.P * p.Q,
-                packed = channel_blocks(p) * CRS * kLanes, padded = p.C * padded_input(p).plane();
-  float* acc = scratch<float, Scratch::kTransformedWeights>(packed);
-  sum_over_threads(p.N, packed, acc, [&](int64_t n0, int64_t n1, float* sum) {
-    float* xp = scratch<float, Scratch::kPaddedInput>(padded);
-    float* dyt = scratch<float, Scratch::kTransposedGrad>(channel_blocks(p) * p.P * p.Q * kLanes);
-    std::fill(sum, sum + packed, 0.f);
-    for (int64_t n = n0; n < n1; ++n) {
-      pad_sample(p, x + n * CHW, xp);
-      transpose_output_grad(p, dy + n * KPQ, dyt);
-      accumulate_sample(p, xp, dyt, sum);
+  const int64_t CRS = p.reduction(), KPQ = p.K * p.P * p.Q;
+  if (columns_fit(p)) {
+    float* acc = scratch<float, Scratch::kTransformedWeights>(p.w_numel() * kLanes);
+    sum_over_padded_samples(p, x, p.w_numel() * kLanes, acc, [&](const float* xp, int64_t n, float* sum) {
+      columns_accumulate_sample(p, xp, dy + n * KPQ, sum);
+    });
+    for (int64_t i = 0; i < p.w_numel(); ++i) {
+      double total = 0;
+      for (int64_t lane = 0; lane < kLanes; ++lane) total += acc[i * kLanes + lane];
+      dw[i] = float(total);
     }
+    return;
+  }
+  const int64_t packed = channel_blocks(p) * CRS * kLanes;
+  float* acc = scratch<float, Scratch::kTransformedWeights>(packed);
+  sum_over_padded_samples(p, x, packed, acc, [&](const float* xp, int64_t n, float* sum) {
+    float* dyt = scratch<float, Scratch::kTransposedGrad>(channel_blocks(p) * p.P * p.Q * kLanes);
+    transpose_output_grad(p, dy + n * KPQ, dyt);
+    channels_accumulate_sample(p, xp, dyt, sum);
   });
   for (int64_t k = 0; k < p.K; ++k)
     for (int64_t t = 0; t < CRS; ++t) dw[k * CRS + t] = acc[((k / kLanes) * CRS + t) * kLanes + k % kLanes];

@@ -1,10 +1,7 @@
 // Legend: outer o (N for batch/group norm, rows M for layer norm), channel c, inner l (spatial),
 // statistic s. See core/norm.h for how the three norms map onto the layout.
 //
-// Sums run over blocks of at most kBlock elements in vector partial sums of T, and each block is
-// folded into double. Without -ffast-math a compiler may not reorder `sum += double(x[i])`, so that
-// loop is one serial chain of dependent adds; independent vector accumulators overlap, and short
-// blocks keep float partial sums accurate to about 1e-6 of their magnitude.
+// Sums: see cpu/sums.h.
 #include "cpu/norm.h"
 
 #include <algorithm>
@@ -13,34 +10,10 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "cpu/sums.h"
 
 namespace tf::cpu {
 namespace {
-
-constexpr int64_t kBlock = 256;
-
-// One SSE2 register of T (GCC/Clang vector extension: plain operators, no intrinsics).
-template <class T>
-using Vec [[gnu::vector_size(16)]] = T;
-template <class T>
-constexpr int64_t kVecWidth = 16 / sizeof(T);
-// Accumulators per sum, enough to hide the latency of the vector add.
-constexpr int kAcc = 4;
-
-template <class T>
-Vec<T> load(const T* p) {
-  Vec<T> v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-template <class V>
-double fold(const V (&acc)[kAcc]) {
-  double sum = 0;
-  for (const V& v : acc)
-    for (size_t j = 0; j < sizeof(V) / sizeof(v[0]); ++j) sum += double(v[j]);
-  return sum;
-}
 
 template <class T>
 T param_or(const T* p, int64_t i, T fallback) {
@@ -80,7 +53,7 @@ struct Moments {
 
   template <class T>
   void add(const T* x, int64_t len) {
-    for (int64_t i = 0; i < len; i += kBlock) add_block(x + i, std::min(kBlock, len - i));
+    for (int64_t i = 0; i < len; i += kSumBlock) add_block(x + i, std::min(kSumBlock, len - i));
   }
 
  private:
@@ -113,8 +86,8 @@ struct Moments {
 // kWeighted (layer norm: gamma changes every element) and a = dy otherwise.
 template <bool kWeighted, class T>
 void add_grad_sums(const T* x, const T* dy, const T* w, int64_t len, T m, double& sum_a, double& sum_ax) {
-  for (int64_t b = 0; b < len; b += kBlock) {
-    const int64_t b_end = std::min(len, b + kBlock);
+  for (int64_t b = 0; b < len; b += kSumBlock) {
+    const int64_t b_end = std::min(len, b + kSumBlock);
     Vec<T> sa[kAcc] = {}, sax[kAcc] = {};
     int64_t i = b;
     for (; i + kAcc * kVecWidth<T> <= b_end; i += kAcc * kVecWidth<T>)
