@@ -88,8 +88,9 @@ function describeConv(c: Conv): string {
 }
 
 /**
- * Convolutions the direct kernels serve (float32, AVX-512): ungrouped, undilated, at least 16 output channels,
- * a row stride of 1 or 2, filters larger than 1x1 and at most 7 wide, at least 32 taps, and not Winograd's.
+ * Convolutions the direct kernels serve (float32, AVX-512): ungrouped, undilated, filters larger than 1x1 and at
+ * most 7 wide, not Winograd's, and either a vector of output channels (at least 16, at least 32 taps, a row
+ * stride of 1 or 2) or, at stride 1, output rows that fill at least 3/4 of their 16-column vectors.
  */
 function directConfigs(rng: Rng): Conv[] {
   const direct = (label: string, o: Parameters<typeof randomConv>[2]) =>
@@ -101,6 +102,10 @@ function directConfigs(rng: Rng): Conv[] {
     direct('7x7 stride 2 pad 3', { N: 2, Cg: 3, Kg: 16, R: 7, S: 7, stride: [2, 2], padding: [3, 3], H: rng.int(9, 17), W: rng.int(9, 17) }),
     direct('1x3 stride 2', { N: 2, Cg: rng.int(11, 20), Kg: 32, R: 1, S: 3, stride: [2, 2], padding: [0, 1], H: rng.int(5, 12), W: rng.int(5, 12) }),
     direct('batch 1, stride [1, 2]', { N: 1, Cg: 4, Kg: 48, R: 3, S: 3, stride: [1, 2], padding: [0, 1], H: rng.int(5, 12), W: rng.int(5, 12) }),
+    direct('along rows: 1 channel to 6 (LeNet conv1), pad 2, two vectors', { N: 3, Cg: 1, Kg: 6, R: 5, S: 5, stride: [1, 1], padding: [2, 2], H: rng.int(5, 12), W: rng.int(24, 32) }),
+    direct('along rows: uneven filter blocks, a row of 12-16', { N: 2, Cg: 3, Kg: rng.int(7, 20), R: 3, S: 3, stride: [1, 1], padding: [1, 1], H: rng.int(3, 9), W: rng.int(12, 16) }),
+    direct('along rows: stride [2, 1], 3x5', { N: 2, Cg: 2, Kg: 5, R: 3, S: 5, stride: [2, 1], padding: [1, 2], H: rng.int(6, 13), W: 16 }),
+    direct('along rows: rows of several vector pairs', { N: 2, Cg: 2, Kg: rng.int(1, 4), R: 3, S: 3, stride: [1, 1], padding: [0, 0], H: rng.int(3, 7), W: rng.int(50, 66) }),
   ];
 }
 
@@ -161,6 +166,7 @@ describe('native conv2d', () => {
     [randomConv(rng, 'threads', { N: 5, groups: 2, Cg: 3, Kg: 2, R: 3, S: 3, H: 9, W: 8 }), Float64Array],
     [randomConv(rng, 'threads, Winograd', { N: 3, groups: 1, Cg: 10, Kg: 9, R: 3, S: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], H: 9, W: 11 }), Float64Array],
     [randomConv(rng, 'threads, direct batch 1', { N: 1, groups: 1, Cg: 6, Kg: 16, R: 5, S: 5, stride: [1, 1], padding: [2, 2], dilation: [1, 1], H: 13, W: 17 }), Float32Array],
+    [randomConv(rng, 'threads, direct along rows, batch 1', { N: 1, groups: 1, Cg: 2, Kg: 7, R: 3, S: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], H: 11, W: 30 }), Float32Array],
   ];
   for (const [c, Ctor] of threadConfigs) it(`results do not depend on the thread count: ${Ctor.name} ${describeConv(c)}`, () => {
     const x = randomArray(Ctor, numel(c.x), rng), w = randomArray(Ctor, numel(c.w), rng);
