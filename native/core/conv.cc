@@ -50,4 +50,17 @@ Conv2dParams conv2d_params(const char* op, const Dims& x_shape, const Dims& w_sh
   return p;
 }
 
+Conv2dParams adjoint_conv(const Conv2dParams& p) {
+  Conv2dParams adjoint = p;
+  adjoint.C = p.K;
+  adjoint.H = p.P;
+  adjoint.W = p.Q;
+  adjoint.K = p.C;
+  adjoint.P = p.H;
+  adjoint.Q = p.W;
+  adjoint.pad_h = p.R - 1 - p.pad_h;
+  adjoint.pad_w = p.S - 1 - p.pad_w;
+  return adjoint;
+}
+
 }  // namespace tf

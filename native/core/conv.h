@@ -30,4 +30,9 @@ struct Conv2dParams {
 Conv2dParams conv2d_params(const char* op, const Dims& x_shape, const Dims& w_shape, const Dims& stride,
                            const Dims& padding, const Dims& dilation, int64_t groups);
 
+// The convolution whose forward is p's backward-data when p has stride 1, no dilation and no groups: dy
+// [N, K, P, Q], padded by R - 1 - pad (non-negative for pad < R), convolved with the transposed, 180°-rotated
+// weights [C, K, R, S] into dx [N, C, H, W].
+Conv2dParams adjoint_conv(const Conv2dParams& p);
+
 }  // namespace tf

@@ -1,7 +1,7 @@
 // conv2d as im2col + GEMM. A 1x1, stride-1, unpadded convolution is a plain GEMM on the input planes; 3x3
 // stride-1 convolutions with enough channels go to Winograd F(2x2, 3x3) (cpu/conv_winograd.cc); on CPUs with
-// AVX-512, the float forward and weight gradient of the other small-filter convolutions with at least 16
-// output channels run as direct convolutions (cpu/conv_direct.cc).
+// AVX-512, the float passes of the other small-filter convolutions that fill a vector of 16 output channels or
+// 16 output columns run as direct convolutions (cpu/conv_direct.cc).
 #include "cpu/conv.h"
 
 #include <algorithm>
@@ -163,6 +163,8 @@ void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias
 template <class T>
 void conv2d_backward_data(const Conv2dParams& p, const T* dy, const T* w, T* dx) {
   if (winograd_serves(p)) return winograd_backward_data(p, dy, w, dx);
+  if constexpr (std::is_same_v<T, float>)
+    if (direct_serves_backward_data(p)) return direct_backward_data(p, dy, w, dx);
   const int64_t Cg = p.in_per_group(), Kg = p.out_per_group(), CRS = p.reduction(), PQ = p.P * p.Q,
                 HW = p.H * p.W;
   for_each_sample(p, [&](int64_t n, bool parallel) {

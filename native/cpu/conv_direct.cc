@@ -233,28 +233,35 @@ void transpose_weights(const Conv2dParams& p, const float* w, float* wt) {
     for (int64_t t = 0; t < CRS; ++t) wt[t * p.K + k] = w[k * CRS + t];
 }
 
+// What the row-vectorized forward block needs of the convolution: K C R S, the padded input's plane size
+// and row length, and the output plane size.
+struct ColumnsShape {
+  int64_t K, C, R, S, plane, Wp, PQ;
+};
+
 // y[f][0][16v + lane] (+ bias[f]) for Filters output channels and Vectors vectors of columns, the last one cut
 // to the lanes in `tail`; x is the padded input at the block's first tap, wt the transposed weights of filter 0.
+// Filter rows outside [r0, r1) would read only padding and are skipped.
 template <int Filters, int Vectors>
-TF_AVX512 void columns_forward_block(const float* x, const float* wt, int64_t K, int64_t C, int64_t R, int64_t S,
-                                     int64_t plane, int64_t Wp, __mmask16 tail, const float* bias, float* y,
-                                     int64_t PQ) {
+TF_AVX512 void columns_forward_block(const ColumnsShape& g, const float* x, const float* wt, int64_t r0, int64_t r1,
+                                     __mmask16 tail, const float* bias, float* y) {
   __m512 acc[Filters][Vectors];
 #pragma GCC unroll 32
   for (int f = 0; f < Filters; ++f)
 #pragma GCC unroll 32
     for (int v = 0; v < Vectors; ++v) acc[f][v] = _mm512_set1_ps(bias ? bias[f] : 0.f);
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t r = 0; r < R; ++r) {
-      const float* row = x + c * plane + r * Wp;
-      for (int64_t s = 0; s < S; ++s, wt += K) {
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* row = x + c * g.plane + r * g.Wp;
+      const float* w = wt + (c * g.R + r) * g.S * g.K;
+      for (int64_t s = 0; s < g.S; ++s, w += g.K) {
         __m512 in[Vectors];
 #pragma GCC unroll 32
         for (int v = 0; v < Vectors; ++v)
           in[v] = v + 1 < Vectors ? _mm512_loadu_ps(row + s + 16 * v) : _mm512_maskz_loadu_ps(tail, row + s + 16 * v);
 #pragma GCC unroll 32
         for (int f = 0; f < Filters; ++f) {
-          const __m512 weight = _mm512_set1_ps(wt[f]);
+          const __m512 weight = _mm512_set1_ps(w[f]);
 #pragma GCC unroll 32
           for (int v = 0; v < Vectors; ++v) acc[f][v] = _mm512_fmadd_ps(weight, in[v], acc[f][v]);
         }
@@ -264,7 +271,7 @@ TF_AVX512 void columns_forward_block(const float* x, const float* wt, int64_t K,
   for (int f = 0; f < Filters; ++f)
 #pragma GCC unroll 32
     for (int v = 0; v < Vectors; ++v) {
-      float* dst = y + f * PQ + 16 * v;
+      float* dst = y + f * g.PQ + 16 * v;
       if (v + 1 < Vectors) {
         _mm512_storeu_ps(dst, acc[f][v]);
       } else {
@@ -273,8 +280,8 @@ TF_AVX512 void columns_forward_block(const float* x, const float* wt, int64_t K,
     }
 }
 
-using ColumnsForwardBlock = void (*)(const float*, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                                     __mmask16, const float*, float*, int64_t);
+using ColumnsForwardBlock = void (*)(const ColumnsShape&, const float*, const float*, int64_t, int64_t, __mmask16,
+                                     const float*, float*);
 
 template <size_t... I>
 constexpr std::array<ColumnsForwardBlock, sizeof...(I)> columns_forward_blocks(std::index_sequence<I...>) {
@@ -300,17 +307,21 @@ void even_pieces(int64_t n, int64_t most, F&& fn) {
 void columns_forward_rows(const Conv2dParams& p, const float* xp, const float* wt, const float* bias, float* y,
                           int64_t o0, int64_t o1) {
   const PaddedInput in = padded_input(p);
-  const int64_t PQ = p.P * p.Q;
-  for (int64_t o = o0; o < o1; ++o)
+  const ColumnsShape shape{p.K, p.C, p.R, p.S, in.plane(), in.Wp, p.P * p.Q};
+  for (int64_t o = o0; o < o1; ++o) {
+    // filter rows r whose input row o*stride + r lies inside the unpadded input
+    const int64_t top = o * p.stride_h, r0 = std::clamp<int64_t>(p.pad_h - top, 0, p.R),
+                  r1 = std::clamp<int64_t>(p.pad_h + p.H - top, r0, p.R);
     for (int64_t q0 = 0; q0 < p.Q; q0 += kMaxVectors * kLanes) {
       const int64_t columns = std::min(p.Q - q0, kMaxVectors * kLanes), vectors = (columns + kLanes - 1) / kLanes;
       const __mmask16 tail = first_lanes(columns - (vectors - 1) * kLanes);
-      const float* x = xp + o * p.stride_h * in.Wp + q0;
+      const float* x = xp + top * in.Wp + q0;
       even_pieces(p.K, kMaxFilters, [&](int64_t k0, int64_t filters) {
-        columns_forward_kernel(filters, vectors)(x, wt + k0, p.K, p.C, p.R, p.S, in.plane(), in.Wp, tail,
-                                                 bias ? bias + k0 : nullptr, y + k0 * PQ + o * p.Q + q0, PQ);
+        columns_forward_kernel(filters, vectors)(shape, x, wt + k0, r0, r1, tail, bias ? bias + k0 : nullptr,
+                                                 y + k0 * shape.PQ + o * p.Q + q0);
       });
     }
+  }
 }
 
 // dw[f][s][lane] += sum over the output positions q = q0 + lane of dy[f][o][q] * x[o*step + q + s], for Filters
@@ -425,6 +436,21 @@ bool channels_fit(const Conv2dParams& p) {
 
 }  // namespace
 
+bool direct_serves_backward_data(const Conv2dParams& p) {
+  return p.stride_h == 1 && p.stride_w == 1 && p.pad_h < p.R && p.pad_w < p.S && direct_serves(p) &&
+         direct_serves(adjoint_conv(p));
+}
+
+void direct_backward_data(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  float* rotated = scratch<float, Scratch::kAdjointWeights>(p.w_numel());
+  for (int64_t k = 0; k < p.K; ++k)
+    for (int64_t c = 0; c < p.C; ++c)
+      for (int64_t r = 0; r < p.R; ++r)
+        for (int64_t s = 0; s < p.S; ++s)
+          rotated[((c * p.K + k) * p.R + r) * p.S + s] = w[((k * p.C + c) * p.R + p.R - 1 - r) * p.S + p.S - 1 - s];
+  direct_forward(adjoint_conv(p), dy, rotated, nullptr, dx);
+}
+
 bool direct_serves(const Conv2dParams& p) {
   static const bool avx512 = __builtin_cpu_supports("avx512f");
   return avx512 && p.groups == 1 && p.dil_h == 1 && p.dil_w == 1 && p.R * p.S > 1 && p.S <= kMaxWidth &&
@@ -476,6 +502,8 @@ void direct_backward_weight(const Conv2dParams& p, const float* x, const float* 
 #else  // no AVX-512 kernels in this build: the general path serves every convolution
 
 bool direct_serves(const Conv2dParams&) { return false; }
+bool direct_serves_backward_data(const Conv2dParams&) { return false; }
+void direct_backward_data(const Conv2dParams&, const float*, const float*, float*) {}
 void direct_forward(const Conv2dParams&, const float*, const float*, const float*, float*) {}
 void direct_backward_weight(const Conv2dParams&, const float*, const float*, float*) {}
 

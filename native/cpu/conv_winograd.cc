@@ -284,16 +284,7 @@ template <class T>
 void winograd_backward_data(const Conv2dParams& p, const T* dy, const T* w, T* dx) {
   T* U = scratch<T, Scratch::kTransformedWeights>(kPositions * p.K * p.C);
   transform_weights(p, w, true, U);
-  Conv2dParams adjoint = p;
-  adjoint.C = p.K;
-  adjoint.H = p.P;
-  adjoint.W = p.Q;
-  adjoint.K = p.C;
-  adjoint.P = p.H;
-  adjoint.Q = p.W;
-  adjoint.pad_h = 2 - p.pad_h;
-  adjoint.pad_w = 2 - p.pad_w;
-  run_forward(adjoint, dy, U, static_cast<const T*>(nullptr), dx);
+  run_forward(adjoint_conv(p), dy, U, static_cast<const T*>(nullptr), dx);
 }
 
 template <class T>

@@ -16,6 +16,7 @@ enum class Scratch {
   kRows,
   kPaddedInput,
   kTransposedGrad,
+  kAdjointWeights,
 };
 
 template <class T, Scratch Slot>
