@@ -11,12 +11,13 @@ export interface NormBinding {
    * Batch norm, training: x (N, C, L) with L the product of spatial dims (1 for (N, C) input).
    * Normalizes each channel with its batch mean and biased variance; y (N, C, L); saveMean, saveInvstd (C).
    * runningMean/runningVar (C), when given, become (1 - momentum) r + momentum * stat, using the unbiased
-   * variance. N*L = 1 is a RangeError (PyTorch); N*L = 0 leaves running stats unchanged.
+   * variance. N*L = 1 is a RangeError (PyTorch); N*L = 0 leaves running stats unchanged. fuseRelu applies
+   * max(y, 0) in the same pass.
    */
   batchNormForward(
     x: FloatArray, N: number, C: number, L: number, gamma: FloatArray | null, beta: FloatArray | null,
     runningMean: FloatArray | null, runningVar: FloatArray | null, momentum: number, eps: number,
-    y: FloatArray, saveMean: FloatArray, saveInvstd: FloatArray,
+    y: FloatArray, saveMean: FloatArray, saveInvstd: FloatArray, fuseRelu: boolean,
   ): void;
   /** Batch norm, inference with running stats (C each); fuseRelu applies max(y, 0) in the same pass. */
   batchNormInference(
@@ -26,12 +27,14 @@ export interface NormBinding {
   /**
    * Batch-norm backward in one pass: gradX (N, C, L), gradGamma, gradBeta (C); any may be null.
    * training = true: saveMean/saveInvstd from batchNormForward. training = false (eval mode): pass the
-   * running mean and 1 / sqrt(runningVar + eps); then gradX = gradY * gamma * invstd.
+   * running mean and 1 / sqrt(runningVar + eps); then gradX = gradY * gamma * invstd. reluOutput: the y of a
+   * forward with fuseRelu, whose ReLU backward (gradY only where y > 0) is then applied in the same passes;
+   * null for a plain batch norm. It must not overlap gradX.
    */
   batchNormBackward(
     x: FloatArray, gradY: FloatArray, N: number, C: number, L: number, gamma: FloatArray | null,
     saveMean: FloatArray, saveInvstd: FloatArray, training: boolean,
-    gradX: FloatArray | null, gradGamma: FloatArray | null, gradBeta: FloatArray | null,
+    gradX: FloatArray | null, gradGamma: FloatArray | null, gradBeta: FloatArray | null, reluOutput: FloatArray | null,
   ): void;
   /** Layer norm over the last D elements of M rows: x, y (M, D); gamma, beta (D); saveMean, saveInvstd (M). */
   layerNormForward(

@@ -10,7 +10,7 @@
  * Key names follow torchvision's ResNet: conv1, bn1, layer1.0.conv1, layer1.0.bn1, ..., fc.
  */
 import type { Tensor } from '../tensor.js';
-import { Module, Sequential, Conv2d, BatchNorm2d, Linear, F, init } from '../nn/index.js';
+import { Module, Sequential, Conv2d, BatchNorm2d, BatchNormReLU2d, Linear, F, init } from '../nn/index.js';
 
 /** A 3×3 convolution without bias (batch norm follows), He-normal initialized as in the paper. */
 function conv3x3(inChannels: number, outChannels: number, stride: number): Conv2d {
@@ -20,12 +20,12 @@ function conv3x3(inChannels: number, outChannels: number, stride: number): Conv2
 }
 
 /**
- * conv3×3 → BN → ReLU → conv3×3 → BN, plus the shortcut, then ReLU.
+ * conv3×3 → BN → ReLU → conv3×3 → BN, plus the shortcut, then ReLU (the first BN and ReLU fused).
  * Input [N, inPlanes, H, W], output [N, planes, H/stride, W/stride].
  */
 export class BasicBlock extends Module {
   readonly conv1: Conv2d;
-  readonly bn1: BatchNorm2d;
+  readonly bn1: BatchNormReLU2d;
   readonly conv2: Conv2d;
   readonly bn2: BatchNorm2d;
   /** Whether the shortcut subsamples and zero-pads channels (option A) instead of passing x through. */
@@ -39,13 +39,13 @@ export class BasicBlock extends Module {
       throw new RangeError(`BasicBlock: an option-A shortcut needs stride 2 and planes = 2·inPlanes, got ${inPlanes} → ${planes}, stride ${stride}`);
     }
     this.conv1 = conv3x3(inPlanes, planes, stride);
-    this.bn1 = new BatchNorm2d(planes);
+    this.bn1 = new BatchNormReLU2d(planes);
     this.conv2 = conv3x3(planes, planes, 1);
     this.bn2 = new BatchNorm2d(planes);
   }
 
   forward(x: Tensor): Tensor {
-    const out = this.bn2.call(this.conv2.call(this.bn1.call(this.conv1.call(x)).relu()));
+    const out = this.bn2.call(this.conv2.call(this.bn1.call(this.conv1.call(x))));
     return out.add(this.shortcut(x)).relu();
   }
 
@@ -64,7 +64,7 @@ export class BasicBlock extends Module {
 /** The CIFAR ResNet of depth 6·blocksPerStage + 2. Input [N, 3, 32, 32] (any H, W divisible by 4), output logits [N, classes]. */
 export class CifarResNet extends Module {
   readonly conv1: Conv2d;
-  readonly bn1: BatchNorm2d;
+  readonly bn1: BatchNormReLU2d;
   readonly layer1: Sequential;
   readonly layer2: Sequential;
   readonly layer3: Sequential;
@@ -79,7 +79,7 @@ export class CifarResNet extends Module {
     const stage = (inPlanes: number, planes: number, stride: number): Sequential =>
       new Sequential(...Array.from({ length: blocksPerStage }, (_, i) => (i === 0 ? new BasicBlock(inPlanes, planes, stride) : new BasicBlock(planes, planes))));
     this.conv1 = conv3x3(3, 16, 1);
-    this.bn1 = new BatchNorm2d(16);
+    this.bn1 = new BatchNormReLU2d(16);
     this.layer1 = stage(16, 16, 1);
     this.layer2 = stage(16, 32, 2);
     this.layer3 = stage(32, 64, 2);
@@ -87,7 +87,7 @@ export class CifarResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const features = this.layer3.call(this.layer2.call(this.layer1.call(this.bn1.call(this.conv1.call(x)).relu())));
+    const features = this.layer3.call(this.layer2.call(this.layer1.call(this.bn1.call(this.conv1.call(x)))));
     return this.fc.call(F.globalAvgPool2d(features));
   }
 }

@@ -12,7 +12,7 @@ export { Conv1d, Conv2d, ConvTranspose2d } from './layers/conv.js';
 export type { ConvOptions, ConvTransposeOptions } from './layers/conv.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d } from './layers/pool.js';
 export type { MaxPool2dOptions, AvgPool2dOptions } from './layers/pool.js';
-export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm } from './layers/norm.js';
+export { BatchNorm1d, BatchNorm2d, BatchNormReLU2d, LayerNorm, GroupNorm } from './layers/norm.js';
 export type { BatchNormOptions, LayerNormOptions, GroupNormOptions } from './layers/norm.js';
 export { Dropout } from './layers/dropout.js';
 export { ReLU, LeakyReLU, PReLU, ELU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax } from './layers/activation.js';

@@ -1,7 +1,9 @@
 // Batch, layer and group norm entry points. Every buffer is checked (dtype, length) before any kernel runs.
-//   batchNormForward(x, N, C, L, gamma?, beta?, runningMean?, runningVar?, momentum, eps, y, saveMean, saveInvstd)
+//   batchNormForward(x, N, C, L, gamma?, beta?, runningMean?, runningVar?, momentum, eps, y, saveMean, saveInvstd,
+//                    fuseRelu)
 //   batchNormInference(x, N, C, L, gamma?, beta?, runningMean, runningVar, eps, fuseRelu, y)
-//   batchNormBackward(x, gradY, N, C, L, gamma?, saveMean, saveInvstd, training, gradX?, gradGamma?, gradBeta?)
+//   batchNormBackward(x, gradY, N, C, L, gamma?, saveMean, saveInvstd, training, gradX?, gradGamma?, gradBeta?,
+//                     reluOutput?)
 //   layerNormForward(x, M, D, gamma?, beta?, eps, y, saveMean, saveInvstd)
 //   layerNormBackward(x, gradY, M, D, gamma?, saveMean, saveInvstd, gradX?, gradGamma?, gradBeta?)
 //   groupNormForward(x, N, C, L, G, gamma?, beta?, eps, y, saveMean, saveInvstd)
@@ -16,9 +18,10 @@ namespace tf::binding {
 namespace {
 
 // Forward with batch statistics, shared by the three norms; args from `first` on:
-// gamma?, beta?, [runningMean?, runningVar?, momentum,] eps, y, saveMean, saveInvstd.
+// gamma?, beta?, [runningMean?, runningVar?, momentum,] eps, y, saveMean, saveInvstd[, fuseRelu]
+// (the bracketed ones batch norm's only).
 void forward_train(const Napi::CallbackInfo& info, const char* op, const NormLayout& layout, size_t first,
-                   bool running) {
+                   bool batch) {
   const Buffer x = get_float(info, 0, op, "x", layout.numel());
   const int64_t C = layout.channels, S = layout.num_stats();
   const Buffer gamma = get_like(info, first, op, "gamma", x, "x", C, true);
@@ -26,7 +29,7 @@ void forward_train(const Napi::CallbackInfo& info, const char* op, const NormLay
   size_t i = first + 2;
   Buffer rmean, rvar;
   double momentum = 0;
-  if (running) {
+  if (batch) {
     rmean = get_like(info, i, op, "runningMean", x, "x", S, true);
     rvar = get_like(info, i + 1, op, "runningVar", x, "x", S, true);
     momentum = get_number(info, i + 2, op, "momentum");
@@ -38,18 +41,18 @@ void forward_train(const Napi::CallbackInfo& info, const char* op, const NormLay
   const Buffer y = get_like(info, i + 1, op, "y", x, "x", layout.numel());
   const Buffer mean = get_like(info, i + 2, op, "saveMean", x, "x", S);
   const Buffer invstd = get_like(info, i + 3, op, "saveInvstd", x, "x", S);
+  const bool relu = batch && get_bool(info, i + 4, op, "fuseRelu");
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::norm_forward<T>(layout, x.as<T>(), gamma.as<T>(), beta.as<T>(), eps, y.as<T>(), mean.as<T>(),
-                         invstd.as<T>(), rmean.as<T>(), rvar.as<T>(), momentum);
+                         invstd.as<T>(), rmean.as<T>(), rvar.as<T>(), momentum, relu);
     return 0;
   });
 }
 
 // Backward shared by the three norms; args: x, gradY, <sizes up to first>, gamma?, saveMean, saveInvstd,
-// [training,] gradX?, gradGamma?, gradBeta?.
-void backward(const Napi::CallbackInfo& info, const char* op, const NormLayout& layout, size_t first,
-              bool has_training_flag) {
+// [training,] gradX?, gradGamma?, gradBeta?[, reluOutput?] (the bracketed ones batch norm's only).
+void backward(const Napi::CallbackInfo& info, const char* op, const NormLayout& layout, size_t first, bool batch) {
   const Buffer x = get_float(info, 0, op, "x", layout.numel());
   const int64_t n = layout.numel(), C = layout.channels, S = layout.num_stats();
   const Buffer dy = get_like(info, 1, op, "gradY", x, "x", n);
@@ -57,14 +60,16 @@ void backward(const Napi::CallbackInfo& info, const char* op, const NormLayout& 
   const Buffer mean = get_like(info, first + 1, op, "saveMean", x, "x", S);
   const Buffer invstd = get_like(info, first + 2, op, "saveInvstd", x, "x", S);
   size_t i = first + 3;
-  const bool training = has_training_flag ? get_bool(info, i++, op, "training") : true;
+  const bool training = batch ? get_bool(info, i++, op, "training") : true;
   const Buffer dx = get_like(info, i, op, "gradX", x, "x", n, true);
   const Buffer dgamma = get_like(info, i + 1, op, "gradGamma", x, "x", C, true);
   const Buffer dbeta = get_like(info, i + 2, op, "gradBeta", x, "x", C, true);
+  const Buffer relu_y = batch ? get_like(info, i + 3, op, "reluOutput", x, "x", n, true) : Buffer{};
+  require_disjoint(op, dx, n, "gradX", relu_y, n, "reluOutput");
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::norm_backward<T>(layout, x.as<T>(), dy.as<T>(), mean.as<T>(), invstd.as<T>(), gamma.as<T>(), training,
-                          dx.as<T>(), dgamma.as<T>(), dbeta.as<T>());
+                          relu_y.as<T>(), dx.as<T>(), dgamma.as<T>(), dbeta.as<T>());
     return 0;
   });
 }
@@ -85,7 +90,7 @@ NormLayout layer_layout(const Napi::CallbackInfo& info, size_t first, const char
 
 Napi::Value batch_norm_forward(const Napi::CallbackInfo& info) {
   constexpr const char* op = "batchNormForward";
-  require_args(info, 13, op);
+  require_args(info, 14, op);
   const NormLayout layout = batch_layout(info, 1, op);
   validate_batch_stats_count(layout, op);
   forward_train(info, op, layout, 4, true);
@@ -117,7 +122,7 @@ Napi::Value batch_norm_inference(const Napi::CallbackInfo& info) {
 
 Napi::Value batch_norm_backward(const Napi::CallbackInfo& info) {
   constexpr const char* op = "batchNormBackward";
-  require_args(info, 12, op);
+  require_args(info, 13, op);
   backward(info, op, batch_layout(info, 2, op), 5, true);
   return info.Env().Undefined();
 }

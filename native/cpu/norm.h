@@ -24,9 +24,10 @@ struct NormAffine {
 // save_invstd = 1 / sqrt(var + eps) (num_stats each), and y. When running_mean / running_var are
 // non-null, updates them in place: r = (1 - momentum) r + momentum * s with the unbiased variance
 // var * n / (n - 1) (PyTorch), skipped for empty statistics. An empty statistic gets mean 0, var 0.
+// relu fuses max(y, 0) into the same pass.
 template <class T>
 void norm_forward(const NormLayout& layout, const T* x, const T* gamma, const T* beta, double eps, T* y,
-                  T* save_mean, T* save_invstd, T* running_mean, T* running_var, double momentum);
+                  T* save_mean, T* save_invstd, T* running_mean, T* running_var, double momentum, bool relu);
 
 // y = NormAffine{mean[s], invstd[s] * gamma[c], beta[c], relu}(x) with given statistics (inference).
 template <class T>
@@ -42,8 +43,10 @@ void batch_norm_inference(const NormLayout& layout, const T* x, const T* running
 // dgamma, dbeta (channels each) is non-null. batch_stats = false treats mean/invstd as constants
 // (batch norm in eval mode): dx = dy * gamma * invstd. Otherwise, with xhat = (x - mean) * invstd,
 // a = dy * gamma and K = stat_count: dx = invstd / K * (K a - sum(a) - xhat * sum(a * xhat)).
+// relu_y, when non-null, is the output of a forward with the fused ReLU (batch norm only: per-channel rows):
+// dy then counts only where relu_y > 0, the ReLU's backward folded into the same passes.
 template <class T>
 void norm_backward(const NormLayout& layout, const T* x, const T* dy, const T* mean, const T* invstd, const T* gamma,
-                   bool batch_stats, T* dx, T* dgamma, T* dbeta);
+                   bool batch_stats, const T* relu_y, T* dx, T* dgamma, T* dbeta);
 
 }  // namespace tf::cpu

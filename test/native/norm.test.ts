@@ -45,9 +45,12 @@ describe('native batch norm', () => {
         const rm0 = F64.from(rm), rv0 = F64.from(rv);
         const y = new Arr(N * C * L), mean = new Arr(C), invstd = new Arr(C);
         const momentum = rng.uniform(0.05, 0.5), eps = 1e-5;
-        native.batchNormForward(x, N, C, L, gamma, beta, rm, rv, momentum, eps, y, mean, invstd);
+        native.batchNormForward(x, N, C, L, gamma, beta, rm, rv, momentum, eps, y, mean, invstd, false);
         const ref = refNorm(x, N, C, L, C, (_o, c) => c, gamma, beta, eps);
         expectClose(y, ref.y, { ...tol, seed: rng.seed, label: 'y' });
+        const yRelu = new Arr(N * C * L);
+        native.batchNormForward(x, N, C, L, gamma, beta, null, null, momentum, eps, yRelu, mean, invstd, true);
+        expectClose(yRelu, ref.y.map((v) => Math.max(v, 0)), { ...tol, seed: rng.seed, label: 'y with fused ReLU' });
         expectClose(mean, ref.mean, { ...tol, seed: rng.seed, label: 'saveMean' });
         expectClose(invstd, ref.invstd, { ...tol, seed: rng.seed, label: 'saveInvstd' });
         const n = N * L;
@@ -75,20 +78,21 @@ describe('native batch norm', () => {
     });
   }
 
-  for (const affine of [true, false]) {
-    it(`training backward matches central differences of the forward (float64, affine=${affine})`, () => {
+  for (const [affine, relu] of [[true, false], [false, false], [true, true], [false, true]] as const) {
+    it(`training backward matches central differences of the forward (float64, affine=${affine}, fused ReLU=${relu})`, () => {
       const { N, C, L } = sizes(rng);
       const n = N * C * L, eps = 1e-5;
       const x = randomArray(F64, n, rng, -2, 2), g = randomArray(F64, n, rng);
       const gamma = affine ? randomArray(F64, C, rng, 0.5, 2) : null, beta = affine ? randomArray(F64, C, rng) : null;
       const y = new F64(n), mean = new F64(C), invstd = new F64(C);
       const loss = () => {
-        native.batchNormForward(x, N, C, L, gamma, beta, null, null, 0.1, eps, y, mean, invstd);
+        native.batchNormForward(x, N, C, L, gamma, beta, null, null, 0.1, eps, y, mean, invstd, relu);
         return dot(y, g);
       };
       loss();
+      if (relu) expect(y.some((v) => v === 0) && y.some((v) => v > 0)).toBe(true);
       const gx = new F64(n), gg = new F64(C), gb = new F64(C);
-      native.batchNormBackward(x, g, N, C, L, gamma, mean, invstd, true, gx, affine ? gg : null, affine ? gb : null);
+      native.batchNormBackward(x, g, N, C, L, gamma, mean, invstd, true, gx, affine ? gg : null, affine ? gb : null, relu ? y : null);
       expectClose(gx, numericGrad(loss, x), { ...gradTol, seed: rng.seed, label: 'gradX' });
       if (gamma && beta) {
         expectClose(gg, numericGrad(loss, gamma), { ...gradTol, seed: rng.seed, label: 'gradGamma' });
@@ -97,23 +101,26 @@ describe('native batch norm', () => {
     });
   }
 
-  it('eval-mode backward matches central differences of batchNormInference', () => {
-    const { N, C, L } = sizes(rng);
-    const n = N * C * L, eps = 1e-5;
-    const x = randomArray(F64, n, rng), g = randomArray(F64, n, rng);
-    const gamma = randomArray(F64, C, rng, 0.5, 2), beta = randomArray(F64, C, rng);
-    const rm = randomArray(F64, C, rng), rv = randomArray(F64, C, rng, 0.5, 2), y = new F64(n);
-    const loss = () => {
-      native.batchNormInference(x, N, C, L, gamma, beta, rm, rv, eps, false, y);
-      return dot(y, g);
-    };
-    const invstd = rv.map((v) => 1 / Math.sqrt(v + eps));
-    const gx = new F64(n), gg = new F64(C), gb = new F64(C);
-    native.batchNormBackward(x, g, N, C, L, gamma, rm, invstd, false, gx, gg, gb);
-    expectClose(gx, numericGrad(loss, x), { ...gradTol, label: 'gradX' });
-    expectClose(gg, numericGrad(loss, gamma), { ...gradTol, label: 'gradGamma' });
-    expectClose(gb, numericGrad(loss, beta), { ...gradTol, label: 'gradBeta' });
-  });
+  for (const relu of [false, true]) {
+    it(`eval-mode backward matches central differences of batchNormInference (fused ReLU=${relu})`, () => {
+      const { N, C, L } = sizes(rng);
+      const n = N * C * L, eps = 1e-5;
+      const x = randomArray(F64, n, rng), g = randomArray(F64, n, rng);
+      const gamma = randomArray(F64, C, rng, 0.5, 2), beta = randomArray(F64, C, rng);
+      const rm = randomArray(F64, C, rng), rv = randomArray(F64, C, rng, 0.5, 2), y = new F64(n);
+      const loss = () => {
+        native.batchNormInference(x, N, C, L, gamma, beta, rm, rv, eps, relu, y);
+        return dot(y, g);
+      };
+      loss();
+      const invstd = rv.map((v) => 1 / Math.sqrt(v + eps));
+      const gx = new F64(n), gg = new F64(C), gb = new F64(C);
+      native.batchNormBackward(x, g, N, C, L, gamma, rm, invstd, false, gx, gg, gb, relu ? y : null);
+      expectClose(gx, numericGrad(loss, x), { ...gradTol, label: 'gradX' });
+      expectClose(gg, numericGrad(loss, gamma), { ...gradTol, label: 'gradGamma' });
+      expectClose(gb, numericGrad(loss, beta), { ...gradTol, label: 'gradBeta' });
+    });
+  }
 
   it('float32 backward agrees with float64', () => {
     const { N, C, L } = sizes(rng);
@@ -121,8 +128,8 @@ describe('native batch norm', () => {
     const x = randomArray(F64, n, rng), g = randomArray(F64, n, rng), gamma = randomArray(F64, C, rng, 0.5, 2);
     const run = <A extends Ctor>(Arr: { new (n: number): A; from(a: ArrayLike<number>): A }) => {
       const xs = Arr.from(x), mean = new Arr(C), invstd = new Arr(C), gx = new Arr(n), gg = new Arr(C), gb = new Arr(C);
-      native.batchNormForward(xs, N, C, L, Arr.from(gamma), null, null, null, 0.1, 1e-5, new Arr(n), mean, invstd);
-      native.batchNormBackward(xs, Arr.from(g), N, C, L, Arr.from(gamma), mean, invstd, true, gx, gg, gb);
+      native.batchNormForward(xs, N, C, L, Arr.from(gamma), null, null, null, 0.1, 1e-5, new Arr(n), mean, invstd, false);
+      native.batchNormBackward(xs, Arr.from(g), N, C, L, Arr.from(gamma), mean, invstd, true, gx, gg, gb, null);
       return [gx, gg, gb];
     };
     const f32 = run(Float32Array), f64 = run(Float64Array);
@@ -131,12 +138,12 @@ describe('native batch norm', () => {
 
   it('zero batch: empty output, zero parameter gradients, running stats untouched', () => {
     const C = 3, rm = F64.from([1, 2, 3]), rv = F64.from([4, 5, 6]);
-    native.batchNormForward(new F64(0), 0, C, 5, null, null, rm, rv, 0.1, 1e-5, new F64(0), new F64(C), new F64(C));
+    native.batchNormForward(new F64(0), 0, C, 5, null, null, rm, rv, 0.1, 1e-5, new F64(0), new F64(C), new F64(C), true);
     expect(Array.from(rm)).toEqual([1, 2, 3]);
     expect(Array.from(rv)).toEqual([4, 5, 6]);
     const gg = F64.from([9, 9, 9]), gb = F64.from([9, 9, 9]);
     native.batchNormBackward(new F64(0), new F64(0), 0, C, 5, F64.from([1, 1, 1]), new F64(C), new F64(C), true,
-      new F64(0), gg, gb);
+      new F64(0), gg, gb, new F64(0));
     expect(Array.from(gg)).toEqual([0, 0, 0]);
     expect(Array.from(gb)).toEqual([0, 0, 0]);
   });
@@ -226,7 +233,7 @@ describe('native group norm', () => {
 describe('norm entry points reject bad arguments with TypeError/RangeError naming them', () => {
   const f = (n: number) => new Float32Array(n);
   type BnArgs = Parameters<typeof native.batchNormForward>;
-  const bn = (): BnArgs => [f(24), 2, 3, 4, f(3), f(3), f(3), f(3), 0.1, 1e-5, f(24), f(3), f(3)];
+  const bn = (): BnArgs => [f(24), 2, 3, 4, f(3), f(3), f(3), f(3), 0.1, 1e-5, f(24), f(3), f(3), false];
   type GnArgs = Parameters<typeof native.groupNormForward>;
   const gn = (): GnArgs => [f(24), 2, 4, 3, 2, f(4), f(4), 1e-5, f(24), f(4), f(4)];
   type LnBwdArgs = Parameters<typeof native.layerNormBackward>;
@@ -260,11 +267,20 @@ describe('norm entry points reject bad arguments with TypeError/RangeError namin
       native.batchNormInference(f(24), 2, 3, 4, null, null, f(3), f(3), 1e-5, 1 as unknown as boolean, f(24));
     }, TypeError, /batchNormInference: fuseRelu must be a boolean/],
     ['backward short gradY', () => {
-      native.batchNormBackward(f(24), f(20), 2, 3, 4, null, f(3), f(3), true, f(24), null, null);
+      native.batchNormBackward(f(24), f(20), 2, 3, 4, null, f(3), f(3), true, f(24), null, null, null);
     }, RangeError, /batchNormBackward: gradY needs at least 24 elements, got 20/],
     ['backward short gradGamma', () => {
-      native.batchNormBackward(f(24), f(24), 2, 3, 4, null, f(3), f(3), true, null, f(2), null);
+      native.batchNormBackward(f(24), f(24), 2, 3, 4, null, f(3), f(3), true, null, f(2), null, null);
     }, RangeError, /batchNormBackward: gradGamma needs at least 3/],
+    ['non-boolean fuseRelu', () => { const a = bn(); (a as unknown[])[13] = 'yes'; native.batchNormForward(...a); }, TypeError,
+      /batchNormForward: fuseRelu must be a boolean/],
+    ['backward short reluOutput', () => {
+      native.batchNormBackward(f(24), f(24), 2, 3, 4, null, f(3), f(3), true, f(24), null, null, f(23));
+    }, RangeError, /batchNormBackward: reluOutput needs at least 24 elements, got 23/],
+    ['backward reluOutput overlapping gradX', () => {
+      const gx = f(24);
+      native.batchNormBackward(f(24), f(24), 2, 3, 4, null, f(3), f(3), true, gx, null, null, gx);
+    }, RangeError, /batchNormBackward: .*gradX.*reluOutput|batchNormBackward: .*reluOutput.*gradX/],
     ['groups do not divide C', () => { const a = gn(); a[4] = 3; native.groupNormForward(...a); }, RangeError,
       /groupNormForward: channels C = 4 must be divisible by groups G = 3/],
     ['zero groups', () => { const a = gn(); a[4] = 0; native.groupNormForward(...a); }, RangeError,

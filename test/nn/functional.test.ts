@@ -163,6 +163,27 @@ describe('nn.functional forward values against float64 references', () => {
     expect(rm.storage.version).toBeGreaterThan(v0);
   });
 
+  it('batchNorm with relu: true equals relu(batchNorm()) in value and gradients, training and eval', () => {
+    for (const training of [true, false]) {
+      // gamma of either sign and small shifts: every channel's output has values on both sides of 0
+      const x = rand64([4, 3, 5, 2], -2, 2), rm = rand64([3]), rv = rand64([3], 0.5, 2);
+      const w = Tensor.fromArray(Float64Array.from([1, -1, 0.5]), [3]), b = rand64([3], -0.2, 0.2);
+      const g = rand64([4, 3, 5, 2]);
+      const run = (fused: boolean) => {
+        const [xg, wg, bg] = [x, w, b].map((t) => t.clone().requiresGrad_());
+        const [rmc, rvc] = [rm.clone(), rv.clone()];
+        const y = fused
+          ? F.batchNorm(xg!, rmc, rvc, wg!, bg!, { training, relu: true })
+          : F.batchNorm(xg!, rmc, rvc, wg!, bg!, { training }).relu();
+        y.mul(g).sum().backward();
+        return [y, xg!.grad!, wg!.grad!, bg!.grad!, rmc, rvc].map(vals);
+      };
+      const [fused, composed] = [run(true), run(false)];
+      expect(fused[0]!.some((v) => v === 0) && fused[0]!.some((v) => v > 0)).toBe(true);
+      for (let i = 0; i < fused.length; i++) expectClose(fused[i]!, composed[i]!, { atol: 1e-12, seed, label: `training ${training} #${i}` });
+    }
+  });
+
   it('batchNormRelu equals relu(batchNorm(eval)); a saved running stat modified in place fails backward', () => {
     const x = rand64([2, 3, 4, 3]), rm = rand64([3]), rv = rand64([3], 0.5, 2), w = rand64([3]), b = rand64([3]);
     const ref = vals(F.batchNorm(x, rm, rv, w, b)).map((v) => Math.max(v, 0));

@@ -136,6 +136,10 @@ export const nnOpCases: Record<string, NnOpCases> = {
       { label: 'training without affine', fn: (x) => F.batchNorm(x, null, null, null, null, { training: true }), inputs: () => [param([2, 3, 3, 2])] },
       { label: 'eval with running stats, eps 1e-3', fn: (x, w, b, rm, rv) => F.batchNorm(x, rm, rv, w, b, { eps: 1e-3 }),
         inputs: () => [param([2, 3, 2, 3]), param([3]), param([3]), rand64([3]), rand64([3], 0.5, 2)] },
+      { label: 'training with fused ReLU', fn: (x, w, b) => F.batchNorm(x, null, null, w, b, { training: true, relu: true }),
+        inputs: () => [param([3, 3, 5]), param([3]), param([3])] },
+      { label: 'eval with running stats and fused ReLU', fn: (x, w, b, rm, rv) => F.batchNorm(x, rm, rv, w, b, { relu: true }),
+        inputs: () => [param([2, 3, 2, 3]), param([3]), param([3]), rand64([3]), rand64([3], 0.5, 2)] },
     ],
     errors: [
       { label: 'batchNorm channels', call: () => F.batchNorm(f32([2, 3, 4]), f32([4]), f32([4]), null, null), error: RangeError, message: /batchNorm: runningMean must have shape \[3\] \(the input's channels\), got \[4\]/ },

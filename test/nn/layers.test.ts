@@ -5,7 +5,7 @@ import { manualSeed } from '../../lib/random.js';
 import { noGrad } from '../../lib/autograd/mode.js';
 import {
   F, Linear, Bilinear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d,
-  BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, Dropout, ReLU, LeakyReLU, PReLU, ELU, GELU, Sigmoid, Tanh, Softmax,
+  BatchNorm1d, BatchNorm2d, BatchNormReLU2d, LayerNorm, GroupNorm, Dropout, ReLU, LeakyReLU, PReLU, ELU, GELU, Sigmoid, Tanh, Softmax,
   LogSoftmax, Flatten, Unflatten, Identity, Upsample, Embedding, Sequential,
 } from '../../lib/nn/index.js';
 import { Adam } from '../../lib/optim/index.js';
@@ -111,6 +111,22 @@ describe('normalization', () => {
     expect(data(ye)[0]).toBeCloseTo((xd[0]! - rm[0]!) / Math.sqrt(rv[0]! + 1e-5), 10);
     expect(() => bn.call(zeros([2, 3, 4]))).toThrow('BatchNorm2d: input must be rank 4 (N, C, H, W), got rank 3 [2, 3, 4]');
     expect(() => bn.call(zeros([2, 4, 1, 1]))).toThrow(/input must have 3 channels/);
+  });
+
+  it('BatchNormReLU2d equals BatchNorm2d then ReLU, in training and eval, with the same state-dict keys', () => {
+    const rng = makeRng();
+    const fused = new BatchNormReLU2d(3, { dtype: 'float64' }), plain = new BatchNorm2d(3, { dtype: 'float64' });
+    const w = fromArray(Float64Array.from([1.5, -1, 0.5]), [3]);
+    noGrad(() => { for (const bn of [fused, plain]) bn.weight!.copy_(w); });
+    expect(Object.keys(fused.stateDict())).toEqual(Object.keys(plain.stateDict()));
+    const x = fromArray(randomArray(Float64Array, 2 * 3 * 4 * 5, rng, -2, 3), [2, 3, 4, 5]);
+    for (const mode of ['train', 'eval'] as const) {
+      for (const bn of [fused, plain]) bn[mode]();
+      const y = data(fused.call(x)), ref = data(plain.call(x).relu());
+      expect(y.some((v) => v === 0)).toBe(true);
+      y.forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 12));
+      expect(data(fused.running_mean!)).toEqual(data(plain.running_mean!));
+    }
   });
 
   it('BatchNorm1d with momentum null keeps a cumulative average; without running stats eval uses the batch', () => {

@@ -21,6 +21,11 @@ export interface BatchNormOptions {
   /** running = (1 − momentum)·running + momentum·batch statistic. */
   momentum?: number;
   eps?: number;
+  /**
+   * Apply max(y, 0) in the same pass (default false): relu(batchNorm(x)) without the ReLU's own passes over
+   * memory, forward and backward (its mask is read from the output).
+   */
+  relu?: boolean;
 }
 
 /** (N, C, L) of a batch-norm input [N, C, ...], checking that the per-channel tensors are [C]. */
@@ -54,7 +59,7 @@ export const batchNorm = defineOp('batchNorm', (
 ): Tensor => {
   const op = 'batchNorm';
   const [N, C, L] = batchNormDims(op, x, { runningMean, runningVar, weight, bias });
-  const { training = false, momentum = 0.1, eps = 1e-5 } = options;
+  const { training = false, momentum = 0.1, eps = 1e-5, relu: fuseRelu = false } = options;
   checkEps(op, eps);
   if ((runningMean === null) !== (runningVar === null)) {
     throw new TypeError(`${op}: runningMean and runningVar must both be given or both be null`);
@@ -74,14 +79,14 @@ export const batchNorm = defineOp('batchNorm', (
     native.batchNormForward(
       floats(x), N, C, L, gamma, beta,
       update ? statBuffer(op, runningMean!, 'runningMean') : null, update ? statBuffer(op, runningVar!, 'runningVar') : null,
-      momentum, eps, floats(y), floats(mean), floats(invstd),
+      momentum, eps, floats(y), floats(mean), floats(invstd), fuseRelu,
     );
     if (update) {
       runningMean!.storage.version++;
       runningVar!.storage.version++;
     }
   } else {
-    native.batchNormInference(floats(x), N, C, L, gamma, beta, floats(runningMean!), floats(runningVar!), eps, false, floats(y));
+    native.batchNormInference(floats(x), N, C, L, gamma, beta, floats(runningMean!), floats(runningVar!), eps, fuseRelu, floats(y));
     mean = runningMean!;
     invstd = noGrad(() => rsqrt(add(runningVar!, eps)));
   }
@@ -89,33 +94,19 @@ export const batchNorm = defineOp('batchNorm', (
     const [gx, gw, gb] = needs.map((n, i) => (n ? uninitialized(i === 0 ? x.shape : [C], x.dtype) : null));
     native.batchNormBackward(
       floats(x), floats(g), N, C, L, floatsOrNull(weight), floats(mean), floats(invstd), batchStats,
-      floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb),
+      floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb), fuseRelu ? floats(y) : null,
     );
     return [gx!, gw!, gb!];
   });
-  const saved = batchStats ? [x] : [x, runningMean!, runningVar!];
+  const saved = [...(batchStats ? [x] : [x, runningMean!, runningVar!]), ...(fuseRelu ? [y] : [])];
   return attach(op, y, [x, weight, bias], grads, weight ? [...saved, weight] : saved);
 });
 
-/**
- * relu(batchNorm(x)) in inference mode with running stats, in one fused pass. When autograd records
- * (an input requires grad), it is the composition of the two differentiable ops.
- */
+/** relu(batchNorm(x)) in inference mode with running stats, in one fused pass (batchNorm with relu: true). */
 export function batchNormRelu(
   x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | null, bias: Tensor | null, options: { eps?: number } = {},
 ): Tensor {
-  const op = 'batchNormRelu';
-  const [N, C, L] = batchNormDims(op, x, { runningMean, runningVar, weight, bias });
-  const eps = options.eps ?? 1e-5;
-  checkEps(op, eps);
-  if ([x, weight, bias].some((t) => t?.requiresGrad)) {
-    return relu(batchNorm(x, runningMean, runningVar, weight, bias, { training: false, eps }));
-  }
-  const y = uninitialized(x.shape, x.dtype);
-  native.batchNormInference(
-    floats(x), N, C, L, floatsOrNull(weight), floatsOrNull(bias), floats(runningMean), floats(runningVar), eps, true, floats(y),
-  );
-  return y;
+  return batchNorm(x, runningMean, runningVar, weight, bias, { eps: options.eps, relu: true });
 }
 
 export interface BatchNormState {

@@ -30,6 +30,8 @@ export interface BatchNormOptions extends DTypeOptions {
  * state dicts interchange with PyTorch.
  */
 abstract class BatchNormBase extends Module {
+  /** Whether a ReLU follows in the same pass (BatchNormReLU2d). */
+  protected readonly fusedRelu: boolean = false;
   readonly numFeatures: number;
   readonly eps: number;
   readonly momentum: number | null;
@@ -107,7 +109,7 @@ abstract class BatchNormBase extends Module {
     const track = !this.training || this.trackRunningStats;
     return F.batchNorm(
       x, track ? this.running_mean : null, track ? this.running_var : null, this.weight, this.bias,
-      { training: useBatchStats, momentum, eps: this.eps },
+      { training: useBatchStats, momentum, eps: this.eps, relu: this.fusedRelu },
     );
   }
 
@@ -137,6 +139,14 @@ export class BatchNorm2d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.ndim !== 4) fail('BatchNorm2d', `input must be rank 4 (N, C, H, W), got rank ${x.ndim} [${x.shape.join(', ')}]`);
   }
+}
+
+/**
+ * BatchNorm2d followed by ReLU, fused: one pass over memory forward and backward instead of three (PyTorch's
+ * torch.ao.nn.intrinsic.BNReLU2d). Same parameters, buffers and state-dict keys as BatchNorm2d.
+ */
+export class BatchNormReLU2d extends BatchNorm2d {
+  protected override readonly fusedRelu: boolean = true;
 }
 
 /** Options of LayerNorm. */
