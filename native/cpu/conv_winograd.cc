@@ -120,26 +120,37 @@ void input_tiles(const T* const* operand, int64_t count, T* v, int64_t stride) {
 template <class T>
 void transform_input(const Conv2dParams& p, const TilePlan& plan, const T* x, int64_t r0, int64_t r1, T* V,
                      int64_t stride) {
-  const int64_t TW = plan.TW, tiles = (r1 - r0) * TW, HW = p.H * p.W;
-  T* split = scratch<T, Scratch::kRows>(8 * (TW + 1));
+  const int64_t TW = plan.TW, tiles = (r1 - r0) * TW, HW = p.H * p.W, L = TW + 1;
+  // Four split rows, patch row i in slot[i]. Consecutive tile rows of a plane share two input rows, which
+  // move down two slots instead of being split again.
+  T* split = scratch<T, Scratch::kRows>(8 * L);
+  int slot[4] = {0, 1, 2, 3};
+  int64_t last_plane = -1, last_h0 = 0;
   const T* operand[kPositions];
-  for (int64_t i = 0; i < 4; ++i) {
-    const T* even = split + 2 * i * (TW + 1);
-    const T* odd = even + TW + 1;
-    operand[4 * i] = even;
-    operand[4 * i + 1] = odd;
-    operand[4 * i + 2] = even + 1;
-    operand[4 * i + 3] = odd + 1;
-  }
   for (int64_t c = 0; c < p.C; ++c)
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = r / plan.TH, h0 = 2 * (r % plan.TH) - p.pad_h;
-      const T* plane = x + (n * p.C + c) * HW;
+      const int64_t n = r / plan.TH, h0 = 2 * (r % plan.TH) - p.pad_h, plane_index = n * p.C + c;
+      const T* plane = x + plane_index * HW;
+      int64_t first_new = 0;
+      if (plane_index == last_plane && h0 == last_h0 + 2) {
+        std::swap(slot[0], slot[2]);
+        std::swap(slot[1], slot[3]);
+        first_new = 2;
+      }
+      for (int64_t i = first_new; i < 4; ++i) {
+        T* even = split + 2 * slot[i] * L;
+        split_row(plane, h0 + i, p.H, p.W, p.pad_w, L, even, even + L);
+      }
       for (int64_t i = 0; i < 4; ++i) {
-        T* even = split + 2 * i * (TW + 1);
-        split_row(plane, h0 + i, p.H, p.W, p.pad_w, TW + 1, even, even + TW + 1);
+        const T* even = split + 2 * slot[i] * L;
+        operand[4 * i] = even;
+        operand[4 * i + 1] = even + L;
+        operand[4 * i + 2] = even + 1;
+        operand[4 * i + 3] = even + L + 1;
       }
       input_tiles(operand, TW, V + c * tiles + (r - r0) * TW, stride);
+      last_plane = plane_index;
+      last_h0 = h0;
     }
 }
 
