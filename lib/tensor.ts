@@ -16,8 +16,17 @@ import { formatTensor } from './format.js';
 export type Device = 'cpu' | 'cuda';
 
 /** Memory behind one or more tensors. */
+let storagesCreated = 0;
+
+/** The serial the next storage will get: every storage created from now on has at least this serial. */
+export function nextStorageSerial(): number {
+  return storagesCreated + 1;
+}
+
 export class CpuStorage {
   readonly device: Device = 'cpu';
+  /** Creation order (see nextStorageSerial). */
+  readonly serial = ++storagesCreated;
   /** Bumped by every in-place write; saved tensors compare it at backward. */
   version = 0;
   #data: TypedArray | null;

@@ -4,7 +4,8 @@
  * reverse topological order, reduces broadcast gradients to their input's shape in one place, checks
  * saved tensors for in-place modification, and releases what it used unless retainGraph is set.
  */
-import type { Tensor, GradHook } from '../tensor.js';
+import { nextStorageSerial, type Storage, type Tensor, type GradHook } from '../tensor.js';
+import { clone } from '../ops/shape.js';
 import { enableGrad, isAnomalyEnabled, isGradEnabled, noGrad } from './mode.js';
 import { sumToShape, hasNonFinite, onesLike, accumulateInto } from './helpers.js';
 
@@ -68,6 +69,11 @@ interface RunOptions {
   capture?: Tensor[];
 }
 
+/** Whether g is a contiguous view of all of its buffer, which was created at or after serial `since`. */
+function wholeBufferOf(g: Tensor, since: number): boolean {
+  return g.storage.serial >= since && g.offset === 0 && g.numel === g.storage.data.length && g.isContiguous();
+}
+
 function topoOrder(roots: Tensor[]): Node[] {
   const order: Node[] = [];
   const seen = new Set<Node>();
@@ -106,8 +112,16 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
   const captured = new Map<Tensor, Tensor>();
   const captureSet = new Set(opts.capture ?? []);
   const captureByNode = new Map((opts.capture ?? []).filter((t) => t.gradFn).map((t) => [t.gradFn!, t]));
-
-  const deliver = (t: Tensor, g: Tensor): void => {
+  // A leaf takes a gradient buffer as its .grad without a copy (PyTorch's AccumulateGrad steals an unshared
+  // gradient too) when the buffer was made by this backward, the gradient spans all of it, and it has not
+  // been handed anywhere else before (a pass-through gradient, as add's, reaches a node or a retained .grad
+  // first). Should the same buffer be handed on again after a leaf took it, the next consumer gets a copy.
+  const firstOwnSerial = nextStorageSerial();
+  const handedOn = new Set<Storage>(), takenByLeaf = new Set<Storage>();
+  const deliver = (t: Tensor, gIn: Tensor): void => {
+    const g = takenByLeaf.has(gIn.storage) ? clone(gIn) : gIn;
+    const fresh = !handedOn.has(g.storage);
+    handedOn.add(g.storage);
     if (t.gradFn) {
       const prev = pending.get(t.gradFn);
       pending.set(t.gradFn, prev ? prev.add(g) : g);
@@ -118,7 +132,10 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
         captured.set(t, prev ? prev.add(gg) : gg);
       }
     } else {
-      accumulateInto(t, runHooks(t.hooks, g), opts.createGraph);
+      const gg = runHooks(t.hooks, g);
+      const owned = gg === g && fresh && t.grad === null && wholeBufferOf(g, firstOwnSerial);
+      if (owned) takenByLeaf.add(g.storage);
+      accumulateInto(t, gg, opts.createGraph, owned);
     }
   };
 
@@ -146,7 +163,9 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
       g = runHooks(node.hooks, g);
       const target = captureByNode.get(node);
       if (target) captured.set(target, g);
-      if (node.retained && !opts.capture) node.retained.grad = g.detach();
+      if (node.retained && !opts.capture) {
+        node.retained.grad = g.detach();
+      }
       if (node.gradFns === null) {
         throw new Error(
           `backward: the graph through '${node.name}' was already freed; call backward with { retainGraph: true } the first time to backward twice`,

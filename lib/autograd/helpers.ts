@@ -31,9 +31,12 @@ export function onesLike(t: Tensor): Tensor {
   return fullLike(t, 1);
 }
 
-/** leaf.grad += g, owning its buffer (a gradient may be a view shared with other tensors). */
-export function accumulateInto(leaf: Tensor, g: Tensor, createGraph: boolean): void {
-  if (leaf.grad === null) leaf.grad = createGraph ? g : clone(g.detach());
+/**
+ * leaf.grad += g, owning its buffer: a gradient may be a view shared with other tensors, so it is copied,
+ * unless `owned` says that g is the whole of a buffer nothing else uses (then it becomes .grad as it is).
+ */
+export function accumulateInto(leaf: Tensor, g: Tensor, createGraph: boolean, owned = false): void {
+  if (leaf.grad === null) leaf.grad = createGraph ? g : owned ? g.detach() : clone(g.detach());
   else if (createGraph) leaf.grad = add(leaf.grad, g);
   else computeInPlace(leaf.grad, 'gradient accumulation', () => add(leaf.grad!, g));
 }

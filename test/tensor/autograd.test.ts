@@ -12,6 +12,33 @@ describe('autograd', () => {
   });
 
 
+  it('a leaf takes an unshared gradient buffer as .grad, and never one that something else still holds', () => {
+    const vals = (t: tf.Tensor) => Array.from(t.dataSync());
+    // add passes one gradient buffer to both of its inputs: each leaf must own its .grad
+    const a = tf.tensor([1, 2], { requiresGrad: true }), b = tf.tensor([3, 4], { requiresGrad: true });
+    a.add(b).mul(tf.tensor([5, 6])).sum().backward();
+    expect(a.grad!.storage).not.toBe(b.grad!.storage);
+    tf.noGrad(() => a.grad!.mul_(0));
+    expect(vals(b.grad!)).toEqual([5, 6]);
+    // a leaf used twice: the first gradient becomes .grad, the second is added into it
+    const w = tf.tensor([1, -1], { requiresGrad: true });
+    w.mul(2).add(w.mul(3)).sum().backward();
+    expect(vals(w.grad!)).toEqual([5, 5]);
+    // a gradient the caller passed in is theirs: copied, not taken
+    const v = tf.tensor([1, 2], { requiresGrad: true }), given = tf.tensor([7, 8]);
+    v.backward(given);
+    tf.noGrad(() => v.grad!.zero_());
+    expect(vals(given)).toEqual([7, 8]);
+    // a retained non-leaf gradient and a leaf gradient that arrive as one buffer stay apart
+    const p = tf.tensor([1, 2], { requiresGrad: true }), q = tf.tensor([3, 4], { requiresGrad: true });
+    const mid = p.mul(1).add(q);
+    mid.retainGrad();
+    mid.mul(tf.tensor([2, 3])).sum().backward();
+    tf.noGrad(() => q.grad!.zero_());
+    expect(vals(mid.grad!)).toEqual([2, 3]);
+    expect(vals(p.grad!)).toEqual([2, 3]);
+  });
+
   it('retainGraph allows a second backward; without it the second call throws', () => {
     const x = tf.tensor([0.5, -1], { requiresGrad: true });
     const y = x.tanh().sum();
