@@ -36,6 +36,11 @@ constexpr int kMaxWidth = 7;     // widest filter served
 // the transposed output block) cost more than im2col + GEMM: measured here on 1 thread, [64,3,32,32] 3x3 (27
 // taps) ran at 53 GFLOP/s direct against 72, and [64,4,32,32] to 32 channels (36 taps) at 61 against 53.
 constexpr int64_t kMinTaps = 32;
+// The adjoint convolution of backward-data has the C input channels as its filters. With one or two, few
+// multiply-adds share each load and the kernel waits on memory. Backward-data here, direct against im2col, in
+// GFLOP/s on 1 thread: [64,1,28,28] 5x5 26 / 29, [64,2,32,32] 3x3 34 / 54, [64,3,32,32] 48-51 / 47,
+// [64,4,32,32] 74-77 / 53.
+constexpr int64_t kMinAdjointFilters = 3;
 
 int64_t channel_blocks(const Conv2dParams& p) { return (p.K + kLanes - 1) / kLanes; }
 
@@ -437,8 +442,8 @@ bool channels_fit(const Conv2dParams& p) {
 }  // namespace
 
 bool direct_serves_backward_data(const Conv2dParams& p) {
-  return p.stride_h == 1 && p.stride_w == 1 && p.pad_h < p.R && p.pad_w < p.S && direct_serves(p) &&
-         direct_serves(adjoint_conv(p));
+  return p.stride_h == 1 && p.stride_w == 1 && p.pad_h < p.R && p.pad_w < p.S && p.C >= kMinAdjointFilters &&
+         direct_serves(p) && direct_serves(adjoint_conv(p));
 }
 
 void direct_backward_data(const Conv2dParams& p, const float* dy, const float* w, float* dx) {

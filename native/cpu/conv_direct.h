@@ -16,8 +16,8 @@ bool direct_serves(const Conv2dParams& p);
 // y = conv(x, w) + bias (bias may be null).
 void direct_forward(const Conv2dParams& p, const float* x, const float* w, const float* bias, float* y);
 
-// Whether direct_backward_data serves p: stride 1, padding below the filter size, and the kernels above
-// serve both p and its adjoint (dy convolved with the transposed, rotated weights).
+// Whether direct_backward_data serves p: stride 1, padding below the filter size, at least 3 input channels,
+// and the kernels above serve both p and its adjoint (dy convolved with the transposed, rotated weights).
 bool direct_serves_backward_data(const Conv2dParams& p);
 
 // dx = d(sum(y * dy))/dx, as the forward convolution of dy by the transposed, 180°-rotated weights.
