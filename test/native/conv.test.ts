@@ -105,6 +105,7 @@ function directConfigs(rng: Rng): Conv[] {
     direct('along rows: 1 channel to 6 (LeNet conv1), pad 2, two vectors', { N: 3, Cg: 1, Kg: 6, R: 5, S: 5, stride: [1, 1], padding: [2, 2], H: rng.int(5, 12), W: rng.int(24, 32) }),
     direct('along rows: uneven filter blocks, a row of 12-16', { N: 2, Cg: 3, Kg: rng.int(7, 20), R: 3, S: 3, stride: [1, 1], padding: [1, 1], H: rng.int(3, 9), W: rng.int(12, 16) }),
     direct('along rows: stride [2, 1], 3x5', { N: 2, Cg: 2, Kg: 5, R: 3, S: 5, stride: [2, 1], padding: [1, 2], H: rng.int(6, 13), W: 16 }),
+    direct('backward-data through the adjoint: same-padded 5x5, 6 channels to 16', { N: 2, Cg: 6, Kg: 16, R: 5, S: 5, stride: [1, 1], padding: [2, 2], H: rng.int(5, 9), W: rng.int(12, 16) }),
     direct('along rows: rows of several vector pairs', { N: 2, Cg: 2, Kg: rng.int(1, 4), R: 3, S: 3, stride: [1, 1], padding: [0, 0], H: rng.int(3, 7), W: rng.int(50, 66) }),
   ];
 }
