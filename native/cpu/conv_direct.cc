@@ -44,6 +44,22 @@ constexpr int64_t kMinAdjointFilters = 3;
 
 int64_t channel_blocks(const Conv2dParams& p) { return (p.K + kLanes - 1) / kLanes; }
 
+// Kernels::at<a, b>() for every a in [1, A] and b in [1, B], instantiated once and picked at run time.
+template <class Kernels, int A, int B>
+struct KernelGrid {
+  using Kernel = decltype(Kernels::template at<1, 1>());
+  static Kernel get(int64_t a, int64_t b) {
+    static constexpr std::array<Kernel, size_t(A * B)> table = make(std::make_index_sequence<size_t(A * B)>());
+    return table[size_t((a - 1) * B + b - 1)];
+  }
+
+ private:
+  template <size_t... I>
+  static constexpr std::array<Kernel, sizeof...(I)> make(std::index_sequence<I...>) {
+    return {Kernels::template at<int(I) / B + 1, int(I) % B + 1>()...};
+  }
+};
+
 // One sample's input, zero-padded on every side by the convolution's padding.
 struct PaddedInput {
   int64_t Hp, Wp;
@@ -91,6 +107,7 @@ TF_AVX512 void channels_forward_block(const float* x, const float* wk, int64_t C
       const float* row = x + c * plane + r * Wp;
       for (int64_t s = 0; s < S; ++s, wk += kLanes) {
         const __m512 wv = _mm512_loadu_ps(wk);
+#pragma GCC unroll 32
         for (int j = 0; j < Columns; ++j) acc[j] = _mm512_fmadd_ps(wv, _mm512_set1_ps(row[s + j * SW]), acc[j]);
       }
     }
@@ -98,18 +115,13 @@ TF_AVX512 void channels_forward_block(const float* x, const float* wk, int64_t C
   for (int j = 0; j < Columns; ++j) _mm512_storeu_ps(out + j * kLanes, acc[j]);
 }
 
-using ChannelsForwardBlock = void (*)(const float*, const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
-
-template <int SW, size_t... I>
-constexpr std::array<ChannelsForwardBlock, sizeof...(I)> channels_forward_blocks(std::index_sequence<I...>) {
-  return {&channels_forward_block<int(I) + 1, SW>...};
-}
-
 // The block kernel for `columns` output columns (1..kMaxColumns) at row stride sw (1 or 2).
-ChannelsForwardBlock channels_forward_kernel(int64_t columns, int64_t sw) {
-  static constexpr auto stride1 = channels_forward_blocks<1>(std::make_index_sequence<kMaxColumns>());
-  static constexpr auto stride2 = channels_forward_blocks<2>(std::make_index_sequence<kMaxColumns>());
-  return (sw == 1 ? stride1 : stride2)[size_t(columns - 1)];
+struct ChannelsForwardKernels {
+  template <int Columns, int SW>
+  static constexpr auto at() { return &channels_forward_block<Columns, SW>; }
+};
+auto channels_forward_kernel(int64_t columns, int64_t sw) {
+  return KernelGrid<ChannelsForwardKernels, kMaxColumns, 2>::get(columns, sw);
 }
 
 // Output rows [o0, o1) of one sample from its padded input xp.
@@ -123,7 +135,7 @@ void channels_forward_rows(const Conv2dParams& p, const float* xp, const float* 
   for (int64_t o = o0; o < o1; ++o)
     for (int64_t blk = 0, q0 = 0; blk < blocks; ++blk) {
       const int64_t columns = p.Q / blocks + (blk < p.Q % blocks ? 1 : 0);
-      const ChannelsForwardBlock kernel = channels_forward_kernel(columns, p.stride_w);
+      const auto kernel = channels_forward_kernel(columns, p.stride_w);
       const float* x = xp + o * p.stride_h * in.Wp + q0 * p.stride_w;
       for (int64_t b = 0; b < channel_blocks(p); ++b) {
         kernel(x, wk + b * CRS * kLanes, p.C, p.R, p.S, in.plane(), in.Wp, out);
@@ -139,48 +151,57 @@ void channels_forward_rows(const Conv2dParams& p, const float* xp, const float* 
     }
 }
 
+// A block of accumulators held in registers (every loop over one fully unrolled: GCC otherwise kept such
+// arrays on the stack, which cost the row kernels 2-3x).
+template <int A, int B>
+TF_AVX512 __attribute__((always_inline)) inline void zero_block(__m512 (&acc)[A][B]) {
+#pragma GCC unroll 32
+  for (int a = 0; a < A; ++a)
+#pragma GCC unroll 32
+    for (int b = 0; b < B; ++b) acc[a][b] = _mm512_setzero_ps();
+}
+
+// dst[(a * row_stride + b) * 16 + lane] += acc[a][b][lane]
+template <int A, int B>
+TF_AVX512 __attribute__((always_inline)) inline void add_block(const __m512 (&acc)[A][B], float* dst,
+                                                                int64_t row_stride) {
+#pragma GCC unroll 32
+  for (int a = 0; a < A; ++a)
+#pragma GCC unroll 32
+    for (int b = 0; b < B; ++b) {
+      float* at = dst + (a * row_stride + b) * kLanes;
+      _mm512_storeu_ps(at, _mm512_add_ps(_mm512_loadu_ps(at), acc[a][b]));
+    }
+}
+
 // acc[g][s][lane] += sum over the output positions of dyt[o*Q + q][lane] * rows[g][o*step + q*SW + s], for
 // Rows input rows (one (c, r) pair each) of S taps.
 template <int S, int Rows, int SW>
 TF_AVX512 void channels_weight_block(const float* const* rows, const float* dyt, int64_t P, int64_t Q, int64_t step, float* acc) {
   __m512 sum[Rows][S];
-#pragma GCC unroll 32
-  for (int g = 0; g < Rows; ++g)
-#pragma GCC unroll 32
-    for (int s = 0; s < S; ++s) sum[g][s] = _mm512_setzero_ps();
+  zero_block(sum);
   for (int64_t o = 0; o < P; ++o)
     for (int64_t q = 0; q < Q; ++q) {
       const __m512 g_out = _mm512_loadu_ps(dyt + (o * Q + q) * kLanes);
       const int64_t offset = o * step + q * SW;
+#pragma GCC unroll 32
       for (int g = 0; g < Rows; ++g) {
         const float* x = rows[g] + offset;
+#pragma GCC unroll 32
         for (int s = 0; s < S; ++s) sum[g][s] = _mm512_fmadd_ps(g_out, _mm512_set1_ps(x[s]), sum[g][s]);
       }
     }
-#pragma GCC unroll 32
-  for (int g = 0; g < Rows; ++g)
-#pragma GCC unroll 32
-    for (int s = 0; s < S; ++s) {
-      float* dst = acc + (g * S + s) * kLanes;
-      _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), sum[g][s]));
-    }
+  add_block(sum, acc, S);
 }
-
-using ChannelsWeightBlock = void (*)(const float* const*, const float*, int64_t, int64_t, int64_t, float*);
 
 // Input rows per weight-gradient block for filters S wide.
 constexpr int rows_per_block(int S) { return kMaxTaps / S; }
 
-template <int SW, size_t... I>
-constexpr std::array<ChannelsWeightBlock, sizeof...(I)> channels_weight_blocks(std::index_sequence<I...>) {
-  return {&channels_weight_block<int(I) + 1, rows_per_block(int(I) + 1), SW>...};
-}
-
-ChannelsWeightBlock channels_weight_kernel(int64_t S, int64_t sw) {
-  static constexpr auto stride1 = channels_weight_blocks<1>(std::make_index_sequence<kMaxWidth>());
-  static constexpr auto stride2 = channels_weight_blocks<2>(std::make_index_sequence<kMaxWidth>());
-  return (sw == 1 ? stride1 : stride2)[size_t(S - 1)];
-}
+struct ChannelsWeightKernels {
+  template <int S, int SW>
+  static constexpr auto at() { return &channels_weight_block<S, rows_per_block(S), SW>; }
+};
+auto channels_weight_kernel(int64_t S, int64_t sw) { return KernelGrid<ChannelsWeightKernels, kMaxWidth, 2>::get(S, sw); }
 
 // dyt[b][o*Q + q][lane] = dy[b*16 + lane][o][q] of one sample, zero for the lanes past K.
 void transpose_output_grad(const Conv2dParams& p, const float* dy, float* dyt) {
@@ -201,7 +222,7 @@ void channels_accumulate_sample(const Conv2dParams& p, const float* xp, const fl
   const PaddedInput in = padded_input(p);
   const int64_t CRS = p.reduction(), rows_total = p.C * p.R, PQ = p.P * p.Q;
   const int rows_per = rows_per_block(int(p.S));
-  const ChannelsWeightBlock kernel = channels_weight_kernel(p.S, p.stride_w);
+  const auto kernel = channels_weight_kernel(p.S, p.stride_w);
   const float* rows[kMaxTaps];
   alignas(64) float block[kMaxTaps * kLanes];
   for (int64_t b = 0; b < channel_blocks(p); ++b)
@@ -285,17 +306,12 @@ TF_AVX512 void columns_forward_block(const ColumnsShape& g, const float* x, cons
     }
 }
 
-using ColumnsForwardBlock = void (*)(const ColumnsShape&, const float*, const float*, int64_t, int64_t, __mmask16,
-                                     const float*, float*);
-
-template <size_t... I>
-constexpr std::array<ColumnsForwardBlock, sizeof...(I)> columns_forward_blocks(std::index_sequence<I...>) {
-  return {&columns_forward_block<int(I) / kMaxVectors + 1, int(I) % kMaxVectors + 1>...};
-}
-
-ColumnsForwardBlock columns_forward_kernel(int64_t filters, int64_t vectors) {
-  static constexpr auto table = columns_forward_blocks(std::make_index_sequence<kMaxFilters * kMaxVectors>());
-  return table[size_t((filters - 1) * kMaxVectors + vectors - 1)];
+struct ColumnsForwardKernels {
+  template <int Filters, int Vectors>
+  static constexpr auto at() { return &columns_forward_block<Filters, Vectors>; }
+};
+auto columns_forward_kernel(int64_t filters, int64_t vectors) {
+  return KernelGrid<ColumnsForwardKernels, kMaxFilters, kMaxVectors>::get(filters, vectors);
 }
 
 // Calls fn(first, count) over [0, n) in ceil(n / most) pieces whose sizes differ by at most one.
@@ -336,10 +352,7 @@ template <int Filters, int Shifts>
 TF_AVX512 void columns_weight_block(const float* x, const float* dy, int64_t P, int64_t Q, int64_t PQ, int64_t step,
                                     float* dw, int64_t CRS) {
   __m512 sum[Filters][Shifts];
-#pragma GCC unroll 32
-  for (int f = 0; f < Filters; ++f)
-#pragma GCC unroll 32
-    for (int s = 0; s < Shifts; ++s) sum[f][s] = _mm512_setzero_ps();
+  zero_block(sum);
   for (int64_t o = 0; o < P; ++o)
     for (int64_t q0 = 0; q0 < Q; q0 += kLanes) {
       const __mmask16 lanes = first_lanes(std::min(kLanes, Q - q0));
@@ -353,25 +366,15 @@ TF_AVX512 void columns_weight_block(const float* x, const float* dy, int64_t P, 
         for (int f = 0; f < Filters; ++f) sum[f][s] = _mm512_fmadd_ps(g[f], in, sum[f][s]);
       }
     }
-#pragma GCC unroll 32
-  for (int f = 0; f < Filters; ++f)
-#pragma GCC unroll 32
-    for (int s = 0; s < Shifts; ++s) {
-      float* dst = dw + (f * CRS + s) * kLanes;
-      _mm512_storeu_ps(dst, _mm512_add_ps(_mm512_loadu_ps(dst), sum[f][s]));
-    }
+  add_block(sum, dw, CRS);
 }
 
-using ColumnsWeightBlock = void (*)(const float*, const float*, int64_t, int64_t, int64_t, int64_t, float*, int64_t);
-
-template <size_t... I>
-constexpr std::array<ColumnsWeightBlock, sizeof...(I)> columns_weight_blocks(std::index_sequence<I...>) {
-  return {&columns_weight_block<int(I) / kMaxShifts + 1, int(I) % kMaxShifts + 1>...};
-}
-
-ColumnsWeightBlock columns_weight_kernel(int64_t filters, int64_t shifts) {
-  static constexpr auto table = columns_weight_blocks(std::make_index_sequence<kMaxFilters * kMaxShifts>());
-  return table[size_t((filters - 1) * kMaxShifts + shifts - 1)];
+struct ColumnsWeightKernels {
+  template <int Filters, int Shifts>
+  static constexpr auto at() { return &columns_weight_block<Filters, Shifts>; }
+};
+auto columns_weight_kernel(int64_t filters, int64_t shifts) {
+  return KernelGrid<ColumnsWeightKernels, kMaxFilters, kMaxShifts>::get(filters, shifts);
 }
 
 // acc[K][C][R][S][lane] += the weight gradient of one sample, before the sum over the lanes.
