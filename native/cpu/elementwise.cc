@@ -108,6 +108,9 @@ void copy(const StridedLayout<2>& layout, To* out, const From* x) {
     const From* p = x + off[1];
     if (st[0] == 1 && st[1] == 1) {
       for (int64_t i = 0; i < n; ++i) o[i] = To(p[i]);
+    } else if (st[0] == 1 && st[1] == 2) {
+      // every other element (a stride-2 slice, as ResNet's subsampling shortcut): a constant stride vectorizes
+      for (int64_t i = 0; i < n; ++i) o[i] = To(p[2 * i]);
     } else {
       for (int64_t i = 0; i < n; ++i) o[i * st[0]] = To(p[i * st[1]]);
     }

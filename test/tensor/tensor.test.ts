@@ -64,6 +64,15 @@ describe('views and storage', () => {
     expect(x.flatten().shape).toEqual([12]);
   });
 
+  it('stride-2 views copy out element by element, across rows and dtype conversions', () => {
+    const x = tf.arange(2 * 3 * 10, undefined, 1, { dtype: 'float32' }).reshape(2, 3, 10);
+    const every = x.slice(2, 1, 10, 2).slice(1, 0, 3, 2); // [2, 2, 5], inner stride 2
+    const expected = [0, 1].map((n) => [0, 2].map((c) => [1, 3, 5, 7, 9].map((w) => n * 30 + c * 10 + w)));
+    expect(every.contiguous().toArray()).toEqual(expected);
+    expect(every.double().toArray()).toEqual(expected);
+    expect(every.to('int32').toArray()).toEqual(expected);
+  });
+
   it('in-place writes through a view reach the base and bump its version', () => {
     const x = tf.zeros([2, 3]);
     tf.noGrad(() => x.select(1, 1).fill_(5));
