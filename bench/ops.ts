@@ -109,7 +109,7 @@ export function opCases({ quick, threads, direct }: OpOptions): OpCase[] {
     const mean = new Float32Array(C), invstd = new Float32Array(C), dg = new Float32Array(C), db = new Float32Array(C);
     cases.push(
       { group: 'batchnorm', name: 'batchNorm train [64,64,32,32] forward', bound: 'memory', work: actBytes * 2,
-        run: () => native.batchNormForward(x, N, C, L, gamma, beta, rm, rv, 0.1, 1e-5, y, mean, invstd, false) },
+        run: () => native.batchNormForward(x, N, C, L, gamma, beta, rm, rv, 0.1, 1e-5, y, mean, invstd, false, null) },
       { group: 'batchnorm', name: 'batchNorm train [64,64,32,32] backward', bound: 'memory', work: actBytes * 3,
         run: () => native.batchNormBackward(x, dy, N, C, L, gamma, mean, invstd, true, dx, dg, db, null) },
     );

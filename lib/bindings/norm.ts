@@ -11,18 +11,20 @@ export interface NormBinding {
    * Batch norm, training: x (N, C, L) with L the product of spatial dims (1 for (N, C) input).
    * Normalizes each channel with its batch mean and biased variance; y (N, C, L); saveMean, saveInvstd (C).
    * runningMean/runningVar (C), when given, become (1 - momentum) r + momentum * stat, using the unbiased
-   * variance. N*L = 1 is a RangeError (PyTorch); N*L = 0 leaves running stats unchanged. fuseRelu applies
-   * max(y, 0) in the same pass.
+   * variance. N*L = 1 is a RangeError (PyTorch); N*L = 0 leaves running stats unchanged. In the same pass,
+   * residual (N, C, L; null for none) is added and then, with fuseRelu, max(y, 0) applied. residual must not
+   * overlap y.
    */
   batchNormForward(
     x: FloatArray, N: number, C: number, L: number, gamma: FloatArray | null, beta: FloatArray | null,
     runningMean: FloatArray | null, runningVar: FloatArray | null, momentum: number, eps: number,
-    y: FloatArray, saveMean: FloatArray, saveInvstd: FloatArray, fuseRelu: boolean,
+    y: FloatArray, saveMean: FloatArray, saveInvstd: FloatArray, fuseRelu: boolean, residual: FloatArray | null,
   ): void;
-  /** Batch norm, inference with running stats (C each); fuseRelu applies max(y, 0) in the same pass. */
+  /** Batch norm, inference with running stats (C each); residual and fuseRelu as in batchNormForward. */
   batchNormInference(
     x: FloatArray, N: number, C: number, L: number, gamma: FloatArray | null, beta: FloatArray | null,
-    runningMean: FloatArray, runningVar: FloatArray, eps: number, fuseRelu: boolean, y: FloatArray,
+    runningMean: FloatArray, runningVar: FloatArray, eps: number, fuseRelu: boolean, residual: FloatArray | null,
+    y: FloatArray,
   ): void;
   /**
    * Batch-norm backward in one pass: gradX (N, C, L), gradGamma, gradBeta (C); any may be null.

@@ -10,7 +10,7 @@
  * Key names follow torchvision's ResNet: conv1, bn1, layer1.0.conv1, layer1.0.bn1, ..., fc.
  */
 import type { Tensor } from '../tensor.js';
-import { Module, Sequential, Conv2d, BatchNorm2d, BatchNormReLU2d, Linear, F, init } from '../nn/index.js';
+import { Module, Sequential, Conv2d, BatchNormReLU2d, Linear, F, init } from '../nn/index.js';
 
 /** A 3×3 convolution without bias (batch norm follows), He-normal initialized as in the paper. */
 function conv3x3(inChannels: number, outChannels: number, stride: number): Conv2d {
@@ -20,14 +20,14 @@ function conv3x3(inChannels: number, outChannels: number, stride: number): Conv2
 }
 
 /**
- * conv3×3 → BN → ReLU → conv3×3 → BN, plus the shortcut, then ReLU (the first BN and ReLU fused).
+ * conv3×3 → BN → ReLU → conv3×3 → BN, plus the shortcut, then ReLU (each BN fused with what follows it).
  * Input [N, inPlanes, H, W], output [N, planes, H/stride, W/stride].
  */
 export class BasicBlock extends Module {
   readonly conv1: Conv2d;
   readonly bn1: BatchNormReLU2d;
   readonly conv2: Conv2d;
-  readonly bn2: BatchNorm2d;
+  readonly bn2: BatchNormReLU2d;
   /** Whether the shortcut subsamples and zero-pads channels (option A) instead of passing x through. */
   readonly reshapes: boolean;
 
@@ -41,12 +41,11 @@ export class BasicBlock extends Module {
     this.conv1 = conv3x3(inPlanes, planes, stride);
     this.bn1 = new BatchNormReLU2d(planes);
     this.conv2 = conv3x3(planes, planes, 1);
-    this.bn2 = new BatchNorm2d(planes);
+    this.bn2 = new BatchNormReLU2d(planes);
   }
 
   forward(x: Tensor): Tensor {
-    const out = this.bn2.call(this.conv2.call(this.bn1.call(this.conv1.call(x))));
-    return out.add(this.shortcut(x)).relu();
+    return this.bn2.call(this.conv2.call(this.bn1.call(this.conv1.call(x))), this.shortcut(x));
   }
 
   /** x, or x[:, :, ::2, ::2] with inPlanes/2 zero channels on each side. */

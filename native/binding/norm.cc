@@ -1,7 +1,7 @@
 // Batch, layer and group norm entry points. Every buffer is checked (dtype, length) before any kernel runs.
 //   batchNormForward(x, N, C, L, gamma?, beta?, runningMean?, runningVar?, momentum, eps, y, saveMean, saveInvstd,
-//                    fuseRelu)
-//   batchNormInference(x, N, C, L, gamma?, beta?, runningMean, runningVar, eps, fuseRelu, y)
+//                    fuseRelu, residual?)
+//   batchNormInference(x, N, C, L, gamma?, beta?, runningMean, runningVar, eps, fuseRelu, residual?, y)
 //   batchNormBackward(x, gradY, N, C, L, gamma?, saveMean, saveInvstd, training, gradX?, gradGamma?, gradBeta?,
 //                     reluOutput?)
 //   layerNormForward(x, M, D, gamma?, beta?, eps, y, saveMean, saveInvstd)
@@ -18,7 +18,7 @@ namespace tf::binding {
 namespace {
 
 // Forward with batch statistics, shared by the three norms; args from `first` on:
-// gamma?, beta?, [runningMean?, runningVar?, momentum,] eps, y, saveMean, saveInvstd[, fuseRelu]
+// gamma?, beta?, [runningMean?, runningVar?, momentum,] eps, y, saveMean, saveInvstd[, fuseRelu, residual?]
 // (the bracketed ones batch norm's only).
 void forward_train(const Napi::CallbackInfo& info, const char* op, const NormLayout& layout, size_t first,
                    bool batch) {
@@ -42,10 +42,13 @@ void forward_train(const Napi::CallbackInfo& info, const char* op, const NormLay
   const Buffer mean = get_like(info, i + 2, op, "saveMean", x, "x", S);
   const Buffer invstd = get_like(info, i + 3, op, "saveInvstd", x, "x", S);
   const bool relu = batch && get_bool(info, i + 4, op, "fuseRelu");
+  const Buffer residual = batch ? get_like(info, i + 5, op, "residual", x, "x", layout.numel(), true) : Buffer{};
+  require_disjoint(op, y, layout.numel(), "y", residual, layout.numel(), "residual");
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::norm_forward<T>(layout, x.as<T>(), gamma.as<T>(), beta.as<T>(), eps, y.as<T>(), mean.as<T>(),
-                         invstd.as<T>(), rmean.as<T>(), rvar.as<T>(), momentum, relu);
+                         invstd.as<T>(), rmean.as<T>(), rvar.as<T>(), momentum,
+                         cpu::NormEpilogue<T>{relu, residual.as<T>()});
     return 0;
   });
 }
@@ -90,7 +93,7 @@ NormLayout layer_layout(const Napi::CallbackInfo& info, size_t first, const char
 
 Napi::Value batch_norm_forward(const Napi::CallbackInfo& info) {
   constexpr const char* op = "batchNormForward";
-  require_args(info, 14, op);
+  require_args(info, 15, op);
   const NormLayout layout = batch_layout(info, 1, op);
   validate_batch_stats_count(layout, op);
   forward_train(info, op, layout, 4, true);
@@ -99,7 +102,7 @@ Napi::Value batch_norm_forward(const Napi::CallbackInfo& info) {
 
 Napi::Value batch_norm_inference(const Napi::CallbackInfo& info) {
   constexpr const char* op = "batchNormInference";
-  require_args(info, 11, op);
+  require_args(info, 12, op);
   const NormLayout layout = batch_layout(info, 1, op);
   const Buffer x = get_float(info, 0, op, "x", layout.numel());
   const int64_t C = layout.channels;
@@ -110,11 +113,13 @@ Napi::Value batch_norm_inference(const Napi::CallbackInfo& info) {
   const double eps = get_number(info, 8, op, "eps");
   validate_norm_eps(eps, op);
   const bool relu = get_bool(info, 9, op, "fuseRelu");
-  const Buffer y = get_like(info, 10, op, "y", x, "x", layout.numel());
+  const Buffer residual = get_like(info, 10, op, "residual", x, "x", layout.numel(), true);
+  const Buffer y = get_like(info, 11, op, "y", x, "x", layout.numel());
+  require_disjoint(op, y, layout.numel(), "y", residual, layout.numel(), "residual");
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::batch_norm_inference<T>(layout, x.as<T>(), rmean.as<T>(), rvar.as<T>(), gamma.as<T>(), beta.as<T>(), eps,
-                                 relu, y.as<T>());
+                                 cpu::NormEpilogue<T>{relu, residual.as<T>()}, y.as<T>());
     return 0;
   });
   return info.Env().Undefined();

@@ -16,6 +16,13 @@
 namespace tf::cpu {
 namespace {
 
+// The epilogue of the elements from `offset` on (its residual moved along with x).
+template <class T>
+NormEpilogue<T> offset_by(NormEpilogue<T> epilogue, int64_t offset) {
+  if (epilogue.residual) epilogue.residual += offset;
+  return epilogue;
+}
+
 template <class T>
 T param_or(const T* p, int64_t i, T fallback) {
   return p ? p[i] : fallback;
@@ -150,23 +157,36 @@ void grad_input(const T* x, const T* dy, const T* w, const T* relu_y, int64_t le
   }
 }
 
-// Applies NormAffine to one statistic's span: channels [c0, c0 + channels) of one sample, inner each.
-template <class T>
-void apply_span(const T* x, int64_t c0, int64_t channels, int64_t inner, T mean, T invstd, const T* gamma,
-                const T* beta, bool relu, T* y) {
+// Applies NormAffine and the epilogue to one statistic's span: channels [c0, c0 + channels) of one sample,
+// inner each (the residual at the same offsets as x).
+template <bool kResidual, class T>
+void apply_span_with(const T* x, int64_t c0, int64_t channels, int64_t inner, T mean, T invstd, const T* gamma,
+                     const T* beta, bool relu, const T* residual, T* y) {
   if (inner == 1) {
-    for (int64_t c = 0; c < channels; ++c)
-      y[c] = NormAffine<T>{mean, invstd * param_or(gamma, c0 + c, T(1)), param_or(beta, c0 + c, T(0)), relu}(x[c]);
+    for (int64_t c = 0; c < channels; ++c) {
+      const NormAffine<T> f{mean, invstd * param_or(gamma, c0 + c, T(1)), param_or(beta, c0 + c, T(0)), relu};
+      y[c] = kResidual ? f(x[c], residual[c]) : f(x[c]);
+    }
     return;
   }
   for (int64_t c = 0; c < channels; ++c) {
     const NormAffine<T> f{mean, invstd * param_or(gamma, c0 + c, T(1)), param_or(beta, c0 + c, T(0)), relu};
     const T* xr = x + c * inner;
+    const T* rr = kResidual ? residual + c * inner : nullptr;
     T* yr = y + c * inner;
     // Unrolled so that this short vector loop's speed does not hinge on where it lands in the code.
 #pragma GCC unroll 4
-    for (int64_t l = 0; l < inner; ++l) yr[l] = f(xr[l]);
+    for (int64_t l = 0; l < inner; ++l) yr[l] = kResidual ? f(xr[l], rr[l]) : f(xr[l]);
   }
+}
+
+template <class T>
+void apply_span(const T* x, int64_t c0, int64_t channels, int64_t inner, T mean, T invstd, const T* gamma,
+                const T* beta, NormEpilogue<T> epilogue, T* y) {
+  if (epilogue.residual)
+    apply_span_with<true>(x, c0, channels, inner, mean, invstd, gamma, beta, epilogue.relu, epilogue.residual, y);
+  else
+    apply_span_with<false>(x, c0, channels, inner, mean, invstd, gamma, beta, epilogue.relu, epilogue.residual, y);
 }
 
 // dgamma[c] = sum over o, l of dy * xhat, dbeta[c] = sum of dy, for per-sample statistics (layer and
@@ -210,19 +230,20 @@ void per_sample_param_grads(const NormLayout& layout, const T* x, const T* dy, c
 
 template <class T>
 void norm_apply(const NormLayout& layout, const T* x, const T* mean, const T* invstd, const T* gamma, const T* beta,
-                bool relu, T* y) {
+                NormEpilogue<T> epilogue, T* y) {
   const int64_t C = layout.channels, L = layout.inner;
   parallel_for(layout.outer * C, grain_for(L), [&](int64_t begin, int64_t end) {
     for (int64_t oc = begin; oc < end; ++oc) {
       const int64_t c = oc % C, s = layout.stat_index(oc / C, c);
-      apply_span(x + oc * L, c, 1, L, mean[s], invstd[s], gamma, beta, relu, y + oc * L);
+      apply_span(x + oc * L, c, 1, L, mean[s], invstd[s], gamma, beta, offset_by(epilogue, oc * L), y + oc * L);
     }
   });
 }
 
 template <class T>
 void norm_forward(const NormLayout& layout, const T* x, const T* gamma, const T* beta, double eps, T* y,
-                  T* save_mean, T* save_invstd, T* running_mean, T* running_var, double momentum, bool relu) {
+                  T* save_mean, T* save_invstd, T* running_mean, T* running_var, double momentum,
+                  NormEpilogue<T> epilogue) {
   const int64_t L = layout.inner, cpg = layout.channels_per_group(), count = layout.stat_count();
   const int64_t num_stats = layout.num_stats(), threads = num_threads(), tile = stats_per_tile<T>(layout);
   // Normalizing a tile right after measuring it finds its elements still in cache, but splits the
@@ -249,19 +270,20 @@ void norm_forward(const NormLayout& layout, const T* x, const T* gamma, const T*
       }
       if (fuse_apply)
         for_each_span(layout, s_begin, s_end, [&](int64_t s, int64_t c0, int64_t base) {
-          apply_span(x + base, c0, cpg, L, save_mean[s], save_invstd[s], gamma, beta, relu, y + base);
+          apply_span(x + base, c0, cpg, L, save_mean[s], save_invstd[s], gamma, beta, offset_by(epilogue, base),
+                     y + base);
         });
     }
   });
-  if (!fuse_apply) norm_apply(layout, x, save_mean, save_invstd, gamma, beta, relu, y);
+  if (!fuse_apply) norm_apply(layout, x, save_mean, save_invstd, gamma, beta, epilogue, y);
 }
 
 template <class T>
 void batch_norm_inference(const NormLayout& layout, const T* x, const T* running_mean, const T* running_var,
-                          const T* gamma, const T* beta, double eps, bool relu, T* y) {
+                          const T* gamma, const T* beta, double eps, NormEpilogue<T> epilogue, T* y) {
   std::vector<T> invstd(size_t(layout.num_stats()));
   for (size_t s = 0; s < invstd.size(); ++s) invstd[s] = T(1.0 / std::sqrt(double(running_var[s]) + eps));
-  norm_apply(layout, x, running_mean, invstd.data(), gamma, beta, relu, y);
+  norm_apply(layout, x, running_mean, invstd.data(), gamma, beta, epilogue, y);
 }
 
 template <class T>
@@ -356,7 +378,7 @@ void norm_backward(const NormLayout& layout, const T* x, const T* dy, const T* m
   if (dx && !batch_stats) {
     // dx = dy * gamma * invstd: the affine map with mean 0 and shift 0 applied to dy (where relu_y > 0).
     const std::vector<T> zeros(size_t(layout.num_stats()), T(0));
-    norm_apply(layout, dy, zeros.data(), invstd, gamma, static_cast<const T*>(nullptr), false, dx);
+    norm_apply(layout, dy, zeros.data(), invstd, gamma, static_cast<const T*>(nullptr), NormEpilogue<T>{}, dx);
     if (relu_y)
       parallel_for(layout.numel(), kTaskWork, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i) dx[i] = relu_y[i] > T(0) ? dx[i] : T(0);
@@ -366,10 +388,11 @@ void norm_backward(const NormLayout& layout, const T* x, const T* dy, const T* m
 
 #define TF_INSTANTIATE_NORM(T)                                                                                    \
   template void norm_forward<T>(const NormLayout&, const T*, const T*, const T*, double, T*, T*, T*, T*, T*,      \
-                                double, bool);                                                                    \
-  template void norm_apply<T>(const NormLayout&, const T*, const T*, const T*, const T*, const T*, bool, T*);     \
+                                double, NormEpilogue<T>);                                                         \
+  template void norm_apply<T>(const NormLayout&, const T*, const T*, const T*, const T*, const T*,                \
+                              NormEpilogue<T>, T*);                                                               \
   template void batch_norm_inference<T>(const NormLayout&, const T*, const T*, const T*, const T*, const T*,      \
-                                        double, bool, T*);                                                        \
+                                        double, NormEpilogue<T>, T*);                                             \
   template void norm_backward<T>(const NormLayout&, const T*, const T*, const T*, const T*, const T*, bool,       \
                                  const T*, T*, T*, T*);
 TF_INSTANTIATE_NORM(float)

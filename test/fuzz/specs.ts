@@ -105,10 +105,10 @@ export const specs: Record<string, FuzzSpec> = {
 
   // norm: batch N 2, C 3, L 4; layer M 4, D 6; group N 2, C 4, L 3, G 2
   batchNormForward: {
-    baseline: () => [f32(24), 2, 3, 4, f32(3), f32(3), f32(3), f32(3, 1), 0.1, 1e-5, f32(24), f32(3), f32(3), true],
+    baseline: () => [f32(24), 2, 3, 4, f32(3), f32(3), f32(3), f32(3, 1), 0.1, 1e-5, f32(24), f32(3), f32(3), true, f32(24)],
   },
   batchNormInference: {
-    baseline: () => [f32(24), 2, 3, 4, f32(3), f32(3), f32(3), f32(3, 1), 1e-5, true, f32(24)],
+    baseline: () => [f32(24), 2, 3, 4, f32(3), f32(3), f32(3), f32(3, 1), 1e-5, true, f32(24), f32(24)],
   },
   batchNormBackward: {
     baseline: () => [f32(24), f32(24), 2, 3, 4, f32(3), f32(3), f32(3, 1), true, f32(24), f32(3), f32(3), f32(24)],

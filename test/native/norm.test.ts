@@ -45,12 +45,15 @@ describe('native batch norm', () => {
         const rm0 = F64.from(rm), rv0 = F64.from(rv);
         const y = new Arr(N * C * L), mean = new Arr(C), invstd = new Arr(C);
         const momentum = rng.uniform(0.05, 0.5), eps = 1e-5;
-        native.batchNormForward(x, N, C, L, gamma, beta, rm, rv, momentum, eps, y, mean, invstd, false);
+        native.batchNormForward(x, N, C, L, gamma, beta, rm, rv, momentum, eps, y, mean, invstd, false, null);
         const ref = refNorm(x, N, C, L, C, (_o, c) => c, gamma, beta, eps);
         expectClose(y, ref.y, { ...tol, seed: rng.seed, label: 'y' });
         const yRelu = new Arr(N * C * L);
-        native.batchNormForward(x, N, C, L, gamma, beta, null, null, momentum, eps, yRelu, mean, invstd, true);
+        native.batchNormForward(x, N, C, L, gamma, beta, null, null, momentum, eps, yRelu, mean, invstd, true, null);
         expectClose(yRelu, ref.y.map((v) => Math.max(v, 0)), { ...tol, seed: rng.seed, label: 'y with fused ReLU' });
+        const residual = randomArray(Arr, N * C * L, rng, -1, 1), yRes = new Arr(N * C * L);
+        native.batchNormForward(x, N, C, L, gamma, beta, null, null, momentum, eps, yRes, mean, invstd, true, residual);
+        expectClose(yRes, ref.y.map((v, i) => Math.max(v + residual[i]!, 0)), { ...tol, seed: rng.seed, label: 'y + residual, ReLU' });
         expectClose(mean, ref.mean, { ...tol, seed: rng.seed, label: 'saveMean' });
         expectClose(invstd, ref.invstd, { ...tol, seed: rng.seed, label: 'saveInvstd' });
         const n = N * L;
@@ -60,7 +63,7 @@ describe('native batch norm', () => {
       });
     }
 
-    it(`${Arr.name} inference with running stats, plain and fused ReLU`, () => {
+    it(`${Arr.name} inference with running stats, plain, with a residual, with a fused ReLU`, () => {
       const { N, C, L } = sizes(rng);
       const x = randomArray(Arr, N * C * L, rng, -3, 3);
       const gamma = randomArray(Arr, C, rng, 0.5, 2), beta = randomArray(Arr, C, rng);
@@ -70,11 +73,14 @@ describe('native batch norm', () => {
         const c = Math.floor(i / L) % C;
         expected[i] = (x[i]! - rm[c]!) / Math.sqrt(rv[c]! + eps) * gamma[c]! + beta[c]!;
       }
-      for (const relu of [false, true]) {
-        const y = new Arr(N * C * L);
-        native.batchNormInference(x, N, C, L, gamma, beta, rm, rv, eps, relu, y);
-        expectClose(y, relu ? expected.map((v) => Math.max(v, 0)) : expected, { ...tol, seed: rng.seed });
-      }
+      const residual = randomArray(Arr, N * C * L, rng, -1, 1);
+      for (const relu of [false, true])
+        for (const res of [null, residual]) {
+          const y = new Arr(N * C * L);
+          native.batchNormInference(x, N, C, L, gamma, beta, rm, rv, eps, relu, res, y);
+          const want = expected.map((v, i) => (res ? v + res[i]! : v)).map((v) => (relu ? Math.max(v, 0) : v));
+          expectClose(y, want, { ...tol, seed: rng.seed, label: `relu ${relu}, residual ${res !== null}` });
+        }
     });
   }
 
@@ -86,7 +92,7 @@ describe('native batch norm', () => {
       const gamma = affine ? randomArray(F64, C, rng, 0.5, 2) : null, beta = affine ? randomArray(F64, C, rng) : null;
       const y = new F64(n), mean = new F64(C), invstd = new F64(C);
       const loss = () => {
-        native.batchNormForward(x, N, C, L, gamma, beta, null, null, 0.1, eps, y, mean, invstd, relu);
+        native.batchNormForward(x, N, C, L, gamma, beta, null, null, 0.1, eps, y, mean, invstd, relu, null);
         return dot(y, g);
       };
       loss();
@@ -109,7 +115,7 @@ describe('native batch norm', () => {
       const gamma = randomArray(F64, C, rng, 0.5, 2), beta = randomArray(F64, C, rng);
       const rm = randomArray(F64, C, rng), rv = randomArray(F64, C, rng, 0.5, 2), y = new F64(n);
       const loss = () => {
-        native.batchNormInference(x, N, C, L, gamma, beta, rm, rv, eps, relu, y);
+        native.batchNormInference(x, N, C, L, gamma, beta, rm, rv, eps, relu, null, y);
         return dot(y, g);
       };
       loss();
@@ -128,7 +134,7 @@ describe('native batch norm', () => {
     const x = randomArray(F64, n, rng), g = randomArray(F64, n, rng), gamma = randomArray(F64, C, rng, 0.5, 2);
     const run = <A extends Ctor>(Arr: { new (n: number): A; from(a: ArrayLike<number>): A }) => {
       const xs = Arr.from(x), mean = new Arr(C), invstd = new Arr(C), gx = new Arr(n), gg = new Arr(C), gb = new Arr(C);
-      native.batchNormForward(xs, N, C, L, Arr.from(gamma), null, null, null, 0.1, 1e-5, new Arr(n), mean, invstd, false);
+      native.batchNormForward(xs, N, C, L, Arr.from(gamma), null, null, null, 0.1, 1e-5, new Arr(n), mean, invstd, false, null);
       native.batchNormBackward(xs, Arr.from(g), N, C, L, Arr.from(gamma), mean, invstd, true, gx, gg, gb, null);
       return [gx, gg, gb];
     };
@@ -138,7 +144,7 @@ describe('native batch norm', () => {
 
   it('zero batch: empty output, zero parameter gradients, running stats untouched', () => {
     const C = 3, rm = F64.from([1, 2, 3]), rv = F64.from([4, 5, 6]);
-    native.batchNormForward(new F64(0), 0, C, 5, null, null, rm, rv, 0.1, 1e-5, new F64(0), new F64(C), new F64(C), true);
+    native.batchNormForward(new F64(0), 0, C, 5, null, null, rm, rv, 0.1, 1e-5, new F64(0), new F64(C), new F64(C), true, null);
     expect(Array.from(rm)).toEqual([1, 2, 3]);
     expect(Array.from(rv)).toEqual([4, 5, 6]);
     const gg = F64.from([9, 9, 9]), gb = F64.from([9, 9, 9]);
@@ -233,7 +239,7 @@ describe('native group norm', () => {
 describe('norm entry points reject bad arguments with TypeError/RangeError naming them', () => {
   const f = (n: number) => new Float32Array(n);
   type BnArgs = Parameters<typeof native.batchNormForward>;
-  const bn = (): BnArgs => [f(24), 2, 3, 4, f(3), f(3), f(3), f(3), 0.1, 1e-5, f(24), f(3), f(3), false];
+  const bn = (): BnArgs => [f(24), 2, 3, 4, f(3), f(3), f(3), f(3), 0.1, 1e-5, f(24), f(3), f(3), false, null];
   type GnArgs = Parameters<typeof native.groupNormForward>;
   const gn = (): GnArgs => [f(24), 2, 4, 3, 2, f(4), f(4), 1e-5, f(24), f(4), f(4)];
   type LnBwdArgs = Parameters<typeof native.layerNormBackward>;
@@ -261,10 +267,10 @@ describe('norm entry points reject bad arguments with TypeError/RangeError namin
     ['array instead of buffer', () => { const a = bn(); (a as unknown[])[10] = [0]; native.batchNormForward(...a); },
       TypeError, /batchNormForward: y must be a Float32Array/],
     ['inference missing running mean', () => {
-      native.batchNormInference(f(24), 2, 3, 4, null, null, null as unknown as Float32Array, f(3), 1e-5, false, f(24));
+      native.batchNormInference(f(24), 2, 3, 4, null, null, null as unknown as Float32Array, f(3), 1e-5, false, null, f(24));
     }, TypeError, /batchNormInference: runningMean must be a Float32Array/],
     ['inference non-boolean relu', () => {
-      native.batchNormInference(f(24), 2, 3, 4, null, null, f(3), f(3), 1e-5, 1 as unknown as boolean, f(24));
+      native.batchNormInference(f(24), 2, 3, 4, null, null, f(3), f(3), 1e-5, 1 as unknown as boolean, null, f(24));
     }, TypeError, /batchNormInference: fuseRelu must be a boolean/],
     ['backward short gradY', () => {
       native.batchNormBackward(f(24), f(20), 2, 3, 4, null, f(3), f(3), true, f(24), null, null, null);
@@ -274,6 +280,10 @@ describe('norm entry points reject bad arguments with TypeError/RangeError namin
     }, RangeError, /batchNormBackward: gradGamma needs at least 3/],
     ['non-boolean fuseRelu', () => { const a = bn(); (a as unknown[])[13] = 'yes'; native.batchNormForward(...a); }, TypeError,
       /batchNormForward: fuseRelu must be a boolean/],
+    ['short residual', () => { const a = bn(); a[14] = f(23); native.batchNormForward(...a); }, RangeError,
+      /batchNormForward: residual needs at least 24 elements, got 23/],
+    ['residual overlapping y', () => { const a = bn(); a[14] = a[10]; native.batchNormForward(...a); }, RangeError,
+      /batchNormForward: .*(y.*residual|residual.*y)/],
     ['backward short reluOutput', () => {
       native.batchNormBackward(f(24), f(24), 2, 3, 4, null, f(3), f(3), true, f(24), null, null, f(23));
     }, RangeError, /batchNormBackward: reluOutput needs at least 24 elements, got 23/],

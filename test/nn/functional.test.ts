@@ -163,7 +163,7 @@ describe('nn.functional forward values against float64 references', () => {
     expect(rm.storage.version).toBeGreaterThan(v0);
   });
 
-  it('batchNorm with relu: true equals relu(batchNorm()) in value and gradients, training and eval', () => {
+  it('batchNorm with relu: true equals relu(batchNorm()), and with a residual relu(batchNorm() + r), in value and gradients, training and eval', () => {
     for (const training of [true, false]) {
       // gamma of either sign and small shifts: every channel's output has values on both sides of 0
       const x = rand64([4, 3, 5, 2], -2, 2), rm = rand64([3]), rv = rand64([3], 0.5, 2);
@@ -181,6 +181,18 @@ describe('nn.functional forward values against float64 references', () => {
       const [fused, composed] = [run(true), run(false)];
       expect(fused[0]!.some((v) => v === 0) && fused[0]!.some((v) => v > 0)).toBe(true);
       for (let i = 0; i < fused.length; i++) expectClose(fused[i]!, composed[i]!, { atol: 1e-12, seed, label: `training ${training} #${i}` });
+      // and with a residual added before the ReLU, the residual's gradient included
+      const r = rand64([4, 3, 5, 2]);
+      const runResidual = (fusedAdd: boolean) => {
+        const [xg, wg, bg, rg] = [x, w, b, r].map((t) => t.clone().requiresGrad_());
+        const y = fusedAdd
+          ? F.batchNorm(xg!, rm.clone(), rv.clone(), wg!, bg!, { training, relu: true, residual: rg! })
+          : F.batchNorm(xg!, rm.clone(), rv.clone(), wg!, bg!, { training }).add(rg!).relu();
+        y.mul(g).sum().backward();
+        return [y, xg!.grad!, wg!.grad!, bg!.grad!, rg!.grad!].map(vals);
+      };
+      const [withAdd, addComposed] = [runResidual(true), runResidual(false)];
+      for (let i = 0; i < withAdd.length; i++) expectClose(withAdd[i]!, addComposed[i]!, { atol: 1e-12, seed, label: `residual, training ${training} #${i}` });
     }
   });
 

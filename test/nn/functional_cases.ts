@@ -140,10 +140,15 @@ export const nnOpCases: Record<string, NnOpCases> = {
         inputs: () => [param([3, 3, 5]), param([3]), param([3])] },
       { label: 'eval with running stats and fused ReLU', fn: (x, w, b, rm, rv) => F.batchNorm(x, rm, rv, w, b, { relu: true }),
         inputs: () => [param([2, 3, 2, 3]), param([3]), param([3]), rand64([3]), rand64([3], 0.5, 2)] },
+      { label: 'training with a residual and fused ReLU', fn: (x, w, b, r) => F.batchNorm(x, null, null, w, b, { training: true, relu: true, residual: r }),
+        inputs: () => [param([3, 3, 4]), param([3]), param([3]), param([3, 3, 4])] },
+      { label: 'eval with a residual, no ReLU', fn: (x, w, b, r, rm, rv) => F.batchNorm(x, rm, rv, w, b, { residual: r }),
+        inputs: () => [param([2, 3, 2, 2]), param([3]), param([3]), param([2, 3, 2, 2]), rand64([3]), rand64([3], 0.5, 2)] },
     ],
     errors: [
       { label: 'batchNorm channels', call: () => F.batchNorm(f32([2, 3, 4]), f32([4]), f32([4]), null, null), error: RangeError, message: /batchNorm: runningMean must have shape \[3\] \(the input's channels\), got \[4\]/ },
       { label: 'batchNorm single value', call: () => F.batchNorm(f32([1, 3]), null, null, null, null, { training: true }), error: RangeError, message: /more than 1 value per channel/ },
+      { label: 'batchNorm residual shape', call: () => F.batchNorm(f32([2, 3, 4]), null, null, null, null, { training: true, residual: f32([2, 3, 5]) }), error: RangeError, message: /batchNorm: residual must have shape \[2, 3, 4\] \(the input's\), got \[2, 3, 5\]/ },
     ],
   },
   layerNorm: {

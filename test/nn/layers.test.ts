@@ -113,7 +113,7 @@ describe('normalization', () => {
     expect(() => bn.call(zeros([2, 4, 1, 1]))).toThrow(/input must have 3 channels/);
   });
 
-  it('BatchNormReLU2d equals BatchNorm2d then ReLU, in training and eval, with the same state-dict keys', () => {
+  it('BatchNormReLU2d equals BatchNorm2d then ReLU (a residual added before it), in training and eval, with the same state-dict keys', () => {
     const rng = makeRng();
     const fused = new BatchNormReLU2d(3, { dtype: 'float64' }), plain = new BatchNorm2d(3, { dtype: 'float64' });
     const w = fromArray(Float64Array.from([1.5, -1, 0.5]), [3]);
@@ -126,6 +126,10 @@ describe('normalization', () => {
       expect(y.some((v) => v === 0)).toBe(true);
       y.forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 12));
       expect(data(fused.running_mean!)).toEqual(data(plain.running_mean!));
+      // a residual joins before the ReLU
+      const r = fromArray(randomArray(Float64Array, 2 * 3 * 4 * 5, rng, -1, 1), [2, 3, 4, 5]);
+      const yr = data(fused.call(x, r)), refR = data(plain.call(x).add(r).relu());
+      yr.forEach((v, i) => expect(v).toBeCloseTo(refR[i]!, 12));
     }
   });
 

@@ -7,8 +7,8 @@ import type { Tensor } from '../../tensor.js';
 import { attach } from '../../autograd/engine.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
-import { uninitialized } from '../../ops/kernels.js';
-import { add, mul, relu, rsqrt, sub } from '../../ops/elementwise.js';
+import { binaryK, uninitialized } from '../../ops/kernels.js';
+import { add, mul, rsqrt, sub } from '../../ops/elementwise.js';
 import { reshape } from '../../ops/shape.js';
 import { native } from '../../native.js';
 import {
@@ -21,6 +21,12 @@ export interface BatchNormOptions {
   /** running = (1 − momentum)·running + momentum·batch statistic. */
   momentum?: number;
   eps?: number;
+  /**
+   * Added to the normalized output in the same pass (a residual branch), before the ReLU when `relu` is set:
+   * relu(batchNorm(x) + residual), as a ResNet block ends, without the add's and the ReLU's own passes over
+   * memory. Shape and dtype of x.
+   */
+  residual?: Tensor | null;
   /**
    * Apply max(y, 0) in the same pass (default false): relu(batchNorm(x)) without the ReLU's own passes over
    * memory, forward and backward (its mask is read from the output).
@@ -59,8 +65,12 @@ export const batchNorm = defineOp('batchNorm', (
 ): Tensor => {
   const op = 'batchNorm';
   const [N, C, L] = batchNormDims(op, x, { runningMean, runningVar, weight, bias });
-  const { training = false, momentum = 0.1, eps = 1e-5, relu: fuseRelu = false } = options;
+  const { training = false, momentum = 0.1, eps = 1e-5, relu: fuseRelu = false, residual = null } = options;
   checkEps(op, eps);
+  if (residual) {
+    requireFloatLike(op, x, { residual });
+    requireShape(op, residual, 'residual', x.shape, " (the input's)");
+  }
   if ((runningMean === null) !== (runningVar === null)) {
     throw new TypeError(`${op}: runningMean and runningVar must both be given or both be null`);
   }
@@ -79,27 +89,34 @@ export const batchNorm = defineOp('batchNorm', (
     native.batchNormForward(
       floats(x), N, C, L, gamma, beta,
       update ? statBuffer(op, runningMean!, 'runningMean') : null, update ? statBuffer(op, runningVar!, 'runningVar') : null,
-      momentum, eps, floats(y), floats(mean), floats(invstd), fuseRelu,
+      momentum, eps, floats(y), floats(mean), floats(invstd), fuseRelu, floatsOrNull(residual),
     );
     if (update) {
       runningMean!.storage.version++;
       runningVar!.storage.version++;
     }
   } else {
-    native.batchNormInference(floats(x), N, C, L, gamma, beta, floats(runningMean!), floats(runningVar!), eps, fuseRelu, floats(y));
+    native.batchNormInference(
+      floats(x), N, C, L, gamma, beta, floats(runningMean!), floats(runningVar!), eps, fuseRelu, floatsOrNull(residual), floats(y),
+    );
     mean = runningMean!;
     invstd = noGrad(() => rsqrt(add(runningVar!, eps)));
   }
-  const grads = fusedBackward([x, weight, bias], (g, needs) => {
-    const [gx, gw, gb] = needs.map((n, i) => (n ? uninitialized(i === 0 ? x.shape : [C], x.dtype) : null));
-    native.batchNormBackward(
-      floats(x), floats(g), N, C, L, floatsOrNull(weight), floats(mean), floats(invstd), batchStats,
-      floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb), fuseRelu ? floats(y) : null,
-    );
-    return [gx!, gw!, gb!];
+  const grads = fusedBackward([x, weight, bias, residual], (g, needs) => {
+    // With a residual the ReLU's gradient is also the residual's, so it is formed once; alone, the ReLU's
+    // mask is applied inside the batch-norm backward.
+    const gOut = fuseRelu && residual ? binaryK('reluBackward', g, y, 0, 0) : g;
+    const [gx, gw, gb] = needs.slice(0, 3).map((n, i) => (n ? uninitialized(i === 0 ? x.shape : [C], x.dtype) : null));
+    if (gx || gw || gb) {
+      native.batchNormBackward(
+        floats(x), floats(gOut), N, C, L, floatsOrNull(weight), floats(mean), floats(invstd), batchStats,
+        floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb), fuseRelu && !residual ? floats(y) : null,
+      );
+    }
+    return [gx!, gw!, gb!, gOut];
   });
   const saved = [...(batchStats ? [x] : [x, runningMean!, runningVar!]), ...(fuseRelu ? [y] : [])];
-  return attach(op, y, [x, weight, bias], grads, weight ? [...saved, weight] : saved);
+  return attach(op, y, [x, weight, bias, residual], grads, weight ? [...saved, weight] : saved);
 });
 
 /** relu(batchNorm(x)) in inference mode with running stats, in one fused pass (batchNorm with relu: true). */

@@ -29,7 +29,7 @@ export interface BatchNormOptions extends DTypeOptions {
  * statistics. Buffers carry PyTorch's names (running_mean, running_var, num_batches_tracked) so that
  * state dicts interchange with PyTorch.
  */
-abstract class BatchNormBase extends Module {
+abstract class BatchNormBase extends Module<[Tensor, (Tensor | null)?]> {
   /** Whether a ReLU follows in the same pass (BatchNormReLU2d). */
   protected readonly fusedRelu: boolean = false;
   readonly numFeatures: number;
@@ -95,7 +95,11 @@ abstract class BatchNormBase extends Module {
   /** Throws unless x has a rank this layer accepts. */
   protected abstract checkInput(x: Tensor): void;
 
-  forward(x: Tensor): Tensor {
+  /**
+   * Normalizes x; a residual (x's shape), when given, is added in the same pass (before the ReLU of
+   * BatchNormReLU2d): relu(bn(x) + residual) as a ResNet block ends.
+   */
+  forward(x: Tensor, residual: Tensor | null = null): Tensor {
     this.checkInput(x);
     if (x.shape[1] !== this.numFeatures) {
       fail(this.owner, `input must have ${this.numFeatures} channels in dim 1, got [${x.shape.join(', ')}]`);
@@ -109,7 +113,7 @@ abstract class BatchNormBase extends Module {
     const track = !this.training || this.trackRunningStats;
     return F.batchNorm(
       x, track ? this.running_mean : null, track ? this.running_var : null, this.weight, this.bias,
-      { training: useBatchStats, momentum, eps: this.eps, relu: this.fusedRelu },
+      { training: useBatchStats, momentum, eps: this.eps, relu: this.fusedRelu, residual },
     );
   }
 
