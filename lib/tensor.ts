@@ -15,7 +15,6 @@ import { formatTensor } from './format.js';
 
 export type Device = 'cpu' | 'cuda';
 
-/** Memory behind one or more tensors. */
 let storagesCreated = 0;
 
 /** The serial the next storage will get: every storage created from now on has at least this serial. */
@@ -23,6 +22,7 @@ export function nextStorageSerial(): number {
   return storagesCreated + 1;
 }
 
+/** Memory behind one or more tensors. */
 export class CpuStorage {
   readonly device: Device = 'cpu';
   /** Creation order (see nextStorageSerial). */

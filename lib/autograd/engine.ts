@@ -163,9 +163,7 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
       g = runHooks(node.hooks, g);
       const target = captureByNode.get(node);
       if (target) captured.set(target, g);
-      if (node.retained && !opts.capture) {
-        node.retained.grad = g.detach();
-      }
+      if (node.retained && !opts.capture) node.retained.grad = g.detach();
       if (node.gradFns === null) {
         throw new Error(
           `backward: the graph through '${node.name}' was already freed; call backward with { retainGraph: true } the first time to backward twice`,

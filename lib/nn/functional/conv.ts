@@ -17,7 +17,7 @@ import { matmul } from '../../ops/linalg.js';
 import { native } from '../../native.js';
 import {
   type ConvPadding, type Pair, type PairArg, convPadding, floats, floatsOrNull, fmtShape, fusedBackward, pair,
-  requireFloatLike, requireRank, requireShape, requireWindowFits,
+  product, requireFloatLike, requireRank, requireShape, requireWindowFits,
 } from './common.js';
 
 /** y [..., out] = x [..., in] · weightᵀ + bias, weight [out, in], bias [out]; weightᵀ is a view, not a copy. */
@@ -32,10 +32,10 @@ export const linear = defineOp('linear', (x: Tensor, weight: Tensor, bias?: Tens
     );
   }
   if (bias) requireShape('linear', bias, 'bias', [weight.shape[0]!], ' (out)');
-  const outFeatures = weight.shape[0]!, rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const outFeatures = weight.shape[0]!, rows = product(x.shape.slice(0, -1));
   const y = noGrad(() => {
-    const product = matmul(x, transpose(weight, 0, 1));
-    return bias ? add(product, bias) : product;
+    const xw = matmul(x, transpose(weight, 0, 1));
+    return bias ? add(xw, bias) : xw;
   });
   // The weight's gradient as gᵀ·x, [out, in] like the weight: differentiating through weightᵀ would give it
   // transposed, copied to the weight's layout on every step (44 µs for LeNet-5's 400 → 120 layer).
