@@ -2,7 +2,8 @@
 // zero-padded buffer xp[C][Hp][Wp], so no tap needs a bounds check. With wk[c][r][s] the vector of 16
 // filters' weights at one tap:
 //   forward:          y[k..k+16][o][q] = sum_{c,r,s} wk[c][r][s] * xp[c][o*stride_h + r][q*stride_w + s]
-//   backward-weight:  dw[k..k+16][c][r][s] = sum_{n,o,q} dy[n][k..k+16][o][q] * xp[n][c][o*stride_h + r][q*stride_w + s]
+//   backward-weight:  dw[k..k+16][c][r][s] = sum_{n,o,q} dy[n][k..k+16][o][q]
+//                                            * xp[n][c][o*stride_h + r][q*stride_w + s]
 // The forward holds a block of up to kMaxColumns output columns in registers and walks the taps; the
 // weight gradient holds up to kMaxTaps taps in registers and walks the output positions. Both broadcast
 // one input element per multiply-add, straight from memory.
@@ -97,8 +98,8 @@ void pack_weights(const Conv2dParams& p, const float* w, float* wk) {
 // out[j][lane] = sum over taps of wk[tap][lane] * x[tap's offset + j*SW] for the Columns output columns whose
 // first tap reads x[0]. Input rows are Wp apart, channels `plane` apart.
 template <int Columns, int SW>
-TF_AVX512 void channels_forward_block(const float* x, const float* wk, int64_t C, int64_t R, int64_t S, int64_t plane,
-                             int64_t Wp, float* out) {
+TF_AVX512 void channels_forward_block(const float* x, const float* wk, int64_t C, int64_t R, int64_t S,
+                                      int64_t plane, int64_t Wp, float* out) {
   __m512 acc[Columns];
 #pragma GCC unroll 32
   for (int j = 0; j < Columns; ++j) acc[j] = _mm512_setzero_ps();
@@ -125,8 +126,8 @@ auto channels_forward_kernel(int64_t columns, int64_t sw) {
 }
 
 // Output rows [o0, o1) of one sample from its padded input xp.
-void channels_forward_rows(const Conv2dParams& p, const float* xp, const float* wk, const float* bias, float* y, int64_t o0,
-                  int64_t o1) {
+void channels_forward_rows(const Conv2dParams& p, const float* xp, const float* wk, const float* bias, float* y,
+                           int64_t o0, int64_t o1) {
   const PaddedInput in = padded_input(p);
   const int64_t CRS = p.reduction(), PQ = p.P * p.Q;
   // the row's columns in `blocks` blocks whose sizes differ by at most one
@@ -177,7 +178,8 @@ TF_AVX512 __attribute__((always_inline)) inline void add_block(const __m512 (&ac
 // acc[g][s][lane] += sum over the output positions of dyt[o*Q + q][lane] * rows[g][o*step + q*SW + s], for
 // Rows input rows (one (c, r) pair each) of S taps.
 template <int S, int Rows, int SW>
-TF_AVX512 void channels_weight_block(const float* const* rows, const float* dyt, int64_t P, int64_t Q, int64_t step, float* acc) {
+TF_AVX512 void channels_weight_block(const float* const* rows, const float* dyt, int64_t P, int64_t Q, int64_t step,
+                                     float* acc) {
   __m512 sum[Rows][S];
   zero_block(sum);
   for (int64_t o = 0; o < P; ++o)
@@ -201,7 +203,9 @@ struct ChannelsWeightKernels {
   template <int S, int SW>
   static constexpr auto at() { return &channels_weight_block<S, rows_per_block(S), SW>; }
 };
-auto channels_weight_kernel(int64_t S, int64_t sw) { return KernelGrid<ChannelsWeightKernels, kMaxWidth, 2>::get(S, sw); }
+auto channels_weight_kernel(int64_t S, int64_t sw) {
+  return KernelGrid<ChannelsWeightKernels, kMaxWidth, 2>::get(S, sw);
+}
 
 // dyt[b][o*Q + q][lane] = dy[b*16 + lane][o][q] of one sample, zero for the lanes past K.
 void transpose_output_grad(const Conv2dParams& p, const float* dy, float* dyt) {

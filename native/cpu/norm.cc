@@ -299,13 +299,6 @@ void norm_backward(const NormLayout& layout, const T* x, const T* dy, const T* m
   // span is taken whole, with gamma as per-element weights.
   const bool whole_span = layout.per_sample && L == 1;
   const T* none = nullptr;
-  // Rows of dy, with the fused ReLU's mask when there is one.
-  auto row_sums = [&](const T* xr, const T* dyr, const T* yr, int64_t len, T m, double& sum_dy, double& sum_dy_xm) {
-    if (relu_y)
-      add_grad_sums<false, true>(xr, dyr, none, yr, len, m, sum_dy, sum_dy_xm);
-    else
-      add_grad_sums<false, false>(xr, dyr, none, none, len, m, sum_dy, sum_dy_xm);
-  };
   if (batch_dx || param_grads_per_stat) {
     const int64_t tile = stats_per_tile<T>(layout);
     parallel_for(layout.num_stats(), grain_for(count), [&](int64_t begin, int64_t end) {
@@ -333,7 +326,10 @@ void norm_backward(const NormLayout& layout, const T* x, const T* dy, const T* m
           for (int64_t j = 0; j < cpg; ++j) {
             double sum_dy = 0, sum_dy_xm = 0;
             const int64_t row = base + j * L;
-            row_sums(x + row, dy + row, relu_y ? relu_y + row : none, L, mean[s], sum_dy, sum_dy_xm);
+            if (relu_y)  // the fused ReLU's mask
+              add_grad_sums<false, true>(x + row, dy + row, none, relu_y + row, L, mean[s], sum_dy, sum_dy_xm);
+            else
+              add_grad_sums<false, false>(x + row, dy + row, none, none, L, mean[s], sum_dy, sum_dy_xm);
             const double gm = double(param_or(gamma, c0 + j, T(1)));
             sum_a[t] += gm * sum_dy;
             sum_a_xm[t] += gm * sum_dy_xm;
