@@ -1,5 +1,6 @@
 #include "core/pool.h"
 
+#include <algorithm>
 #include <climits>
 
 namespace tf {
@@ -71,6 +72,14 @@ void check_pool_grad_shape(const char* op, const PoolShape& s, const Dims& grad_
 
 void check_pool_indices(const char* op, const PoolShape& s, const int32_t* indices) {
   const int64_t n = s.y_numel(), plane = s.H * s.W;
+  // A min/max pass, which vectorizes (a check per element took a third of a 2x2 max-pool backward); the
+  // offender is looked for only when there is one.
+  int32_t lo = -1, hi = -1;
+  for (int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, indices[i]);
+    hi = std::max(hi, indices[i]);
+  }
+  if (lo >= -1 && hi < plane) return;
   for (int64_t i = 0; i < n; ++i)
     TF_CHECK(indices[i] >= -1 && indices[i] < plane, Range, op, ": indices[", i, "] = ", indices[i],
              " is outside the input plane of ", plane, " elements");

@@ -15,18 +15,13 @@
 #include <utility>
 
 #include "core/thread_pool.h"
+#include "cpu/avx512.h"
 #include "cpu/partial_sums.h"
 #include "cpu/scratch.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define TF_DIRECT_CONV 1
-#define TF_AVX512 __attribute__((target("avx512f")))
-#endif
-
 namespace tf::cpu {
 
-#ifdef TF_DIRECT_CONV
+#ifdef TF_AVX512_KERNELS
 namespace {
 
 constexpr int64_t kLanes = 16;
@@ -464,8 +459,7 @@ void direct_backward_data(const Conv2dParams& p, const float* dy, const float* w
 }
 
 bool direct_serves(const Conv2dParams& p) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  return avx512 && p.groups == 1 && p.dil_h == 1 && p.dil_w == 1 && p.R * p.S > 1 && p.S <= kMaxWidth &&
+  return has_avx512() && p.groups == 1 && p.dil_h == 1 && p.dil_w == 1 && p.R * p.S > 1 && p.S <= kMaxWidth &&
          (columns_fit(p) || channels_fit(p));
 }
 

@@ -104,6 +104,9 @@ describe('native pooling', () => {
     randomWindow(rng, { ceilMode: true, stride: [2, 3], x: [2, 2, 2 * rng.int(2, 6) + 1, 2 * rng.int(2, 6) + 1] }),
     randomWindow(rng, { kernel: [3, 3], stride: [2, 2], padding: [1, 1], ceilMode: true, countIncludePad: false }),
     randomWindow(rng, { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], x: [4, 3, 12, 13] }),
+    // rows of 18 and 32 windows: several vectors of 16 in the AVX-512 kernel, the last one partial or full
+    randomWindow(rng, { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], x: [2, 3, 9, 37] }),
+    randomWindow(rng, { kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], x: [1, 2, 4, 64] }),
     randomWindow(rng, { kernel: [7, 7], stride: [3, 2], padding: [3, 2], dilation: [1, 1], x: [1, 2, 9, 11] }),
     randomWindow(rng, { dilation: [2, 2], kernel: [3, 2], padding: [1, 1] }),
   ];
@@ -219,6 +222,20 @@ describe('native pooling', () => {
     const dx = Float64Array.of(9, 9, 9, 9);
     native.maxPool2dBackward(Float64Array.of(1, 1), [1, 1, 1, 2], idx2, dx, [1, 1, 2, 2], [2, 1], [1, 1], [1, 0], [3, 1], false);
     expect(Array.from(dx)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('2x2 pooling over long float32 rows: ties keep the first maximum, a NaN wins its window', () => {
+    for (const xs of [[2, 3, 9, 37], [1, 2, 4, 64], [3, 1, 5, 21]] as Shape4[]) {
+      const ys: Shape4 = [xs[0], xs[1], Math.floor(xs[2] / 2), Math.floor(xs[3] / 2)];
+      const x = Float32Array.from({ length: numel(xs) }, () => rng.int(-1, 2));
+      for (let i = rng.int(0, 40); i < x.length; i += 97) x[i] = NaN;
+      const y = new Float32Array(numel(ys)), idx = new Int32Array(y.length);
+      native.maxPool2dForward(x, xs, y, idx, [2, 2], [2, 2], [0, 0], [1, 1], false);
+      const ref = refWindowPool({ x: xs, kernel: [2, 2], stride: [2, 2], padding: [0, 0], dilation: [1, 1], ceilMode: false, countIncludePad: false }, x, [1, 1]);
+      expect(Array.from(idx)).toEqual(Array.from(ref.argmax));
+      expect(Array.from(y)).toEqual(Array.from(ref.max));
+      expect(y.some(Number.isNaN)).toBe(true);
+    }
   });
 
   it('a zero-size batch gives empty results', () => {
