@@ -141,8 +141,11 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
 
   /** The registry, after picking up fields that hold a Parameter or a Module and are not registered yet. */
   #sync(): Map<string, Entry> {
-    for (const [name, value] of Object.entries(this)) {
-      if (this.#entries.has(name)) continue;
+    // for-in, not Object.entries: no array of pairs per call (a training step walks the tree for its
+    // parameters and buffers, and those arrays were half of that walk's time)
+    for (const name in this) {
+      if (!Object.hasOwn(this, name) || this.#entries.has(name)) continue;
+      const value: unknown = this[name];
       if (value instanceof Parameter) this.#entries.set(name, { kind: 'parameter', persistent: true });
       else if (value instanceof Module) this.#entries.set(name, { kind: 'module', persistent: true });
     }
