@@ -16,6 +16,12 @@
 namespace tf::cpu {
 namespace {
 
+using sums::fold;
+using sums::kAcc;
+using sums::kVecWidth;
+using sums::load;
+using sums::Vec;
+
 // The epilogue of the elements from `offset` on (its residual moved along with x).
 template <class T>
 NormEpilogue<T> offset_by(NormEpilogue<T> epilogue, int64_t offset) {

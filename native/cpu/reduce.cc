@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "core/strided.h"
 #include "core/thread_pool.h"
+#include "cpu/sums.h"
 
 namespace tf::cpu {
 namespace {
@@ -21,14 +23,28 @@ void visit_block(const StridedLayout<1>& block, const T* base, F&& f) {
   }
 }
 
+// Sum of one reduced block in double. Unit-stride rows of float or double go through sum_of's vector partial
+// sums; element by element, `acc += v` is one serial chain of dependent adds (sum over 16M floats: 4.7 GB/s).
+template <class T>
+double block_sum(const StridedLayout<1>& block, const T* base) {
+  double acc = 0;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (block.strides[0][block.ndim - 1] == 1) {
+      for (int64_t r = 0; r < block.rows(); ++r) acc += sum_of(base + block.row_offsets(r)[0], block.inner());
+      return acc;
+    }
+  }
+  visit_block(block, base, [&](double v, int64_t) { acc += v; });
+  return acc;
+}
+
 template <class T>
 double reduce_block(ReduceOp op, const StridedLayout<1>& block, const T* base, int64_t count, int32_t* index,
                     double param) {
   switch (op) {
     case ReduceOp::SUM:
     case ReduceOp::MEAN: {
-      double acc = 0;
-      visit_block(block, base, [&](double v, int64_t) { acc += v; });
+      const double acc = block_sum(block, base);
       return op == ReduceOp::MEAN ? acc / double(count) : acc;
     }
     case ReduceOp::PROD: {
@@ -37,9 +53,8 @@ double reduce_block(ReduceOp op, const StridedLayout<1>& block, const T* base, i
       return acc;
     }
     case ReduceOp::VAR: {
-      double sum = 0, sq = 0;
-      visit_block(block, base, [&](double v, int64_t) { sum += v; });
-      const double mean = sum / double(count);
+      double sq = 0;
+      const double mean = block_sum(block, base) / double(count);
       visit_block(block, base, [&](double v, int64_t) { sq += (v - mean) * (v - mean); });
       return sq / std::max(0.0, double(count) - param);
     }
@@ -82,6 +97,37 @@ double reduce_block(ReduceOp op, const StridedLayout<1>& block, const T* base, i
   }
 }
 
+// SUM and MEAN where the kept elements lie in unit-stride runs and every reduced dim outside them (x.sum(0) of a
+// matrix): each reduced position adds a run of the input into a run of double accumulators. Walking one
+// output's column at a time instead took a TLB miss per element (4096x4096: sum(0) 122 ms, sum(1) 2.4 ms).
+// The sums are the walk's, in the same order.
+constexpr int64_t kColumnRun = 256;
+
+template <class T>
+void sum_columns(bool mean, const StridedLayout<1>& block, const StridedLayout<1>& kept, T* out, const T* x) {
+  const int64_t kept_inner = kept.inner(), runs_per_row = (kept_inner + kColumnRun - 1) / kColumnRun;
+  const int64_t inner = block.inner(), step = block.strides[0][block.ndim - 1];
+  const int64_t work = block.numel * std::min(kept_inner, kColumnRun);
+  parallel_for(kept.rows() * runs_per_row, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, work)),
+               [&](int64_t r0, int64_t r1) {
+                 double acc[kColumnRun];
+                 for (int64_t run = r0; run < r1; ++run) {
+                   const int64_t row = run / runs_per_row, first = (run % runs_per_row) * kColumnRun;
+                   const int64_t len = std::min(kColumnRun, kept_inner - first);
+                   const T* src = x + kept.row_offsets(row)[0] + first;
+                   std::fill(acc, acc + len, 0.0);
+                   auto cursor = block.row_cursor(0);
+                   for (int64_t r = 0; r < block.rows(); ++r, block.next_row(cursor))
+                     for (int64_t i = 0; i < inner; ++i) {
+                       const T* in = src + cursor.off[0] + i * step;
+                       for (int64_t j = 0; j < len; ++j) acc[j] += double(in[j]);
+                     }
+                   T* dst = out + row * kept_inner + first;
+                   for (int64_t j = 0; j < len; ++j) dst[j] = T(mean ? acc[j] / double(block.numel) : acc[j]);
+                 }
+               });
+}
+
 }  // namespace
 
 template <class T>
@@ -91,6 +137,8 @@ void reduce(ReduceOp op, const ReduceShape& shape, const T* x, T* out, int32_t* 
   const int64_t count = block.numel, outer = kept.numel;
   const bool arg = op == ReduceOp::ARGMAX || op == ReduceOp::ARGMIN;
   const int64_t kept_inner = kept.inner(), kept_stride = kept.strides[0][kept.ndim - 1];
+  if ((op == ReduceOp::SUM || op == ReduceOp::MEAN) && kept_stride == 1 && kept_inner > 1)
+    return sum_columns(op == ReduceOp::MEAN, block, kept, out, x);
   parallel_for(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, count)), [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
       const int64_t base = kept.row_offsets(o / kept_inner)[0] + (o % kept_inner) * kept_stride;

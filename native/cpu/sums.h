@@ -13,6 +13,9 @@ namespace tf::cpu {
 
 constexpr int64_t kSumBlock = 256;
 
+// The vector pieces, shared with norm.cc's fused sums.
+namespace sums {
+
 // One SSE2 register of T (GCC/Clang vector extension: plain operators, no intrinsics).
 template <class T>
 using Vec [[gnu::vector_size(16)]] = T;
@@ -36,17 +39,20 @@ double fold(const V (&acc)[kAcc]) {
   return sum;
 }
 
+}  // namespace sums
+
 // x[0] + ... + x[len - 1], in double.
 template <class T>
 double sum_of(const T* x, int64_t len) {
   double sum = 0;
   for (int64_t b = 0; b < len; b += kSumBlock) {
     const int64_t b_end = std::min(len, b + kSumBlock);
-    Vec<T> acc[kAcc] = {};
+    constexpr int64_t width = sums::kVecWidth<T>;
+    sums::Vec<T> acc[sums::kAcc] = {};
     int64_t i = b;
-    for (; i + kAcc * kVecWidth<T> <= b_end; i += kAcc * kVecWidth<T>)
-      for (int a = 0; a < kAcc; ++a) acc[a] += load(x + i + a * kVecWidth<T>);
-    sum += fold(acc);
+    for (; i + sums::kAcc * width <= b_end; i += sums::kAcc * width)
+      for (int a = 0; a < sums::kAcc; ++a) acc[a] += sums::load(x + i + a * width);
+    sum += sums::fold(acc);
     for (; i < b_end; ++i) sum += double(x[i]);
   }
   return sum;
