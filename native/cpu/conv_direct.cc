@@ -392,6 +392,174 @@ void columns_accumulate_sample(const Conv2dParams& p, const float* xp, const flo
     }
 }
 
+// ---- Backward-data with the batch along the vector ------------------------------------------------------
+// With fewer than 16 input channels the adjoint convolution fits neither kernel above well: its output channels
+// would half fill a vector, and along the rows the zero border of the "full" correlation wastes multiply-adds
+// (LeNet-5's conv2, 10x10 gradients back to 14x14 inputs: 62% of them useful). Here a vector holds one position
+// of 16 samples, so every lane is useful and no tap reads padding. Along a gradient row, a run of J positions
+// reaches J + S - 1 input positions; each gradient vector is loaded once for S multiply-adds whose weights sit
+// in registers. Layouts, per group of 16 samples: dyt[k][i][j][lane], dxt[c][h][w][lane].
+
+constexpr int kMaxRun = 12;  // gradient columns per register block
+
+// Where one run sits: the gradient rows i = h + pad_h - r for the filter rows r in [r0, r1), the input
+// columns of accumulators [m0, m1) (accumulator m reaches column j0 + m - pad_w), and the strides.
+struct LanesRun {
+  int64_t K, RS, CRS;        // filter: taps per (k, c), weights per k
+  int64_t dy_plane, dy_row;  // dyt strides, in floats
+  int64_t h_pad, r0, r1;     // h + pad_h and the filter rows whose gradient row exists
+  int64_t m0, m1;
+};
+
+// dxt_row[(m - m0) * 16 + lane] += sum over k, r, s of wc[k][r][s] * dyt[k][h + pad_h - r][jj][lane] over the
+// accumulators m = jj + s in [m0, m1); dyt points at the run's first column, wc at w[0][c].
+template <int J, int S>
+TF_AVX512 void lanes_data_run(const LanesRun& g, const float* dyt, const float* wc, float* dxt_row) {
+  __m512 acc[J + S - 1];
+#pragma GCC unroll 32
+  for (int m = 0; m < J + S - 1; ++m) acc[m] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < g.K; ++k)
+    for (int64_t r = g.r0; r < g.r1; ++r) {
+      const float* row = dyt + k * g.dy_plane + (g.h_pad - r) * g.dy_row;
+      const float* w = wc + k * g.CRS + r * S;
+      __m512 d[J];
+#pragma GCC unroll 32
+      for (int j = 0; j < J; ++j) d[j] = _mm512_loadu_ps(row + j * kLanes);
+#pragma GCC unroll 32
+      for (int s = 0; s < S; ++s) {
+        const __m512 weight = _mm512_set1_ps(w[s]);
+#pragma GCC unroll 32
+        for (int j = 0; j < J; ++j) acc[j + s] = _mm512_fmadd_ps(weight, d[j], acc[j + s]);
+      }
+    }
+#pragma GCC unroll 32
+  for (int m = 0; m < J + S - 1; ++m)
+    if (m >= g.m0 && m < g.m1) {
+      float* at = dxt_row + (m - g.m0) * kLanes;
+      _mm512_storeu_ps(at, _mm512_add_ps(_mm512_loadu_ps(at), acc[m]));
+    }
+}
+
+struct LanesDataKernels {
+  template <int J, int S>
+  static constexpr auto at() { return &lanes_data_run<J, S>; }
+};
+
+// The 16 x 16 block rows[lane][e] -> rows[e][lane], in registers. GCC 12's unpack and shuffle intrinsics pass
+// an undefined vector as their unused merge operand, which it then reports as used uninitialized.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+TF_AVX512 void transpose16(__m512 (&v)[kLanes]) {
+  __m512 t[kLanes];
+  // Within each 128-bit quarter q: pairs of rows interleaved, then v[4b + c] = column 4q + c of rows 4b..4b+3.
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i += 4)
+#pragma GCC unroll 2
+    for (int j = 0; j < 2; ++j) {
+      const __m512d a = _mm512_castps_pd(t[i + j]), b = _mm512_castps_pd(t[i + j + 2]);
+      v[i + 2 * j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+      v[i + 2 * j + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+    }
+  // Then the quarters: column 4q + c gathers quarter q of v[c], v[4 + c], v[8 + c], v[12 + c].
+#pragma GCC unroll 16
+  for (int i = 0; i < 8; ++i) {
+    const int a = (i / 4) * 8 + i % 4;  // row blocks 0 with 1, and 2 with 3
+    t[a] = _mm512_shuffle_f32x4(v[a], v[a + 4], 0x88);
+    t[a + 4] = _mm512_shuffle_f32x4(v[a], v[a + 4], 0xDD);
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 8; ++i) {
+    v[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    v[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
+  }
+}
+#pragma GCC diagnostic pop
+
+// out[e][lane] = in[lane * stride + e] for e in [0, count) and lane in [0, lanes); zero for the other lanes.
+TF_AVX512 void to_lanes(const float* in, int64_t stride, int64_t lanes, int64_t count, float* out) {
+  for (int64_t e0 = 0; e0 < count; e0 += kLanes) {
+    const __mmask16 cols = first_lanes(std::min(kLanes, count - e0));
+    __m512 v[kLanes];
+#pragma GCC unroll 16
+    for (int lane = 0; lane < 16; ++lane)
+      v[lane] = lane < lanes ? _mm512_maskz_loadu_ps(cols, in + lane * stride + e0) : _mm512_setzero_ps();
+    transpose16(v);
+    for (int64_t e = 0; e < std::min(kLanes, count - e0); ++e) _mm512_storeu_ps(out + (e0 + e) * kLanes, v[e]);
+  }
+}
+
+// out[lane * stride + e] = in[e][lane] for e in [0, count) and lane in [0, lanes): to_lanes reversed.
+TF_AVX512 void from_lanes(const float* in, int64_t count, int64_t lanes, int64_t stride, float* out) {
+  for (int64_t e0 = 0; e0 < count; e0 += kLanes) {
+    const int64_t n = std::min(kLanes, count - e0);
+    __m512 v[kLanes];
+#pragma GCC unroll 16
+    for (int e = 0; e < 16; ++e) v[e] = e < n ? _mm512_loadu_ps(in + (e0 + e) * kLanes) : _mm512_setzero_ps();
+    transpose16(v);
+    for (int64_t lane = 0; lane < lanes; ++lane) _mm512_mask_storeu_ps(out + lane * stride + e0, first_lanes(n), v[lane]);
+  }
+}
+
+// The gradient of one group of up to 16 samples, in the lanes layout: dxt = the adjoint of dyt.
+void lanes_data_group(const Conv2dParams& p, const float* dyt, const float* w, float* dxt) {
+  const int64_t HW = p.H * p.W;
+  std::fill(dxt, dxt + p.C * HW * kLanes, 0.f);
+  LanesRun g{p.K, p.R * p.S, p.reduction(), p.P * p.Q * kLanes, p.Q * kLanes, 0, 0, 0, 0, 0};
+  for (int64_t c = 0; c < p.C; ++c)
+    for (int64_t h = 0; h < p.H; ++h) {
+      g.h_pad = h + p.pad_h;
+      g.r0 = std::max<int64_t>(0, g.h_pad - (p.P - 1));
+      g.r1 = std::min(p.R, g.h_pad + 1);
+      if (g.r0 >= g.r1) continue;
+      even_pieces(p.Q, kMaxRun, [&](int64_t j0, int64_t run) {
+        // accumulator m reaches column j0 + m - pad_w; keep those inside [0, W)
+        g.m0 = std::max<int64_t>(0, p.pad_w - j0);
+        g.m1 = std::min(run + p.S - 1, p.W + p.pad_w - j0);
+        if (g.m0 >= g.m1) return;
+        const auto kernel = KernelGrid<LanesDataKernels, kMaxRun, kMaxWidth>::get(run, p.S);
+        kernel(g, dyt + j0 * kLanes, w + c * g.RS, dxt + ((c * p.H + h) * p.W + j0 + g.m0 - p.pad_w) * kLanes);
+      });
+    }
+}
+
+void lanes_backward_data(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  const int64_t groups = (p.N + kLanes - 1) / kLanes, KPQ = p.K * p.P * p.Q, CHW = p.C * p.H * p.W;
+  parallel_for(groups, 1, [&](int64_t g0, int64_t g1) {
+    float* dyt = scratch<float, Scratch::kTransposedGrad>(KPQ * kLanes);
+    float* dxt = scratch<float, Scratch::kPaddedInput>(CHW * kLanes);
+    for (int64_t group = g0; group < g1; ++group) {
+      const int64_t n0 = group * kLanes, lanes = std::min(kLanes, p.N - n0);
+      to_lanes(dy + n0 * KPQ, KPQ, lanes, KPQ, dyt);
+      lanes_data_group(p, dyt, w, dxt);
+      from_lanes(dxt, CHW, lanes, CHW, dx + n0 * CHW);
+    }
+  });
+}
+
+// The adjoint through the kernels above: its padding must stay below the filter size, and it needs a few
+// filters (its output channels, C) for the multiply-adds to outweigh the loads.
+bool adjoint_fits(const Conv2dParams& p) {
+  return p.pad_h < p.R && p.pad_w < p.S && p.C >= kMinAdjointFilters && direct_serves(adjoint_conv(p));
+}
+
+// The lanes kernel: fewer than 16 input channels and a batch that fills at least 3/4 of its vectors, where the
+// adjoint does not serve or would pad its rows by 2 or more. Backward-data in GFLOP/s on 1 thread, lanes
+// against the adjoint (or im2col where it does not serve):
+//   [64,6,14,14] 5x5 pad 0 (LeNet-5 conv2): 102 / 55     [64,1,28,28] 5x5 pad 2: 80 / 40
+//   [64,3,32,32] 5x5 pad 2: 98 / 71                      [64,6,12,12] 3x3 pad 0: 66 / 45
+//   [64,3,32,32] 3x3 pad 1: 45 / 56                      [64,3,16,16] 3x3 pad 1: 45 / 53
+// (3-wide filters use each gradient vector for only 3 multiply-adds; the adjoint's 1-wide border wastes little.)
+bool lanes_fit(const Conv2dParams& p) {
+  const int64_t groups = (p.N + kLanes - 1) / kLanes;
+  return p.C < kLanes && p.N > 0 && 4 * p.N >= 3 * groups * kLanes &&
+         (!adjoint_fits(p) || p.S - 1 - p.pad_w >= 2);
+}
+
 // Calls rows(xp, n, o0, o1) over the output rows of every sample, xp holding sample n's padded input: whole
 // samples spread over the pool, or with fewer samples than threads (inference on one image) each sample's
 // rows split instead.
@@ -444,11 +612,11 @@ bool channels_fit(const Conv2dParams& p) {
 }  // namespace
 
 bool direct_serves_backward_data(const Conv2dParams& p) {
-  return p.stride_h == 1 && p.stride_w == 1 && p.pad_h < p.R && p.pad_w < p.S && p.C >= kMinAdjointFilters &&
-         direct_serves(p) && direct_serves(adjoint_conv(p));
+  return p.stride_h == 1 && p.stride_w == 1 && direct_serves(p) && (lanes_fit(p) || adjoint_fits(p));
 }
 
 void direct_backward_data(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
+  if (lanes_fit(p)) return lanes_backward_data(p, dy, w, dx);
   float* rotated = scratch<float, Scratch::kAdjointWeights>(p.w_numel());
   for (int64_t k = 0; k < p.K; ++k)
     for (int64_t c = 0; c < p.C; ++c)
