@@ -541,22 +541,114 @@ void lanes_backward_data(const Conv2dParams& p, const float* dy, const float* w,
   });
 }
 
+// The weight gradient the same way: dw[k][c][r][s] = sum over the samples (lanes, added up at the end) and the
+// gradient positions (i, j) of dyt[k][i][j] * xt[c][i + r][j + s], xt zero-padded. A block of KB filters and
+// the S taps of one filter row (c, r) are held in registers; per gradient position, S input vectors and KB
+// gradient vectors are loaded for KB * S multiply-adds.
+
+// Filters per register block for S-wide filters: KB * S accumulators, S inputs and a gradient within 31
+// registers.
+int64_t lanes_weight_filters(int64_t S) { return std::min<int64_t>(4, (30 - S) / S); }
+constexpr int kMaxLanesFilters = 8;
+
+// sum[(kb * CRS + s) * 16 + lane] += the sums above over P x Q gradient
+// positions for the filters whose gradient planes start at dyt + kb * dy_plane and the input row xt (rows Wp
+// apart).
+template <int KB, int S>
+TF_AVX512 __attribute__((optimize("no-predictive-commoning"))) void lanes_weight_block(const float* dyt, int64_t dy_plane, const float* xt, int64_t Wp, int64_t P,
+                                  int64_t Q, float* sum, int64_t CRS) {
+  __m512 acc[KB][S];
+  zero_block(acc);
+  for (int64_t i = 0; i < P; ++i) {
+    const float* x_row = xt + i * Wp * kLanes;
+    const float* dy_row = dyt + i * Q * kLanes;
+    for (int64_t j = 0; j < Q; ++j) {
+      __m512 x[S];
+#pragma GCC unroll 32
+      for (int s = 0; s < S; ++s) x[s] = _mm512_loadu_ps(x_row + (j + s) * kLanes);
+#pragma GCC unroll 32
+      for (int kb = 0; kb < KB; ++kb) {
+        const __m512 d = _mm512_loadu_ps(dy_row + kb * dy_plane + j * kLanes);
+#pragma GCC unroll 32
+        for (int s = 0; s < S; ++s) acc[kb][s] = _mm512_fmadd_ps(d, x[s], acc[kb][s]);
+      }
+    }
+  }
+  add_block(acc, sum, CRS);
+}
+
+struct LanesWeightKernels {
+  template <int KB, int S>
+  static constexpr auto at() { return &lanes_weight_block<KB, S>; }
+};
+
+// The lanes kernels serve stride-1 convolutions whose batch fills at least 3/4 of its vectors of 16 samples,
+// and pay for transposing the gradient and the input (or the input gradient) in and out of that layout: they
+// need enough multiply-adds per element transposed, K*C*R*S*P*Q / (K*P*Q + C*H*W).
+bool lanes_batch_fits(const Conv2dParams& p) {
+  const int64_t groups = (p.N + kLanes - 1) / kLanes;
+  return p.stride_h == 1 && p.stride_w == 1 && p.N > 0 && 4 * p.N >= 3 * groups * kLanes;
+}
+double lanes_intensity(const Conv2dParams& p) {
+  return double(p.K * p.reduction() * p.P * p.Q) / double(p.K * p.P * p.Q + p.C * p.H * p.W);
+}
+
+// The weight gradient along the lanes, where at least 35 multiply-adds per transposed element pay for the
+// transposes against the kernels above. GFLOP/s on 1 thread, lanes against the other kernels (intensity):
+//   [64,6,14,14] 5x5 to 16 (LeNet-5 conv2, 86): 96 / 77       [64,12,10,10] 5x5 to 32 (218): 102 / 83
+//   [64,6,28,28] 7x7 to 16 (214): 84 / 73                     [64,3,32,32] 5x5 to 6 (45): 72 / 76
+//   [64,6,14,14] 3x3 to 16 (36): 67 / 56                      [64,4,16,16] 3x3 to 32 (32): 58 / 73
+//   [64,3,32,32] 3x3 to 16 (23): 62 / 86                      [64,1,32,32] 3x3 to 8 (8): 33 / 76
+bool lanes_weight_fit(const Conv2dParams& p) { return lanes_batch_fits(p) && lanes_intensity(p) >= 35; }
+
+// acc[k][c][r][s][lane] = the weight gradient of the lanes of all groups, before the sum over the lanes.
+void lanes_accumulate_weight(const Conv2dParams& p, const float* x, const float* dy, float* acc) {
+  const int64_t groups = (p.N + kLanes - 1) / kLanes, PQ = p.P * p.Q, KPQ = p.K * PQ, CHW = p.C * p.H * p.W;
+  const PaddedInput in = padded_input(p);
+  const int64_t size = p.w_numel() * kLanes, CRS = p.reduction();
+  const int64_t plane = PQ * kLanes;
+  // Bands of gradient rows whose 16 planes stay in L2 while every (c, r, filter block) walks them: a group's
+  // [16,32,32] gradient is 1 MiB.
+  const int64_t band = std::max<int64_t>(1, (int64_t(256) << 10) / (p.K * p.Q * kLanes * int64_t(sizeof(float))));
+  sum_over_threads(groups, size, acc, [&](int64_t g0, int64_t g1, float* sum) {
+    float* dyt = scratch<float, Scratch::kTransposedGrad>(p.K * plane);
+    float* xt = scratch<float, Scratch::kPaddedInput>(p.C * in.plane() * kLanes);
+    std::fill(sum, sum + size, 0.f);
+    std::fill(xt, xt + p.C * in.plane() * kLanes, 0.f);  // the border stays zero
+    for (int64_t group = g0; group < g1; ++group) {
+      const int64_t n0 = group * kLanes, lanes = std::min(kLanes, p.N - n0);
+      for (int64_t k = 0; k < p.K; ++k) to_lanes(dy + n0 * KPQ + k * PQ, KPQ, lanes, PQ, dyt + k * plane);
+      for (int64_t c = 0; c < p.C; ++c)
+        for (int64_t h = 0; h < p.H; ++h)
+          to_lanes(x + n0 * CHW + (c * p.H + h) * p.W, CHW, lanes, p.W,
+                   xt + ((c * in.Hp + h + p.pad_h) * in.Wp + p.pad_w) * kLanes);
+      for (int64_t i0 = 0; i0 < p.P; i0 += band)
+        even_pieces(p.K, lanes_weight_filters(p.S), [&](int64_t k0, int64_t filters) {
+          const auto kernel = KernelGrid<LanesWeightKernels, kMaxLanesFilters, kMaxWidth>::get(filters, p.S);
+          for (int64_t c = 0; c < p.C; ++c)
+            for (int64_t r = 0; r < p.R; ++r)
+              kernel(dyt + k0 * plane + i0 * p.Q * kLanes, plane, xt + ((c * in.Hp + r + i0) * in.Wp) * kLanes, in.Wp,
+                     std::min(band, p.P - i0), p.Q, sum + (k0 * CRS + (c * p.R + r) * p.S) * kLanes, CRS);
+        });
+    }
+  });
+}
+
 // The adjoint through the kernels above: its padding must stay below the filter size, and it needs a few
 // filters (its output channels, C) for the multiply-adds to outweigh the loads.
 bool adjoint_fits(const Conv2dParams& p) {
   return p.pad_h < p.R && p.pad_w < p.S && p.C >= kMinAdjointFilters && direct_serves(adjoint_conv(p));
 }
 
-// The lanes kernel: fewer than 16 input channels and a batch that fills at least 3/4 of its vectors, where the
-// adjoint does not serve or would pad its rows by 2 or more. Backward-data in GFLOP/s on 1 thread, lanes
-// against the adjoint (or im2col where it does not serve):
-//   [64,6,14,14] 5x5 pad 0 (LeNet-5 conv2): 102 / 55     [64,1,28,28] 5x5 pad 2: 80 / 40
-//   [64,3,32,32] 5x5 pad 2: 98 / 71                      [64,6,12,12] 3x3 pad 0: 66 / 45
-//   [64,3,32,32] 3x3 pad 1: 45 / 56                      [64,3,16,16] 3x3 pad 1: 45 / 53
-// (3-wide filters use each gradient vector for only 3 multiply-adds; the adjoint's 1-wide border wastes little.)
-bool lanes_fit(const Conv2dParams& p) {
-  const int64_t groups = (p.N + kLanes - 1) / kLanes;
-  return p.C < kLanes && p.N > 0 && 4 * p.N >= 3 * groups * kLanes &&
+// Backward-data along the lanes: fewer than 16 input channels, at least 20 multiply-adds per transposed element,
+// and the adjoint does not serve or would pad its rows by 2 or more (its 1-wide border wastes little). GFLOP/s
+// on 1 thread, lanes against the adjoint (or im2col where it does not serve), intensity as above:
+//   [64,6,14,14] 5x5 pad 0 (LeNet-5 conv2, 86): 103 / 55    [64,12,10,10] 5x5 pad 2 (218): 126 / 75
+//   [64,3,32,32] 5x5 pad 0 to 6 (45): 89 / 60                [64,6,14,14] 3x3 pad 0 (36): 69 / 54
+//   [64,1,28,28] 5x5 pad 2 (LeNet-5 conv1, 21): 81 / 40     [64,1,32,32] 3x3 pad 1 to 8 (8): 31 / 45
+//   [64,3,32,32] 3x3 pad 1 (23): 54 / 55 by the adjoint
+bool lanes_data_fit(const Conv2dParams& p) {
+  return p.C < kLanes && lanes_batch_fits(p) && lanes_intensity(p) >= 20 &&
          (!adjoint_fits(p) || p.S - 1 - p.pad_w >= 2);
 }
 
@@ -612,11 +704,11 @@ bool channels_fit(const Conv2dParams& p) {
 }  // namespace
 
 bool direct_serves_backward_data(const Conv2dParams& p) {
-  return p.stride_h == 1 && p.stride_w == 1 && direct_serves(p) && (lanes_fit(p) || adjoint_fits(p));
+  return p.stride_h == 1 && p.stride_w == 1 && direct_serves(p) && (lanes_data_fit(p) || adjoint_fits(p));
 }
 
 void direct_backward_data(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
-  if (lanes_fit(p)) return lanes_backward_data(p, dy, w, dx);
+  if (lanes_data_fit(p)) return lanes_backward_data(p, dy, w, dx);
   float* rotated = scratch<float, Scratch::kAdjointWeights>(p.w_numel());
   for (int64_t k = 0; k < p.K; ++k)
     for (int64_t c = 0; c < p.C; ++c)
@@ -650,11 +742,15 @@ void direct_forward(const Conv2dParams& p, const float* x, const float* w, const
 
 void direct_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw) {
   const int64_t CRS = p.reduction(), KPQ = p.K * p.P * p.Q;
-  if (columns_fit(p)) {
+  if (lanes_weight_fit(p) || columns_fit(p)) {
     float* acc = scratch<float, Scratch::kTransformedWeights>(p.w_numel() * kLanes);
-    sum_over_padded_samples(p, x, p.w_numel() * kLanes, acc, [&](const float* xp, int64_t n, float* sum) {
-      columns_accumulate_sample(p, xp, dy + n * KPQ, sum);
-    });
+    if (lanes_weight_fit(p)) {
+      lanes_accumulate_weight(p, x, dy, acc);
+    } else {
+      sum_over_padded_samples(p, x, p.w_numel() * kLanes, acc, [&](const float* xp, int64_t n, float* sum) {
+        columns_accumulate_sample(p, xp, dy + n * KPQ, sum);
+      });
+    }
     for (int64_t i = 0; i < p.w_numel(); ++i) {
       double total = 0;
       for (int64_t lane = 0; lane < kLanes; ++lane) total += acc[i * kLanes + lane];

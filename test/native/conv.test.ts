@@ -107,11 +107,12 @@ function directConfigs(rng: Rng): Conv[] {
     direct('along rows: stride [2, 1], 3x5', { N: 2, Cg: 2, Kg: 5, R: 3, S: 5, stride: [2, 1], padding: [1, 2], H: rng.int(6, 13), W: 16 }),
     direct('backward-data through the adjoint: same-padded 5x5, 6 channels to 16', { N: 2, Cg: 6, Kg: 16, R: 5, S: 5, stride: [1, 1], padding: [2, 2], H: rng.int(5, 9), W: rng.int(12, 16) }),
     direct('along rows: rows of several vector pairs', { N: 2, Cg: 2, Kg: rng.int(1, 4), R: 3, S: 3, stride: [1, 1], padding: [0, 0], H: rng.int(3, 7), W: rng.int(50, 66) }),
-    // backward-data with 16 samples along the vector: fewer than 16 input channels, batches filling 3/4 of a vector
+    // 16 samples along the vector (backward-data with fewer than 16 input channels, and the weight gradient):
+    // batches filling at least 3/4 of a vector, at least 20 (data) or 35 (weights) multiply-adds per element
     direct('batch along the vector: LeNet conv2, one group', { N: 16, Cg: 6, Kg: 16, R: 5, S: 5, stride: [1, 1], padding: [0, 0], H: rng.int(9, 14), W: rng.int(9, 14) }),
-    direct('batch along the vector: a partial group, rows of several runs', { N: 13, Cg: 2, Kg: 5, R: 3, S: 4, stride: [1, 1], padding: [1, 2], H: rng.int(4, 9), W: rng.int(26, 40) }),
-    direct('batch along the vector: 7-wide filters, two groups', { N: 29, Cg: 3, Kg: 7, R: 2, S: 7, stride: [1, 1], padding: [0, 3], H: rng.int(5, 9), W: rng.int(9, 20) }),
-    direct('batch along the vector: 1-wide filters, one channel', { N: 12, Cg: 1, Kg: 8, R: 3, S: 1, stride: [1, 1], padding: [2, 0], H: rng.int(4, 9), W: rng.int(12, 30) }),
+    direct('batch along the vector: a partial group, rows of several runs', { N: 13, Cg: 2, Kg: 16, R: 3, S: 4, stride: [1, 1], padding: [1, 2], H: rng.int(4, 9), W: rng.int(26, 40) }),
+    direct('batch along the vector: 7-wide filters, a full and a partial group', { N: 29, Cg: 6, Kg: 16, R: 2, S: 7, stride: [1, 1], padding: [0, 3], H: rng.int(5, 9), W: rng.int(9, 20) }),
+    direct('batch along the vector: two groups, the second half full', { N: 24, Cg: 4, Kg: 16, R: 5, S: 5, stride: [1, 1], padding: [1, 1], H: rng.int(6, 12), W: rng.int(6, 12) }),
   ];
 }
 
