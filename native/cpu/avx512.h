@@ -15,3 +15,12 @@ inline bool has_avx512() {
 }
 }  // namespace tf::cpu
 #endif
+
+// TF_AVX512_CLONES on a function compiles it twice, for baseline x86-64 and for AVX-512, and has the loader pick
+// one for the CPU (GCC's target_clones, through an ELF ifunc): for plain loops the compiler vectorizes, without
+// writing them twice. Elsewhere the function is compiled once.
+#if defined(TF_AVX512_KERNELS) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define TF_AVX512_CLONES __attribute__((target_clones("avx512f", "default")))
+#else
+#define TF_AVX512_CLONES
+#endif

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "cpu/avx512.h"
 #include "cpu/sums.h"
 
 namespace tf::cpu {
@@ -141,7 +142,7 @@ void add_grad_sums(const T* x, const T* dy, const T* w, const T* relu_y, int64_t
 // a = dy otherwise (the row's gamma then folded into a_scale), masked like add_grad_sums. In double: the terms
 // can nearly cancel, as in a statistic of one or two elements, whose dx is zero.
 template <bool kWeighted, bool kMasked, class T>
-void grad_input(const T* x, const T* dy, const T* w, const T* relu_y, int64_t len, double m, double a_scale,
+TF_AVX512_CLONES void grad_input(const T* x, const T* dy, const T* w, const T* relu_y, int64_t len, double m, double a_scale,
                 double slope, double offset, T* dx) {
   T masked[kSumBlock];
   for (int64_t b = 0; b < len; b += kSumBlock) {
@@ -166,7 +167,7 @@ void grad_input(const T* x, const T* dy, const T* w, const T* relu_y, int64_t le
 // Applies NormAffine and the epilogue to one statistic's span: channels [c0, c0 + channels) of one sample,
 // inner each (the residual at the same offsets as x).
 template <bool kResidual, class T>
-void apply_span_with(const T* x, int64_t c0, int64_t channels, int64_t inner, T mean, T invstd, const T* gamma,
+TF_AVX512_CLONES void apply_span_with(const T* x, int64_t c0, int64_t channels, int64_t inner, T mean, T invstd, const T* gamma,
                      const T* beta, bool relu, const T* residual, T* y) {
   if (inner == 1) {
     for (int64_t c = 0; c < channels; ++c) {
