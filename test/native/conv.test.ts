@@ -80,6 +80,12 @@ function winogradConfigs(rng: Rng): Conv[] {
     winograd('pad 0, batch 1', { N: 1, Cg: 8, Kg: rng.int(9, 17), padding: [0, 0], H: rng.int(3, 12), W: rng.int(3, 12) }),
     winograd('pad [2, 0], 3x3 output', { N: 2, Cg: rng.int(8, 12), Kg: 8, padding: [2, 0], H: 1, W: 5 }),
     winograd('pad [0, 2], many tile rows', { N: 4, Cg: 9, Kg: 11, padding: [0, 2], H: rng.int(20, 40), W: rng.int(3, 9) }),
+    // one tile per row: every other lane of the AVX-512 input run is not a tile
+    winograd('pad 0, 1 or 2 columns (one tile per row)', { N: 3, Cg: 8, Kg: 8, padding: [0, 0], H: rng.int(3, 12), W: rng.int(3, 4) }),
+    // rows over 32 columns (several 16-lane blocks per row in the split and merge; an image's extra sub-plane row
+    // spans whole vectors) and, at 34-36 tiles a row and 32 channels, chunks of 14-15 tile rows (on 1 or 2
+    // threads), which with 9-11 tile rows an image start inside one
+    winograd('pad 1, wide rows, chunks inside images', { N: 3, Cg: 16, Kg: 16, padding: [1, 1], H: 2 * rng.int(8, 10) + 1, W: 2 * rng.int(33, 35) + 1 }),
   ];
 }
 
