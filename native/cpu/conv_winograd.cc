@@ -22,15 +22,10 @@
 #include <type_traits>
 
 #include "core/thread_pool.h"
+#include "cpu/avx512.h"
 #include "cpu/gemm.h"
 #include "cpu/partial_sums.h"
 #include "cpu/scratch.h"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define TF_WINOGRAD_AVX512 1
-#define TF_AVX512 __attribute__((target("avx512f")))
-#endif
 
 namespace tf::cpu {
 namespace {
@@ -94,12 +89,7 @@ struct ParityRows {
   T* even(T* buf, int64_t q) const { return buf + 2 * (q % 2) * stride + (q / 2) * len; }
 };
 
-#ifdef TF_WINOGRAD_AVX512
-bool has_avx512() {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  return avx512;
-}
-
+#ifdef TF_AVX512_KERNELS
 // The first n of 16 lanes.
 inline __mmask16 lanes_below(int64_t n) {
   return n >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << std::max<int64_t>(n, 0)) - 1);
@@ -153,7 +143,7 @@ TF_AVX512 void merge_rows_avx512(const ParityRows& rows, const float* buf, float
 // buf's parity planes from the rows of x (see ParityRows), zero where a column or a row is padding.
 template <class T>
 void split_rows(const ParityRows& rows, const T* x, T* buf) {
-#ifdef TF_WINOGRAD_AVX512
+#ifdef TF_AVX512_KERNELS
   if constexpr (std::is_same_v<T, float>)
     if (has_avx512()) return split_rows_avx512(rows, x, buf);
 #endif
@@ -190,7 +180,7 @@ void split_rows(const ParityRows& rows, const T* x, T* buf) {
 // last row's len.
 template <class T>
 void merge_rows(const ParityRows& rows, const T* buf, T* y) {
-#ifdef TF_WINOGRAD_AVX512
+#ifdef TF_AVX512_KERNELS
   if constexpr (std::is_same_v<T, float>)
     if (has_avx512()) return merge_rows_avx512(rows, buf, y);
 #endif
@@ -259,7 +249,7 @@ ParityRows input_rows(const Conv2dParams& p, const InputLayout& in, int64_t r1) 
   return {offset, 2 * in.rows, p.W, p.pad_w, in.L, in.sub_stride};
 }
 
-#ifdef TF_WINOGRAD_AVX512
+#ifdef TF_AVX512_KERNELS
 // The lanes of a run that are tiles, for the AVX-512 input transform.
 struct RunVector {
   uint16_t keep;  // bit k: lane k is a tile
@@ -400,7 +390,7 @@ void transform_input(const Conv2dParams& p, const TilePlan& plan, const T* x, in
   T* sub = scratch<T, Scratch::kRows>(4 * SS);
   // past the sub-planes' rows: read only into lanes that are not tiles, zeroed so those lanes hold numbers
   for (int64_t q = 0; q < 4; ++q) std::fill(sub + q * SS + in.rows * L, sub + (q + 1) * SS, T(0));
-#ifdef TF_WINOGRAD_AVX512
+#ifdef TF_AVX512_KERNELS
   if constexpr (std::is_same_v<T, float>)
     if (has_avx512()) {
       const RunVector* vectors = run_vectors(in, r1);
@@ -426,7 +416,7 @@ void transform_input(const Conv2dParams& p, const TilePlan& plan, const T* x, in
 // out[(2i + j) * out_stride + u] = (A^T m A)[i][j] + bias for tiles u in [0, tiles), m[f * stride + u] = M_f.
 template <class T>
 void output_run(const T* m, int64_t stride, T bias, int64_t tiles, T* out, int64_t out_stride) {
-#ifdef TF_WINOGRAD_AVX512
+#ifdef TF_AVX512_KERNELS
   if constexpr (std::is_same_v<T, float>)
     if (has_avx512()) return output_run_avx512(m, stride, bias, tiles, out, out_stride);
 #endif
@@ -466,7 +456,7 @@ void transform_output(const Conv2dParams& p, const TilePlan& plan, const T* M, i
 // d[f * stride + u] = (A g A^T)[f] for tiles u in [0, tiles), g[(2i + j) * g_stride + u] = dy[i][j].
 template <class T>
 void grad_run(const T* g, int64_t g_stride, int64_t tiles, T* d, int64_t stride) {
-#ifdef TF_WINOGRAD_AVX512
+#ifdef TF_AVX512_KERNELS
   if constexpr (std::is_same_v<T, float>)
     if (has_avx512()) return grad_run_avx512(g, g_stride, tiles, d, stride);
 #endif
