@@ -11,8 +11,6 @@
 #include "cpu/conv_direct.h"
 
 #include <algorithm>
-#include <array>
-#include <utility>
 
 #include "core/thread_pool.h"
 #include "cpu/avx512.h"
@@ -39,22 +37,6 @@ constexpr int64_t kMinTaps = 32;
 constexpr int64_t kMinAdjointFilters = 3;
 
 int64_t channel_blocks(const Conv2dParams& p) { return (p.K + kLanes - 1) / kLanes; }
-
-// Kernels::at<a, b>() for every a in [1, A] and b in [1, B], instantiated once and picked at run time.
-template <class Kernels, int A, int B>
-struct KernelGrid {
-  using Kernel = decltype(Kernels::template at<1, 1>());
-  static Kernel get(int64_t a, int64_t b) {
-    static constexpr std::array<Kernel, size_t(A * B)> table = make(std::make_index_sequence<size_t(A * B)>());
-    return table[size_t((a - 1) * B + b - 1)];
-  }
-
- private:
-  template <size_t... I>
-  static constexpr std::array<Kernel, sizeof...(I)> make(std::index_sequence<I...>) {
-    return {Kernels::template at<int(I) / B + 1, int(I) % B + 1>()...};
-  }
-};
 
 // One sample's input, zero-padded on every side by the convolution's padding.
 struct PaddedInput {
@@ -249,8 +231,6 @@ constexpr int kMaxFilters = 6;  // output channels per register block
 constexpr int kMaxVectors = 2;  // forward: vectors of output columns per register block
 constexpr int kMaxShifts = 3;   // weight gradient: taps along a filter row per register block
 
-__mmask16 first_lanes(int64_t n) { return __mmask16((1u << n) - 1u); }
-
 // wt[(c*R + r)*S + s][k] = w[k][c][r][s]
 void transpose_weights(const Conv2dParams& p, const float* w, float* wt) {
   const int64_t CRS = p.reduction();
@@ -311,17 +291,6 @@ struct ColumnsForwardKernels {
 };
 auto columns_forward_kernel(int64_t filters, int64_t vectors) {
   return KernelGrid<ColumnsForwardKernels, kMaxFilters, kMaxVectors>::get(filters, vectors);
-}
-
-// Calls fn(first, count) over [0, n) in ceil(n / most) pieces whose sizes differ by at most one.
-template <class F>
-void even_pieces(int64_t n, int64_t most, F&& fn) {
-  const int64_t pieces = (n + most - 1) / most;
-  for (int64_t i = 0, first = 0; i < pieces; ++i) {
-    const int64_t count = n / pieces + (i < n % pieces ? 1 : 0);
-    fn(first, count);
-    first += count;
-  }
 }
 
 void columns_forward_rows(const Conv2dParams& p, const float* xp, const float* wt, const float* bias, float* y,

@@ -17,6 +17,7 @@ enum class Scratch {
   kPaddedInput,
   kTransposedGrad,
   kAdjointWeights,
+  kTransposedTiles,
 };
 
 template <class T, Scratch Slot>

@@ -80,6 +80,12 @@ function winogradConfigs(rng: Rng): Conv[] {
     winograd('pad 0, batch 1', { N: 1, Cg: 8, Kg: rng.int(9, 17), padding: [0, 0], H: rng.int(3, 12), W: rng.int(3, 12) }),
     winograd('pad [2, 0], 3x3 output', { N: 2, Cg: rng.int(8, 12), Kg: 8, padding: [2, 0], H: 1, W: 5 }),
     winograd('pad [0, 2], many tile rows', { N: 4, Cg: 9, Kg: 11, padding: [0, 2], H: rng.int(20, 40), W: rng.int(3, 9) }),
+    // float32 on AVX-512, our GEMM kernels: filters in blocks of 6 and a part block, tile counts off the 16-lane
+    // vectors, channels off them in the weight gradient (32+ filters), and 3+ chunks, so that a thread adds a later
+    // chunk to its sums. The forward's and backward-data's own kernel wants 10^6 multiply-adds per chunk and position.
+    winograd('40 filters from 36 channels, 3+ chunks', { N: 8, Cg: 36, Kg: 40, padding: [1, 1], H: rng.int(21, 26), W: 2 * rng.int(4, 6) + 1 }),
+    winograd('33 filters from 48 channels, odd sizes', { N: 3, Cg: 48, Kg: 33, padding: [1, 1], H: 2 * rng.int(2, 6) + 1, W: 2 * rng.int(3, 9) + 1 }),
+    winograd('70 filters from 66 channels, 250+ tiles a chunk', { N: 3, Cg: 66, Kg: 70, padding: [1, 1], H: 21, W: 29 }),
   ];
 }
 
