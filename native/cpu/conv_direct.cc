@@ -11,8 +11,6 @@
 #include "cpu/conv_direct.h"
 
 #include <algorithm>
-#include <array>
-#include <utility>
 
 #include "core/thread_pool.h"
 #include "cpu/avx512.h"
@@ -39,22 +37,6 @@ constexpr int64_t kMinTaps = 32;
 constexpr int64_t kMinAdjointFilters = 3;
 
 int64_t channel_blocks(const Conv2dParams& p) { return (p.K + kLanes - 1) / kLanes; }
-
-// Kernels::at<a, b>() for every a in [1, A] and b in [1, B], instantiated once and picked at run time.
-template <class Kernels, int A, int B>
-struct KernelGrid {
-  using Kernel = decltype(Kernels::template at<1, 1>());
-  static Kernel get(int64_t a, int64_t b) {
-    static constexpr std::array<Kernel, size_t(A * B)> table = make(std::make_index_sequence<size_t(A * B)>());
-    return table[size_t((a - 1) * B + b - 1)];
-  }
-
- private:
-  template <size_t... I>
-  static constexpr std::array<Kernel, sizeof...(I)> make(std::index_sequence<I...>) {
-    return {Kernels::template at<int(I) / B + 1, int(I) % B + 1>()...};
-  }
-};
 
 // One sample's input, zero-padded on every side by the convolution's padding.
 struct PaddedInput {
@@ -249,8 +231,6 @@ constexpr int kMaxFilters = 6;  // output channels per register block
 constexpr int kMaxVectors = 2;  // forward: vectors of output columns per register block
 constexpr int kMaxShifts = 3;   // weight gradient: taps along a filter row per register block
 
-__mmask16 first_lanes(int64_t n) { return __mmask16((1u << n) - 1u); }
-
 // wt[(c*R + r)*S + s][k] = w[k][c][r][s]
 void transpose_weights(const Conv2dParams& p, const float* w, float* wt) {
   const int64_t CRS = p.reduction();
@@ -311,17 +291,6 @@ struct ColumnsForwardKernels {
 };
 auto columns_forward_kernel(int64_t filters, int64_t vectors) {
   return KernelGrid<ColumnsForwardKernels, kMaxFilters, kMaxVectors>::get(filters, vectors);
-}
-
-// Calls fn(first, count) over [0, n) in ceil(n / most) pieces whose sizes differ by at most one.
-template <class F>
-void even_pieces(int64_t n, int64_t most, F&& fn) {
-  const int64_t pieces = (n + most - 1) / most;
-  for (int64_t i = 0, first = 0; i < pieces; ++i) {
-    const int64_t count = n / pieces + (i < n % pieces ? 1 : 0);
-    fn(first, count);
-    first += count;
-  }
 }
 
 void columns_forward_rows(const Conv2dParams& p, const float* xp, const float* wt, const float* bias, float* y,
@@ -445,66 +414,6 @@ struct LanesDataKernels {
   static constexpr auto at() { return &lanes_data_run<J, S>; }
 };
 
-// The 16 x 16 block rows[lane][e] -> rows[e][lane], in registers. GCC 12's unpack and shuffle intrinsics pass
-// an undefined vector as their unused merge operand, which it then reports as used uninitialized.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-TF_AVX512 void transpose16(__m512 (&v)[kLanes]) {
-  __m512 t[kLanes];
-  // Within each 128-bit quarter q: pairs of rows interleaved, then v[4b + c] = column 4q + c of rows 4b..4b+3.
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; i += 4)
-#pragma GCC unroll 2
-    for (int j = 0; j < 2; ++j) {
-      const __m512d a = _mm512_castps_pd(t[i + j]), b = _mm512_castps_pd(t[i + j + 2]);
-      v[i + 2 * j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
-      v[i + 2 * j + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
-    }
-  // Then the quarters: column 4q + c gathers quarter q of v[c], v[4 + c], v[8 + c], v[12 + c].
-#pragma GCC unroll 16
-  for (int i = 0; i < 8; ++i) {
-    const int a = (i / 4) * 8 + i % 4;  // row blocks 0 with 1, and 2 with 3
-    t[a] = _mm512_shuffle_f32x4(v[a], v[a + 4], 0x88);
-    t[a + 4] = _mm512_shuffle_f32x4(v[a], v[a + 4], 0xDD);
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < 8; ++i) {
-    v[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-    v[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
-  }
-}
-#pragma GCC diagnostic pop
-
-// out[e][lane] = in[lane * stride + e] for e in [0, count) and lane in [0, lanes); zero for the other lanes.
-TF_AVX512 void to_lanes(const float* in, int64_t stride, int64_t lanes, int64_t count, float* out) {
-  for (int64_t e0 = 0; e0 < count; e0 += kLanes) {
-    const __mmask16 cols = first_lanes(std::min(kLanes, count - e0));
-    __m512 v[kLanes];
-#pragma GCC unroll 16
-    for (int lane = 0; lane < 16; ++lane)
-      v[lane] = lane < lanes ? _mm512_maskz_loadu_ps(cols, in + lane * stride + e0) : _mm512_setzero_ps();
-    transpose16(v);
-    for (int64_t e = 0; e < std::min(kLanes, count - e0); ++e) _mm512_storeu_ps(out + (e0 + e) * kLanes, v[e]);
-  }
-}
-
-// out[lane * stride + e] = in[e][lane] for e in [0, count) and lane in [0, lanes): to_lanes reversed.
-TF_AVX512 void from_lanes(const float* in, int64_t count, int64_t lanes, int64_t stride, float* out) {
-  for (int64_t e0 = 0; e0 < count; e0 += kLanes) {
-    const int64_t n = std::min(kLanes, count - e0);
-    __m512 v[kLanes];
-#pragma GCC unroll 16
-    for (int e = 0; e < 16; ++e) v[e] = e < n ? _mm512_loadu_ps(in + (e0 + e) * kLanes) : _mm512_setzero_ps();
-    transpose16(v);
-    for (int64_t lane = 0; lane < lanes; ++lane) _mm512_mask_storeu_ps(out + lane * stride + e0, first_lanes(n), v[lane]);
-  }
-}
-
 // The gradient of one group of up to 16 samples, in the lanes layout: dxt = the adjoint of dyt.
 void lanes_data_group(const Conv2dParams& p, const float* dyt, const float* w, float* dxt) {
   const int64_t HW = p.H * p.W;
@@ -534,9 +443,9 @@ void lanes_backward_data(const Conv2dParams& p, const float* dy, const float* w,
     float* dxt = scratch<float, Scratch::kPaddedInput>(CHW * kLanes);
     for (int64_t group = g0; group < g1; ++group) {
       const int64_t n0 = group * kLanes, lanes = std::min(kLanes, p.N - n0);
-      to_lanes(dy + n0 * KPQ, KPQ, lanes, KPQ, dyt);
+      transpose(dy + n0 * KPQ, KPQ, lanes, KPQ, dyt, kLanes, true);
       lanes_data_group(p, dyt, w, dxt);
-      from_lanes(dxt, CHW, lanes, CHW, dx + n0 * CHW);
+      transpose(dxt, kLanes, CHW, lanes, dx + n0 * CHW, CHW, false);
     }
   });
 }
@@ -548,15 +457,14 @@ void lanes_backward_data(const Conv2dParams& p, const float* dy, const float* w,
 
 // Filters per register block for S-wide filters: KB * S accumulators, S inputs and a gradient within 31
 // registers.
-int64_t lanes_weight_filters(int64_t S) { return std::min<int64_t>(4, (30 - S) / S); }
+int64_t lanes_weight_filters(int64_t S) { return std::min<int64_t>(8, (30 - S) / S); }
 constexpr int kMaxLanesFilters = 8;
 
-// sum[(kb * CRS + s) * 16 + lane] += the sums above over P x Q gradient
-// positions for the filters whose gradient planes start at dyt + kb * dy_plane and the input row xt (rows Wp
-// apart).
+// sum[(kb * CRS + s) * 16 + lane] += the sums above over P x Q gradient positions, for the filters whose gradient
+// planes start at dyt + kb * dy_plane and the input rows from xt (Wp vectors apart).
 template <int KB, int S>
-TF_AVX512 __attribute__((optimize("no-predictive-commoning"))) void lanes_weight_block(const float* dyt, int64_t dy_plane, const float* xt, int64_t Wp, int64_t P,
-                                  int64_t Q, float* sum, int64_t CRS) {
+TF_AVX512 void lanes_weight_block(const float* dyt, int64_t dy_plane, const float* xt, int64_t Wp, int64_t P, int64_t Q,
+                                  float* sum, int64_t CRS) {
   __m512 acc[KB][S];
   zero_block(acc);
   for (int64_t i = 0; i < P; ++i) {
@@ -606,30 +514,25 @@ void lanes_accumulate_weight(const Conv2dParams& p, const float* x, const float*
   const int64_t groups = (p.N + kLanes - 1) / kLanes, PQ = p.P * p.Q, KPQ = p.K * PQ, CHW = p.C * p.H * p.W;
   const PaddedInput in = padded_input(p);
   const int64_t size = p.w_numel() * kLanes, CRS = p.reduction();
-  const int64_t plane = PQ * kLanes;
-  // Bands of gradient rows whose 16 planes stay in L2 while every (c, r, filter block) walks them: a group's
-  // [16,32,32] gradient is 1 MiB.
-  const int64_t band = std::max<int64_t>(1, (int64_t(256) << 10) / (p.K * p.Q * kLanes * int64_t(sizeof(float))));
   sum_over_threads(groups, size, acc, [&](int64_t g0, int64_t g1, float* sum) {
-    float* dyt = scratch<float, Scratch::kTransposedGrad>(p.K * plane);
+    float* dyt = scratch<float, Scratch::kTransposedGrad>(KPQ * kLanes);
     float* xt = scratch<float, Scratch::kPaddedInput>(p.C * in.plane() * kLanes);
     std::fill(sum, sum + size, 0.f);
     std::fill(xt, xt + p.C * in.plane() * kLanes, 0.f);  // the border stays zero
     for (int64_t group = g0; group < g1; ++group) {
       const int64_t n0 = group * kLanes, lanes = std::min(kLanes, p.N - n0);
-      for (int64_t k = 0; k < p.K; ++k) to_lanes(dy + n0 * KPQ + k * PQ, KPQ, lanes, PQ, dyt + k * plane);
+      transpose(dy + n0 * KPQ, KPQ, lanes, KPQ, dyt, kLanes, true);
       for (int64_t c = 0; c < p.C; ++c)
         for (int64_t h = 0; h < p.H; ++h)
-          to_lanes(x + n0 * CHW + (c * p.H + h) * p.W, CHW, lanes, p.W,
-                   xt + ((c * in.Hp + h + p.pad_h) * in.Wp + p.pad_w) * kLanes);
-      for (int64_t i0 = 0; i0 < p.P; i0 += band)
-        even_pieces(p.K, lanes_weight_filters(p.S), [&](int64_t k0, int64_t filters) {
-          const auto kernel = KernelGrid<LanesWeightKernels, kMaxLanesFilters, kMaxWidth>::get(filters, p.S);
-          for (int64_t c = 0; c < p.C; ++c)
-            for (int64_t r = 0; r < p.R; ++r)
-              kernel(dyt + k0 * plane + i0 * p.Q * kLanes, plane, xt + ((c * in.Hp + r + i0) * in.Wp) * kLanes, in.Wp,
-                     std::min(band, p.P - i0), p.Q, sum + (k0 * CRS + (c * p.R + r) * p.S) * kLanes, CRS);
-        });
+          transpose(x + n0 * CHW + (c * p.H + h) * p.W, CHW, lanes, p.W,
+                    xt + ((c * in.Hp + h + p.pad_h) * in.Wp + p.pad_w) * kLanes, kLanes, true);
+      even_pieces(p.K, lanes_weight_filters(p.S), [&](int64_t k0, int64_t filters) {
+        const auto kernel = KernelGrid<LanesWeightKernels, kMaxLanesFilters, kMaxWidth>::get(filters, p.S);
+        for (int64_t c = 0; c < p.C; ++c)
+          for (int64_t r = 0; r < p.R; ++r)
+            kernel(dyt + k0 * PQ * kLanes, PQ * kLanes, xt + (c * in.Hp + r) * in.Wp * kLanes, in.Wp, p.P, p.Q,
+                   sum + (k0 * CRS + (c * p.R + r) * p.S) * kLanes, CRS);
+      });
     }
   });
 }

@@ -26,6 +26,7 @@
 #include "cpu/gemm.h"
 #include "cpu/partial_sums.h"
 #include "cpu/scratch.h"
+#include "cpu/winograd_gemm.h"
 
 namespace tf::cpu {
 namespace {
@@ -535,8 +536,7 @@ void run_forward(const Conv2dParams& p, const T* x, const T* U, const T* bias, T
       const int64_t vs = plane_stride(p.C * tiles), ms = plane_stride(p.K * tiles);
       transform_input(p, plan, x, r0, r1, V, vs);
       for (int64_t f = 0; f < kPositions; ++f)
-        gemm<T>(false, false, p.K, tiles, p.C, T(1), U + f * us, p.C, V + f * vs, tiles, T(0), M + f * ms,
-                tiles);
+        winograd_products(p.K, p.C, tiles, U + f * us, V + f * vs, M + f * ms);
       transform_output(p, plan, M, ms, bias, r0, r1, y);
     }
   });
@@ -580,8 +580,7 @@ void winograd_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T*
       transform_input(p, plan, x, r0, r1, V, vs);
       transform_output_grad(p, plan, dy, r0, r1, D, ds);
       for (int64_t f = 0; f < kPositions; ++f)
-        gemm<T>(false, true, p.K, p.C, tiles, T(1), D + f * ds, tiles, V + f * vs, tiles,
-                chunk == first ? T(0) : T(1), sum + f * KC, p.C);
+        winograd_weight_products(p.K, p.C, tiles, D + f * ds, V + f * vs, chunk != first, sum + f * KC);
     }
   });
   // dw[k][c] = G^T X G, X[i][j] = acc[4i + j][k][c]; rows of G^T: (1 .5 .5 0), (0 .5 -.5 0), (0 .5 .5 1).

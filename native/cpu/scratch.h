@@ -17,6 +17,7 @@ enum class Scratch {
   kPaddedInput,
   kTransposedGrad,
   kAdjointWeights,
+  kTransposedTiles,
 };
 
 // Scratch starts on a 64-byte boundary, a cache line and an AVX-512 vector: the kernels that keep one vector

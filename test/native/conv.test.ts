@@ -86,6 +86,12 @@ function winogradConfigs(rng: Rng): Conv[] {
     // spans whole vectors) and, at 34-36 tiles a row and 32 channels, chunks of 14-15 tile rows (on 1 or 2
     // threads), which with 9-11 tile rows an image start inside one
     winograd('pad 1, wide rows, chunks inside images', { N: 3, Cg: 16, Kg: 16, padding: [1, 1], H: 2 * rng.int(8, 10) + 1, W: 2 * rng.int(33, 35) + 1 }),
+    // float32 on AVX-512, our GEMM kernels: filters in blocks of 6 and a part block, tile counts off the 16-lane
+    // vectors, channels off them in the weight gradient (32+ filters), and 3+ chunks, so that a thread adds a later
+    // chunk to its sums. The forward's and backward-data's own kernel wants 10^6 multiply-adds per chunk and position.
+    winograd('40 filters from 36 channels, 3+ chunks', { N: 8, Cg: 36, Kg: 40, padding: [1, 1], H: rng.int(21, 26), W: 2 * rng.int(4, 6) + 1 }),
+    winograd('33 filters from 48 channels, odd sizes', { N: 3, Cg: 48, Kg: 33, padding: [1, 1], H: 2 * rng.int(2, 6) + 1, W: 2 * rng.int(3, 9) + 1 }),
+    winograd('70 filters from 66 channels, 250+ tiles a chunk', { N: 3, Cg: 66, Kg: 70, padding: [1, 1], H: 21, W: 29 }),
   ];
 }
 
