@@ -6,7 +6,7 @@
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "TF_BLAS_KIND=\"portable\""],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fno-math-errno"],
       "conditions": [
         ["'<!(pkg-config --exists openblas && echo 1 || echo 0)'=='1'", {
           "defines!": ["TF_BLAS_KIND=\"portable\""],
