@@ -1,5 +1,5 @@
-// A small fixed thread pool for CPU kernels other than GEMM (OpenBLAS has its own threads).
-// Workers sleep on a condition variable between jobs: no spinning that would steal cycles from BLAS.
+// A small fixed thread pool for the CPU kernels. After a job its workers poll briefly for the next one, then
+// sleep on a condition variable (see thread_pool.cc).
 #pragma once
 #include <algorithm>
 #include <cstdint>
