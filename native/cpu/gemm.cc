@@ -11,6 +11,12 @@
 
 namespace tf::cpu {
 
+// Multiply-adds below which a GEMM runs on one OpenBLAS thread. Waking OpenBLAS's threads costs more than
+// they save on small products, and once woken they spin for a while, taking the cores from our pool's kernels
+// that follow: LeNet-5's fully connected GEMMs took 84-91 us a call on 2 threads against 36 on 1, and its
+// convolutions slowed down beside them.
+constexpr int64_t kThreadedGemmWork = int64_t(1) << 23;
+
 #ifdef TF_HAVE_CBLAS
 
 namespace {
@@ -29,8 +35,13 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
-            std::max<int64_t>(1, lda), B, std::max<int64_t>(1, ldb), beta, C, std::max<int64_t>(1, ldc));
+  const auto call = [&] {
+    blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
+              std::max<int64_t>(1, lda), B, std::max<int64_t>(1, ldb), beta, C, std::max<int64_t>(1, ldc));
+  };
+  if (M * N * K >= kThreadedGemmWork) return call();
+  const SerialBlas serial;
+  call();
 }
 
 std::string gemm_backend() { return TF_BLAS_KIND; }
@@ -94,8 +105,15 @@ template <class T>
 void gemm_batched(int64_t count, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                   int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta, T* C, int64_t ldc,
                   int64_t stride_c) {
-  for (int64_t b = 0; b < count; ++b)
-    gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta, C + b * stride_c, ldc);
+  const auto run = [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b)
+      gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta, C + b * stride_c,
+           ldc);
+  };
+  // Products too small for OpenBLAS's threads (see gemm) share our pool instead, a block of them per thread.
+  if (M * N * K >= kThreadedGemmWork) return run(0, count);
+  const SerialBlas serial;
+  parallel_for(count, grain_for(M * N * std::max<int64_t>(1, K)), run);
 }
 
 #define TF_INSTANTIATE(T)                                                                                       \
