@@ -10,33 +10,17 @@
 namespace tf::cpu {
 namespace {
 
-// f(i) for i in [begin, end), inlined into each caller below so that the loop is vectorized for the caller's
-// instruction set.
+// f(i) for i in [begin, end), compiled for baseline x86-64 and for AVX-512 (f inlined into each).
 template <class F>
-__attribute__((always_inline)) inline void each_index(int64_t begin, int64_t end, F& f) {
+TF_AVX512_CLONES void each_index(int64_t begin, int64_t end, F& f) {
   for (int64_t i = begin; i < end; ++i) f(i);
 }
-template <class F>
-void each_index_baseline(int64_t begin, int64_t end, F& f) {
-  each_index(begin, end, f);
-}
-#ifdef TF_AVX512_KERNELS
-template <class F>
-TF_AVX512 void each_index_avx512(int64_t begin, int64_t end, F& f) {
-  each_index(begin, end, f);
-}
-#endif
 
 // The update rules are a few multiply-adds, a square root and a division per element: 16 lanes instead of 4
 // where the CPU has AVX-512.
 template <class F>
 void for_each_element(int64_t n, F&& f) {
-  parallel_for(n, kTaskWork, [&](int64_t begin, int64_t end) {
-#ifdef TF_AVX512_KERNELS
-    if (has_avx512()) return each_index_avx512(begin, end, f);
-#endif
-    each_index_baseline(begin, end, f);
-  });
+  parallel_for(n, kTaskWork, [&](int64_t begin, int64_t end) { each_index(begin, end, f); });
 }
 
 // Calls f with each flag as a compile-time constant (std::true_type / std::false_type), in order.
