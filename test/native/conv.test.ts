@@ -186,6 +186,8 @@ describe('native conv2d', () => {
     [randomConv(rng, 'threads, Winograd', { N: 3, groups: 1, Cg: 10, Kg: 9, R: 3, S: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], H: 9, W: 11 }), Float64Array],
     [randomConv(rng, 'threads, direct batch 1', { N: 1, groups: 1, Cg: 6, Kg: 16, R: 5, S: 5, stride: [1, 1], padding: [2, 2], dilation: [1, 1], H: 13, W: 17 }), Float32Array],
     [randomConv(rng, 'threads, direct along rows, batch 1', { N: 1, groups: 1, Cg: 2, Kg: 7, R: 3, S: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], H: 11, W: 30 }), Float32Array],
+    [randomConv(rng, 'threads, Winograd on AVX-512 (own GEMMs)', { N: 3, groups: 1, Cg: 66, Kg: 70, R: 3, S: 3, stride: [1, 1], padding: [1, 1], dilation: [1, 1], H: 21, W: 29 }), Float32Array],
+    [randomConv(rng, 'threads, batch along the vector', { N: 32, groups: 1, Cg: 6, Kg: 16, R: 5, S: 5, stride: [1, 1], padding: [0, 0], dilation: [1, 1], H: 14, W: 14 }), Float32Array],
   ];
   for (const [c, Ctor] of threadConfigs) it(`results do not depend on the thread count: ${Ctor.name} ${describeConv(c)}`, () => {
     const x = randomArray(Ctor, numel(c.x), rng), w = randomArray(Ctor, numel(c.w), rng);
@@ -203,8 +205,10 @@ describe('native conv2d', () => {
       const one = run();
       native.setNumThreads(2);
       const two = run();
-      const tol = Ctor === Float32Array ? 1e-6 : 1e-13;
-      for (let i = 0; i < 3; i++) expectClose(two[i]!, one[i]!, { atol: tol, rtol: tol, seed: rng.seed });
+      // float32 to its rounding, as against the reference: the thread count sizes Winograd's chunks, and a chunk's
+      // tile count picks between OpenBLAS and our GEMM kernels, which add up the channels in different orders
+      const tol = Ctor === Float32Array ? { atol: 1e-4, rtol: 1e-5 } : { atol: 1e-13, rtol: 1e-13 };
+      for (let i = 0; i < 3; i++) expectClose(two[i]!, one[i]!, { ...tol, seed: rng.seed });
     } finally {
       native.setNumThreads(before);
     }
