@@ -366,15 +366,16 @@ void columns_accumulate_sample(const Conv2dParams& p, const float* xp, const flo
 // would half fill a vector, and along the rows the zero border of the "full" correlation wastes multiply-adds
 // (LeNet-5's conv2, 10x10 gradients back to 14x14 inputs: 62% of them useful). Here a vector holds one position
 // of 16 samples, so every lane is useful and no tap reads padding. Along a gradient row, a run of J positions
-// reaches J + S - 1 input positions; each gradient vector is loaded once for S multiply-adds whose weights sit
-// in registers. Layouts, per group of 16 samples: dyt[k][i][j][lane], dxt[c][h][w][lane].
+// reaches J + S - 1 input positions; the run's J gradient vectors are loaded once into registers and each serves
+// S multiply-adds, one broadcast weight per tap. Layouts, per group of 16 samples: dyt[k][i][j][lane],
+// dxt[c][h][w][lane].
 
 constexpr int kMaxRun = 12;  // gradient columns per register block
 
 // Where one run sits: the gradient rows i = h + pad_h - r for the filter rows r in [r0, r1), the input
 // columns of accumulators [m0, m1) (accumulator m reaches column j0 + m - pad_w), and the strides.
 struct LanesRun {
-  int64_t K, RS, CRS;        // filter: taps per (k, c), weights per k
+  int64_t K, RS, CRS;        // filters, taps per (k, c), weights per filter
   int64_t dy_plane, dy_row;  // dyt strides, in floats
   int64_t h_pad, r0, r1;     // h + pad_h and the filter rows whose gradient row exists
   int64_t m0, m1;
