@@ -96,7 +96,6 @@ void avx512_products(int64_t rows, int64_t depth, int64_t width, const float* U,
   }
 }
 
-
 // Where ours beat OpenBLAS (the figures above). Forward: past OpenBLAS's small-matrix kernel, 10^6 multiply-adds.
 bool products_pay(int64_t K, int64_t C, int64_t tiles) { return K * C * tiles > 1000000; }
 
