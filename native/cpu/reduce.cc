@@ -40,6 +40,48 @@ double block_sum(const StridedLayout<1>& block, const T* base) {
   return acc;
 }
 
+#ifdef TF_AVX512_KERNELS
+// The position of the first maximum (or minimum) of a float row, or of its first NaN, which wins as in PyTorch:
+// each lane keeps its extreme, where it first saw it, and where it first saw a NaN; the lanes are merged at the
+// end. Element by element in double, with a NaN test each, max over rows of 4096 floats ran at 4.5 GB/s.
+// (GCC 12 warns that the lane reductions' unused pass-through operand may be uninitialized: GCC bug 105593.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+template <bool kMax>
+TF_AVX512 int64_t first_extreme_avx512(const float* x, int64_t n) {
+  constexpr int kBetter = kMax ? _CMP_GT_OQ : _CMP_LT_OQ;
+  const int64_t whole = n - n % 16;
+  __m512 best = _mm512_set1_ps(x[0]);
+  __m512i best_at = _mm512_setzero_si512(), nan_at = _mm512_set1_epi32(int32_t(n));
+  __m512i at = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i step = _mm512_set1_epi32(16);
+  __mmask16 seen_nan = 0;
+  for (int64_t i = 0; i < whole; i += 16, at = _mm512_add_epi32(at, step)) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    nan_at = _mm512_mask_mov_epi32(nan_at, __mmask16(nan & ~seen_nan), at);
+    seen_nan = __mmask16(seen_nan | nan);
+    const __mmask16 take = _mm512_cmp_ps_mask(v, best, kBetter);
+    best = _mm512_mask_mov_ps(best, take, v);
+    best_at = _mm512_mask_mov_epi32(best_at, take, at);
+  }
+  int64_t first_nan = _mm512_reduce_min_epi32(nan_at);
+  float value = kMax ? _mm512_reduce_max_ps(best) : _mm512_reduce_min_ps(best);
+  const __mmask16 holding = _mm512_cmp_ps_mask(best, _mm512_set1_ps(value), _CMP_EQ_OQ);
+  int64_t found = _mm512_reduce_min_epi32(_mm512_mask_mov_epi32(_mm512_set1_epi32(int32_t(n)), holding, best_at));
+  for (int64_t i = whole; i < n; ++i) {
+    if (x[i] != x[i]) first_nan = std::min(first_nan, i);
+    if (kMax ? x[i] > value : x[i] < value) {
+      value = x[i];
+      found = i;
+    }
+  }
+  return first_nan < n ? first_nan : found;
+}
+#pragma GCC diagnostic pop
+#endif
+
 template <class T>
 double reduce_block(ReduceOp op, const StridedLayout<1>& block, const T* base, int64_t count, int32_t* index,
                     double param) {
@@ -83,6 +125,15 @@ double reduce_block(ReduceOp op, const StridedLayout<1>& block, const T* base, i
     case ReduceOp::ARGMAX:
     case ReduceOp::ARGMIN: {
       const bool want_max = op == ReduceOp::MAX || op == ReduceOp::ARGMAX;
+#ifdef TF_AVX512_KERNELS
+      if constexpr (std::is_same_v<T, float>) {
+        if (has_avx512() && block.rows() == 1 && block.strides[0][block.ndim - 1] == 1 && count > 0) {
+          const int64_t at = want_max ? first_extreme_avx512<true>(base, count) : first_extreme_avx512<false>(base, count);
+          if (index) *index = int32_t(at);
+          return double(base[at]);
+        }
+      }
+#endif
       double best = 0;
       int64_t best_pos = -1;
       visit_block(block, base, [&](double v, int64_t pos) {

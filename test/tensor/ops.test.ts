@@ -411,3 +411,34 @@ describe('op table', () => {
     });
   }
 });
+
+describe('max, min, argmax and argmin along rows', () => {
+  // float32 rows of at least 16 take a vector kernel on AVX-512 CPUs: rows of a vector, several vectors with a
+  // tail, and shorter than one; values from a small set (ties) and two NaNs in row 1, 16 apart where the row is
+  // long enough (the same lane of the kernel), else the second one last
+  for (const [rows, n] of [[2, 16], [3, 37], [2, 200], [3, 5]] as const) {
+    it(`[${rows},${n}]: the first extreme wins ties, the first NaN wins`, () => {
+      const data = Array.from({ length: rows * n }, () => rng.int(-3, 3));
+      const first = rng.int(0, Math.min(15, n - 1));
+      data[n + first] = NaN;
+      data[n + (first + 16 < n ? first + 16 : n - 1)] = NaN;
+      for (const dtype of ['float32', 'float64'] as const) {
+        const x = tf.tensor(Float64Array.from(data), { shape: [rows, n] }).to(dtype);
+        for (const want of ['max', 'min'] as const) {
+          const { values, indices } = tf[want](x, 1);
+          const arg = (want === 'max' ? tf.argmax : tf.argmin)(x, 1);
+          for (let r = 0; r < rows; r++) {
+            const row = data.slice(r * n, (r + 1) * n);
+            const finite = row.filter((v) => !Number.isNaN(v));
+            const nanAt = row.findIndex(Number.isNaN);
+            const at = nanAt >= 0 ? nanAt : row.indexOf(want === 'max' ? Math.max(...finite) : Math.min(...finite));
+            const label = `${dtype} ${want} row ${r} (TF_TEST_SEED=${rng.seed})`;
+            expect(indices.dataSync()[r], label).toBe(at);
+            expect(arg.dataSync()[r], label).toBe(at);
+            expect(Object.is(values.dataSync()[r], row[at]), label).toBe(true);
+          }
+        }
+      }
+    });
+  }
+});
