@@ -51,6 +51,46 @@ struct KernelGrid {
   }
 };
 
+// Blocks of accumulators held in registers (every loop over one fully unrolled: GCC otherwise kept such arrays
+// on the stack, which cost the row kernels of the direct convolutions 2-3x).
+template <int A, int B>
+TF_AVX512 __attribute__((always_inline)) inline void zero_block(__m512 (&acc)[A][B]) {
+#pragma GCC unroll 32
+  for (int a = 0; a < A; ++a)
+#pragma GCC unroll 32
+    for (int b = 0; b < B; ++b) acc[a][b] = _mm512_setzero_ps();
+}
+
+// dst[(a * row_stride + b) * 16 + lane] += acc[a][b][lane]
+template <int A, int B>
+TF_AVX512 __attribute__((always_inline)) inline void add_block(const __m512 (&acc)[A][B], float* dst,
+                                                                int64_t row_stride) {
+#pragma GCC unroll 32
+  for (int a = 0; a < A; ++a)
+#pragma GCC unroll 32
+    for (int b = 0; b < B; ++b) {
+      float* at = dst + (a * row_stride + b) * 16;
+      _mm512_storeu_ps(at, _mm512_add_ps(_mm512_loadu_ps(at), acc[a][b]));
+    }
+}
+
+// dst[a * row_stride + 16 b + lane] = acc[a][b][lane], each row's last vector cut to the lanes in `tail`.
+template <int A, int B>
+TF_AVX512 __attribute__((always_inline)) inline void store_block(const __m512 (&acc)[A][B], float* dst,
+                                                                  int64_t row_stride, __mmask16 tail) {
+#pragma GCC unroll 32
+  for (int a = 0; a < A; ++a)
+#pragma GCC unroll 32
+    for (int b = 0; b < B; ++b) {
+      float* at = dst + a * row_stride + 16 * b;
+      if (b + 1 < B) {
+        _mm512_storeu_ps(at, acc[a][b]);
+      } else {
+        _mm512_mask_storeu_ps(at, tail, acc[a][b]);
+      }
+    }
+}
+
 // GCC 12 warns that the shuffles' unused pass-through operand, _mm512_undefined_ps(), may be uninitialized
 // (GCC bug 105593, fixed in GCC 13).
 #pragma GCC diagnostic push

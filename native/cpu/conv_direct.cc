@@ -129,29 +129,6 @@ void channels_forward_rows(const Conv2dParams& p, const float* xp, const float* 
     }
 }
 
-// A block of accumulators held in registers (every loop over one fully unrolled: GCC otherwise kept such
-// arrays on the stack, which cost the row kernels 2-3x).
-template <int A, int B>
-TF_AVX512 __attribute__((always_inline)) inline void zero_block(__m512 (&acc)[A][B]) {
-#pragma GCC unroll 32
-  for (int a = 0; a < A; ++a)
-#pragma GCC unroll 32
-    for (int b = 0; b < B; ++b) acc[a][b] = _mm512_setzero_ps();
-}
-
-// dst[(a * row_stride + b) * 16 + lane] += acc[a][b][lane]
-template <int A, int B>
-TF_AVX512 __attribute__((always_inline)) inline void add_block(const __m512 (&acc)[A][B], float* dst,
-                                                                int64_t row_stride) {
-#pragma GCC unroll 32
-  for (int a = 0; a < A; ++a)
-#pragma GCC unroll 32
-    for (int b = 0; b < B; ++b) {
-      float* at = dst + (a * row_stride + b) * kLanes;
-      _mm512_storeu_ps(at, _mm512_add_ps(_mm512_loadu_ps(at), acc[a][b]));
-    }
-}
-
 // acc[g][s][lane] += sum over the output positions of dyt[o*Q + q][lane] * rows[g][o*step + q*SW + s], for
 // Rows input rows (one (c, r) pair each) of S taps.
 template <int S, int Rows, int SW>
@@ -272,17 +249,7 @@ TF_AVX512 void columns_forward_block(const ColumnsShape& g, const float* x, cons
         }
       }
     }
-#pragma GCC unroll 32
-  for (int f = 0; f < Filters; ++f)
-#pragma GCC unroll 32
-    for (int v = 0; v < Vectors; ++v) {
-      float* dst = y + f * g.PQ + 16 * v;
-      if (v + 1 < Vectors) {
-        _mm512_storeu_ps(dst, acc[f][v]);
-      } else {
-        _mm512_mask_storeu_ps(dst, tail, acc[f][v]);
-      }
-    }
+  store_block(acc, y, g.PQ, tail);
 }
 
 struct ColumnsForwardKernels {
@@ -372,6 +339,9 @@ void columns_accumulate_sample(const Conv2dParams& p, const float* xp, const flo
 
 constexpr int kMaxRun = 12;  // gradient columns per register block
 
+// Groups of 16 samples, the last one possibly partial.
+int64_t sample_groups(const Conv2dParams& p) { return (p.N + kLanes - 1) / kLanes; }
+
 // Where one run sits: the gradient rows i = h + pad_h - r for the filter rows r in [r0, r1), the input
 // columns of accumulators [m0, m1) (accumulator m reaches column j0 + m - pad_w), and the strides.
 struct LanesRun {
@@ -438,8 +408,8 @@ void lanes_data_group(const Conv2dParams& p, const float* dyt, const float* w, f
 }
 
 void lanes_backward_data(const Conv2dParams& p, const float* dy, const float* w, float* dx) {
-  const int64_t groups = (p.N + kLanes - 1) / kLanes, KPQ = p.K * p.P * p.Q, CHW = p.C * p.H * p.W;
-  parallel_for(groups, 1, [&](int64_t g0, int64_t g1) {
+  const int64_t KPQ = p.K * p.P * p.Q, CHW = p.C * p.H * p.W;
+  parallel_for(sample_groups(p), 1, [&](int64_t g0, int64_t g1) {
     float* dyt = scratch<float, Scratch::kTransposedGrad>(KPQ * kLanes);
     float* dxt = scratch<float, Scratch::kPaddedInput>(CHW * kLanes);
     for (int64_t group = g0; group < g1; ++group) {
@@ -495,8 +465,7 @@ struct LanesWeightKernels {
 // and pay for transposing the gradient and the input (or the input gradient) in and out of that layout: they
 // need enough multiply-adds per element transposed, K*C*R*S*P*Q / (K*P*Q + C*H*W).
 bool lanes_batch_fits(const Conv2dParams& p) {
-  const int64_t groups = (p.N + kLanes - 1) / kLanes;
-  return p.stride_h == 1 && p.stride_w == 1 && p.N > 0 && 4 * p.N >= 3 * groups * kLanes;
+  return p.stride_h == 1 && p.stride_w == 1 && p.N > 0 && 4 * p.N >= 3 * sample_groups(p) * kLanes;
 }
 double lanes_intensity(const Conv2dParams& p) {
   return double(p.K * p.reduction() * p.P * p.Q) / double(p.K * p.P * p.Q + p.C * p.H * p.W);
@@ -512,10 +481,10 @@ bool lanes_weight_fit(const Conv2dParams& p) { return lanes_batch_fits(p) && lan
 
 // acc[k][c][r][s][lane] = the weight gradient of the lanes of all groups, before the sum over the lanes.
 void lanes_accumulate_weight(const Conv2dParams& p, const float* x, const float* dy, float* acc) {
-  const int64_t groups = (p.N + kLanes - 1) / kLanes, PQ = p.P * p.Q, KPQ = p.K * PQ, CHW = p.C * p.H * p.W;
+  const int64_t PQ = p.P * p.Q, KPQ = p.K * PQ, CHW = p.C * p.H * p.W;
   const PaddedInput in = padded_input(p);
   const int64_t size = p.w_numel() * kLanes, CRS = p.reduction();
-  sum_over_threads(groups, size, acc, [&](int64_t g0, int64_t g1, float* sum) {
+  sum_over_threads(sample_groups(p), size, acc, [&](int64_t g0, int64_t g1, float* sum) {
     float* dyt = scratch<float, Scratch::kTransposedGrad>(KPQ * kLanes);
     float* xt = scratch<float, Scratch::kPaddedInput>(p.C * in.plane() * kLanes);
     std::fill(sum, sum + size, 0.f);
@@ -646,9 +615,10 @@ void direct_forward(const Conv2dParams& p, const float* x, const float* w, const
 
 void direct_backward_weight(const Conv2dParams& p, const float* x, const float* dy, float* dw) {
   const int64_t CRS = p.reduction(), KPQ = p.K * p.P * p.Q;
-  if (lanes_weight_fit(p) || columns_fit(p)) {
+  const bool lanes = lanes_weight_fit(p);
+  if (lanes || columns_fit(p)) {
     float* acc = scratch<float, Scratch::kTransformedWeights>(p.w_numel() * kLanes);
-    if (lanes_weight_fit(p)) {
+    if (lanes) {
       lanes_accumulate_weight(p, x, dy, acc);
     } else {
       sum_over_padded_samples(p, x, p.w_numel() * kLanes, acc, [&](const float* xp, int64_t n, float* sum) {

@@ -211,7 +211,9 @@ void max_row_2x2_nan(const T* in, int64_t W, int64_t Q, int64_t row, T* y_row, i
 // The float row above, 16 windows to a vector: each input row's even and odd columns are two permutes of the
 // 32 columns under 16 windows. Same results, bit for bit. On 1 thread, [64,6,28,28]: 103 -> 46 us; [64,16,10,10]
 // (5 windows a row): 50 -> 43 us.
-TF_AVX512 __m512i even_columns() { return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30); }
+TF_AVX512 __m512i even_columns() {
+  return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+}
 
 // _mm512_max_ps, through the zero-masked form: GCC 12 warns that the plain form's undefined pass-through
 // operand may be used uninitialized.
@@ -222,9 +224,7 @@ struct LaneMasks {
   __mmask16 windows, lo, hi;
 };
 LaneMasks lane_masks(int64_t n) {
-  const int64_t cols = 2 * n;
-  return {__mmask16((1u << n) - 1), __mmask16(cols >= 16 ? 0xFFFFu : (1u << cols) - 1),
-          __mmask16(cols > 16 ? (1u << (cols - 16)) - 1 : 0u)};
+  return {first_lanes(n), first_lanes(std::min<int64_t>(2 * n, 16)), first_lanes(std::max<int64_t>(2 * n - 16, 0))};
 }
 
 TF_AVX512 bool max_row_2x2_avx512(const float* top, int64_t W, int64_t Q, int32_t row, float* y_row,
@@ -281,7 +281,8 @@ void max_pool2x2(const Pool2dParams& p, const T* x, T* y, int32_t* idx) {
     const T* in = x + plane * HW;
     for (int64_t oh = 0; oh < p.P; ++oh) {
       const int64_t row = 2 * oh * W, out = plane * PQ + oh * Q;
-      if (max_row(in + row, W, Q, int32_t(row), y + out, idx + out)) max_row_2x2_nan(in, W, Q, row, y + out, idx + out);
+      if (max_row(in + row, W, Q, int32_t(row), y + out, idx + out))
+        max_row_2x2_nan(in, W, Q, row, y + out, idx + out);
     }
   });
 }

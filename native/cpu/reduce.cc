@@ -128,7 +128,8 @@ double reduce_block(ReduceOp op, const StridedLayout<1>& block, const T* base, i
 #ifdef TF_AVX512_KERNELS
       if constexpr (std::is_same_v<T, float>) {
         if (has_avx512() && block.rows() == 1 && block.strides[0][block.ndim - 1] == 1 && count > 0) {
-          const int64_t at = want_max ? first_extreme_avx512<true>(base, count) : first_extreme_avx512<false>(base, count);
+          const int64_t at =
+              want_max ? first_extreme_avx512<true>(base, count) : first_extreme_avx512<false>(base, count);
           if (index) *index = int32_t(at);
           return double(base[at]);
         }
@@ -169,21 +170,20 @@ void sum_columns(bool mean, const StridedLayout<1>& block, const StridedLayout<1
   // at least one run per thread
   const int64_t run_len = std::min(kColumnRun, (kept_inner + num_threads() - 1) / num_threads());
   const int64_t runs_per_row = (kept_inner + run_len - 1) / run_len;
-  parallel_for(kept.rows() * runs_per_row, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, block.numel * run_len)),
-               [&](int64_t r0, int64_t r1) {
-                 double* acc = scratch<double, Scratch::kRows>(run_len);
-                 for (int64_t run = r0; run < r1; ++run) {
-                   const int64_t row = run / runs_per_row, first = (run % runs_per_row) * run_len;
-                   const int64_t len = std::min(run_len, kept_inner - first);
-                   const T* src = x + kept.row_offsets(row)[0] + first;
-                   std::fill(acc, acc + len, 0.0);
-                   auto cursor = block.row_cursor(0);
-                   for (int64_t r = 0; r < block.rows(); ++r, block.next_row(cursor))
-                     for (int64_t i = 0; i < inner; ++i) add_run(src + cursor.off[0] + i * step, len, acc);
-                   T* dst = out + row * kept_inner + first;
-                   for (int64_t j = 0; j < len; ++j) dst[j] = T(mean ? acc[j] / double(block.numel) : acc[j]);
-                 }
-               });
+  parallel_for(kept.rows() * runs_per_row, grain_for(block.numel * run_len), [&](int64_t r0, int64_t r1) {
+    double* acc = scratch<double, Scratch::kRows>(run_len);
+    for (int64_t run = r0; run < r1; ++run) {
+      const int64_t row = run / runs_per_row, first = (run % runs_per_row) * run_len;
+      const int64_t len = std::min(run_len, kept_inner - first);
+      const T* src = x + kept.row_offsets(row)[0] + first;
+      std::fill(acc, acc + len, 0.0);
+      auto cursor = block.row_cursor(0);
+      for (int64_t r = 0; r < block.rows(); ++r, block.next_row(cursor))
+        for (int64_t i = 0; i < inner; ++i) add_run(src + cursor.off[0] + i * step, len, acc);
+      T* dst = out + row * kept_inner + first;
+      for (int64_t j = 0; j < len; ++j) dst[j] = T(mean ? acc[j] / double(block.numel) : acc[j]);
+    }
+  });
 }
 
 }  // namespace
@@ -197,7 +197,7 @@ void reduce(ReduceOp op, const ReduceShape& shape, const T* x, T* out, int32_t* 
   const int64_t kept_inner = kept.inner(), kept_stride = kept.strides[0][kept.ndim - 1];
   if ((op == ReduceOp::SUM || op == ReduceOp::MEAN) && kept_stride == 1 && kept_inner > 1)
     return sum_columns(op == ReduceOp::MEAN, block, kept, out, x);
-  parallel_for(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, count)), [&](int64_t o0, int64_t o1) {
+  parallel_for(outer, grain_for(count), [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
       const int64_t base = kept.row_offsets(o / kept_inner)[0] + (o % kept_inner) * kept_stride;
       const double v = reduce_block(op, block, x + base, count, index ? index + o : nullptr, param);

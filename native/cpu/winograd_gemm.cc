@@ -64,17 +64,7 @@ TF_AVX512 void products_block(const float* u, int64_t depth, const float* v, int
       for (int j = 0; j < Vectors; ++j) acc[r][j] = _mm512_fmadd_ps(weight, in[j], acc[r][j]);
     }
   }
-#pragma GCC unroll 32
-  for (int r = 0; r < Rows; ++r)
-#pragma GCC unroll 32
-    for (int j = 0; j < Vectors; ++j) {
-      float* dst = m + r * width + j * kLanes;
-      if (j + 1 < Vectors) {
-        _mm512_storeu_ps(dst, acc[r][j]);
-      } else {
-        _mm512_mask_storeu_ps(dst, tail, acc[r][j]);
-      }
-    }
+  store_block(acc, m, width, tail);
 }
 
 struct ProductsKernels {
