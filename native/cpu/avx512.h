@@ -21,8 +21,24 @@ inline bool has_avx512() {
   return yes;
 }
 
-// The mask of the first n of a vector's 16 lanes.
-inline __mmask16 first_lanes(int64_t n) { return __mmask16((1u << n) - 1u); }
+// The mask of the first n of a vector's 16 lanes: none for n <= 0, all for n >= 16.
+inline __mmask16 first_lanes(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << std::max<int64_t>(n, 0)) - 1u);
+}
+
+// 0, 2, ..., 30: the permute indices of the even elements of two vectors.
+TF_AVX512 __attribute__((always_inline)) inline __m512i even_lanes() {
+  return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+}
+
+// The even and the odd elements of the 32 in lo, then hi.
+struct EvenOdd {
+  __m512 even, odd;
+};
+TF_AVX512 __attribute__((always_inline)) inline EvenOdd even_odd(__m512 lo, __m512 hi) {
+  const __m512i even = even_lanes(), odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  return {_mm512_permutex2var_ps(lo, even, hi), _mm512_permutex2var_ps(lo, odd, hi)};
+}
 
 // Calls fn(first, count) over [0, n) in ceil(n / most) pieces whose sizes differ by at most one.
 template <class F>

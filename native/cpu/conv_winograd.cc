@@ -91,34 +91,28 @@ struct ParityRows {
 };
 
 #ifdef TF_AVX512_KERNELS
-// The first n of 16 lanes.
-inline __mmask16 lanes_below(int64_t n) {
-  return n >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << std::max<int64_t>(n, 0)) - 1);
-}
-
 // Lanes k of a 16-wide load at column `first` whose column first + k lies in [0, width).
 inline __mmask16 lanes_inside(int64_t first, int64_t width) {
-  return __mmask16(lanes_below(width - first) & ~lanes_below(-first));
+  return __mmask16(first_lanes(width - first) & ~first_lanes(-first));
 }
 
 // The AVX-512 split and merge take all the rows for one block of 16 m at a time, so that a block's masks are
 // worked out once, not per row.
 TF_AVX512 void split_rows_avx512(const ParityRows& rows, const float* x, float* buf) {
-  const __m512i even_lanes = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd_lanes = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   for (int64_t m = 0; m < rows.len; m += kLanes) {
     // columns [first, first + 32), loaded with the padding's columns masked to zero (masked lanes never fault)
     const int64_t first = 2 * m - rows.pad;
     const __mmask16 lo_lanes = lanes_inside(first, rows.W), hi_lanes = lanes_inside(first + kLanes, rows.W);
-    const __mmask16 keep = lanes_below(rows.len - m);
+    const __mmask16 keep = first_lanes(rows.len - m);
     for (int64_t q = 0; q < rows.count; ++q) {
       const bool inside = rows.offset[q] >= 0;
       const float* at = x + (inside ? rows.offset[q] : 0) + first;
       const __m512 lo = _mm512_maskz_loadu_ps(inside ? lo_lanes : 0, at);
       const __m512 hi = _mm512_maskz_loadu_ps(inside ? hi_lanes : 0, at + kLanes);
+      const EvenOdd columns = even_odd(lo, hi);
       float* even = rows.even(buf, q) + m;
-      _mm512_mask_storeu_ps(even, keep, _mm512_permutex2var_ps(lo, even_lanes, hi));
-      _mm512_mask_storeu_ps(even + rows.stride, keep, _mm512_permutex2var_ps(lo, odd_lanes, hi));
+      _mm512_mask_storeu_ps(even, keep, columns.even);
+      _mm512_mask_storeu_ps(even + rows.stride, keep, columns.odd);
     }
   }
 }
@@ -128,7 +122,7 @@ TF_AVX512 void merge_rows_avx512(const ParityRows& rows, const float* buf, float
   const __m512i low_lanes = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i high_lanes = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   for (int64_t m = 0; 2 * m < rows.W; m += kLanes) {
-    const __mmask16 low_keep = lanes_below(rows.W - 2 * m), high_keep = lanes_below(rows.W - 2 * m - kLanes);
+    const __mmask16 low_keep = first_lanes(rows.W - 2 * m), high_keep = first_lanes(rows.W - 2 * m - kLanes);
     for (int64_t q = 0; q < rows.count; ++q) {
       const bool inside = rows.offset[q] >= 0;
       const float* even = rows.even(buf, q) + m;
@@ -293,7 +287,7 @@ TF_AVX512 void input_run_avx512(const InputLayout& in, const float* sub, const R
     }
     const __mmask16 keep = vectors[k].keep;
     const int64_t first = vectors[k].first;
-    const __mmask16 store = first + kLanes <= tiles ? __mmask16(0xFFFF) : lanes_below(tiles - first);
+    const __mmask16 store = first_lanes(tiles - first);
     float* dst = v + first;
 #pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
@@ -311,7 +305,7 @@ TF_AVX512 void output_run_avx512(const float* m, int64_t stride, float bias, int
                                  int64_t out_stride) {
   const __m512 b = _mm512_set1_ps(bias);
   for (int64_t u = 0; u < tiles; u += kLanes) {
-    const __mmask16 keep = lanes_below(tiles - u);
+    const __mmask16 keep = first_lanes(tiles - u);
     __m512 a[2][4];  // A^T m
 #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) {
@@ -334,7 +328,7 @@ TF_AVX512 void output_run_avx512(const float* m, int64_t stride, float bias, int
 // d[f * stride + u] = (A g A^T)[f] for tiles u in [0, tiles), g[(2i + j) * g_stride + u] = dy[i][j].
 TF_AVX512 void grad_run_avx512(const float* g, int64_t g_stride, int64_t tiles, float* d, int64_t stride) {
   for (int64_t u = 0; u < tiles; u += kLanes) {
-    const __mmask16 keep = lanes_below(tiles - u);
+    const __mmask16 keep = first_lanes(tiles - u);
     const __m512 a0 = _mm512_maskz_loadu_ps(keep, g + u), a1 = _mm512_maskz_loadu_ps(keep, g + g_stride + u),
                  b0 = _mm512_maskz_loadu_ps(keep, g + 2 * g_stride + u),
                  b1 = _mm512_maskz_loadu_ps(keep, g + 3 * g_stride + u);

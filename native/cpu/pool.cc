@@ -211,10 +211,6 @@ void max_row_2x2_nan(const T* in, int64_t W, int64_t Q, int64_t row, T* y_row, i
 // The float row above, 16 windows to a vector: each input row's even and odd columns are two permutes of the
 // 32 columns under 16 windows. Same results, bit for bit. On 1 thread, [64,6,28,28]: 103 -> 46 us; [64,16,10,10]
 // (5 windows a row): 50 -> 43 us.
-TF_AVX512 __m512i even_columns() {
-  return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-}
-
 // _mm512_max_ps, through the zero-masked form: GCC 12 warns that the plain form's undefined pass-through
 // operand may be used uninitialized.
 TF_AVX512 __m512 max16(__m512 a, __m512 b) { return _mm512_maskz_max_ps(__mmask16(0xFFFF), a, b); }
@@ -224,12 +220,13 @@ struct LaneMasks {
   __mmask16 windows, lo, hi;
 };
 LaneMasks lane_masks(int64_t n) {
-  return {first_lanes(n), first_lanes(std::min<int64_t>(2 * n, 16)), first_lanes(std::max<int64_t>(2 * n - 16, 0))};
+  const uint64_t cols = (uint64_t(1) << (2 * n)) - 1;  // without first_lanes' clamps: once per row of windows
+  return {__mmask16((1u << n) - 1), __mmask16(cols), __mmask16(cols >> 16)};
 }
 
 TF_AVX512 bool max_row_2x2_avx512(const float* top, int64_t W, int64_t Q, int32_t row, float* y_row,
                                   int32_t* idx_row) {
-  const __m512i even = even_columns(), odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i even = even_lanes();  // 2 * lane: a window's first column
   const __m512i down = _mm512_set1_epi32(int32_t(W)), one = _mm512_set1_epi32(1);
   const float* bottom = top + W;
   __mmask16 nan = 0;
@@ -238,8 +235,8 @@ TF_AVX512 bool max_row_2x2_avx512(const float* top, int64_t W, int64_t Q, int32_
     const float *t = top + 2 * ow, *b = bottom + 2 * ow;
     const __m512 t_lo = _mm512_maskz_loadu_ps(k.lo, t), t_hi = _mm512_maskz_loadu_ps(k.hi, t + 16);
     const __m512 b_lo = _mm512_maskz_loadu_ps(k.lo, b), b_hi = _mm512_maskz_loadu_ps(k.hi, b + 16);
-    const __m512 a0 = _mm512_permutex2var_ps(t_lo, even, t_hi), a1 = _mm512_permutex2var_ps(t_lo, odd, t_hi);
-    const __m512 b0 = _mm512_permutex2var_ps(b_lo, even, b_hi), b1 = _mm512_permutex2var_ps(b_lo, odd, b_hi);
+    const EvenOdd upper = even_odd(t_lo, t_hi), lower = even_odd(b_lo, b_hi);
+    const __m512 a0 = upper.even, a1 = upper.odd, b0 = lower.even, b1 = lower.odd;
     nan |= _mm512_cmp_ps_mask(a0, a1, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b0, b1, _CMP_UNORD_Q);
     const __m512 m = max16(max16(a0, a1), max16(b0, b1));
     const __m512i at = _mm512_add_epi32(_mm512_set1_epi32(row + int32_t(2 * ow)), even);
