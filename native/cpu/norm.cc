@@ -142,8 +142,8 @@ void add_grad_sums(const T* x, const T* dy, const T* w, const T* relu_y, int64_t
 // a = dy otherwise (the row's gamma then folded into a_scale), masked like add_grad_sums. In double: the terms
 // can nearly cancel, as in a statistic of one or two elements, whose dx is zero.
 template <bool kWeighted, bool kMasked, class T>
-TF_AVX512_CLONES void grad_input(const T* x, const T* dy, const T* w, const T* relu_y, int64_t len, double m, double a_scale,
-                double slope, double offset, T* dx) {
+TF_AVX512_CLONES void grad_input(const T* x, const T* dy, const T* w, const T* relu_y, int64_t len, double m,
+                                 double a_scale, double slope, double offset, T* dx) {
   T masked[kSumBlock];
   for (int64_t b = 0; b < len; b += kSumBlock) {
     const int64_t n = std::min(kSumBlock, len - b);
@@ -167,8 +167,8 @@ TF_AVX512_CLONES void grad_input(const T* x, const T* dy, const T* w, const T* r
 // Applies NormAffine and the epilogue to one statistic's span: channels [c0, c0 + channels) of one sample,
 // inner each (the residual at the same offsets as x).
 template <bool kResidual, class T>
-TF_AVX512_CLONES void apply_span_with(const T* x, int64_t c0, int64_t channels, int64_t inner, T mean, T invstd, const T* gamma,
-                     const T* beta, bool relu, const T* residual, T* y) {
+TF_AVX512_CLONES void apply_span_with(const T* x, int64_t c0, int64_t channels, int64_t inner, T mean, T invstd,
+                                      const T* gamma, const T* beta, bool relu, const T* residual, T* y) {
   if (inner == 1) {
     for (int64_t c = 0; c < channels; ++c) {
       const NormAffine<T> f{mean, invstd * param_or(gamma, c0 + c, T(1)), param_or(beta, c0 + c, T(0)), relu};
