@@ -42,12 +42,12 @@ Napi::Value random(const Napi::CallbackInfo& info) {
   constexpr const char* kOp = "random";
   require_args(info, 6, kOp);
   const Buffer out = get_buffer(info, 0, kOp, "out");
-  const auto kind = cpu::RandomKind(get_int(info, 1, kOp, "kind", 0, 3));
+  const auto kind = RandomKind(get_int(info, 1, kOp, "kind", 0, 3));
   const uint64_t seed = uint64_t(get_int(info, 2, kOp, "seed")), offset = uint64_t(get_int(info, 3, kOp, "offset"));
   const double a = get_number(info, 4, kOp, "a"), b = get_number(info, 5, kOp, "b");
   TF_CHECK(std::isfinite(a) && std::isfinite(b), Range, kOp, ": bounds must be finite, got ", a, " and ", b);
-  TF_CHECK(kind != cpu::RandomKind::Bernoulli || (a >= 0 && a <= 1), Range, kOp, ": probability must be in [0, 1], got ", a);
-  TF_CHECK(kind != cpu::RandomKind::Normal || b >= 0, Range, kOp, ": std must be >= 0, got ", b);
+  TF_CHECK(kind != RandomKind::Bernoulli || (a >= 0 && a <= 1), Range, kOp, ": probability must be in [0, 1], got ", a);
+  TF_CHECK(kind != RandomKind::Normal || b >= 0, Range, kOp, ": std must be >= 0, got ", b);
   dispatch_any(out.dtype, [&](auto zero) {
     using T = decltype(zero);
     cpu::random_fill<T>(kind, out.as<T>(), out.length, seed, offset, a, b);

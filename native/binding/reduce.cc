@@ -21,7 +21,7 @@ Napi::Value reduce(const Napi::CallbackInfo& info) {
   const ReduceOp op = ReduceOp(get_int(info, 0, kOp, "op", 0, int64_t(ReduceOp::kCount) - 1));
   const Buffer x = get_buffer(info, 1, kOp, "x");
   const int64_t offset = get_int(info, 2, kOp, "offset");
-  cpu::ReduceShape s{get_dims(info, 3, kOp, "keptShape"), get_dims(info, 4, kOp, "keptStrides"),
+  ReduceShape s{get_dims(info, 3, kOp, "keptShape"), get_dims(info, 4, kOp, "keptStrides"),
                      get_dims(info, 5, kOp, "reducedShape"), get_dims(info, 6, kOp, "reducedStrides")};
   Dims all = s.kept_shape, all_strides = s.kept_strides;
   all.insert(all.end(), s.reduced_shape.begin(), s.reduced_shape.end());
