@@ -17,6 +17,12 @@ struct ReduceShape {
   Dims reduced_shape, reduced_strides;  // reduced dims and the input's strides along them
 };
 
+// The first out-of-range entry of an index array: position -1 when every idx[k], k < n, is in [0, dim).
+struct IndexOutOfRange {
+  int64_t position;
+  int32_t value;
+};
+
 }  // namespace tf
 
 // reduce: out[i] = op over the reduced block i. `param`: correction for VAR, p for NORM. `index` (may be
@@ -50,11 +56,6 @@ TF_DECLARE_ON_DEVICES(TF_REDUCE_ENTRIES)
 
 namespace tf::cuda {
 
-// The first out-of-range entry of an index array: position -1 when every idx[k], k < n, is in [0, dim).
-struct IndexOutOfRange {
-  int64_t position;
-  int32_t value;
-};
 // The device-side range check the index ops need before they run (the host cannot read device indices).
 // It reads the answer back, so it synchronizes the stream: one round trip per index op.
 IndexOutOfRange find_index_out_of_range(const int32_t* idx, int64_t n, int64_t dim);
