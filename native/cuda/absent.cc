@@ -17,6 +17,7 @@ RuntimeInfo runtime_info() { return {false, false, 0, 0, {}, kReason}; }
 
 int device_count() { return 0; }
 void use_device(int) { unavailable(); }
+int current_device() { unavailable(); }
 void* allocate(int, size_t) { unavailable(); }
 void release(int, void*) noexcept {}
 MemoryStats memory_stats(int) { unavailable(); }

@@ -227,10 +227,12 @@ int device_count() { return registry().count; }
 
 void use_device(int device) { activate(device); }
 
-cudaStream_t current_stream() { return activate(t_current < 0 ? 0 : t_current).stream; }
+int current_device() { return t_current < 0 ? 0 : t_current; }
+
+cudaStream_t current_stream() { return activate(current_device()).stream; }
 
 void note_launch(const char* name, dim3 grid, dim3 block) {
-  Device& d = activate(t_current < 0 ? 0 : t_current);
+  Device& d = activate(current_device());
   std::lock_guard<std::mutex> lock(d.launch_mutex);
   d.latest = {name, grid, block};
 }

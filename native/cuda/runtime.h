@@ -16,6 +16,9 @@ int device_count();
 // Makes `device` the calling thread's current device: its stream receives the launches that follow.
 // Throws tf::Error (Range) for an index outside [0, device_count()).
 void use_device(int device);
+// The calling thread's current device (0 before any use_device): launchers that need scratch memory
+// allocate it there.
+int current_device();
 
 // Byte counts of one device's caching allocator. Sizes are block sizes (requests rounded to the size class).
 struct MemoryStats {
