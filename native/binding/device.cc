@@ -138,17 +138,15 @@ class DownloadWorker : public Napi::AsyncWorker {
         dst_ref_(Napi::Persistent(dst)),
         dst_(r.host.data),
         bytes_(r.bytes),
-        device_(r.block.device) {
-    snapshot_ = cuda::allocate(device_, bytes_);
-    cuda::copy_on_device(device_, snapshot_, r.device_ptr(), bytes_);
+        snapshot_(r.block.device, bytes_) {
+    cuda::copy_on_device(snapshot_.device, snapshot_.ptr, r.device_ptr(), bytes_);
   }
-  ~DownloadWorker() override { cuda::release(device_, snapshot_); }
 
   Napi::Promise promise() const { return deferred_.Promise(); }
 
   void Execute() override {
     try {
-      cuda::download(device_, dst_, snapshot_, bytes_);
+      cuda::download(snapshot_.device, dst_, snapshot_.ptr, bytes_);
     } catch (const std::exception& e) {
       SetError(std::string("deviceDownloadAsync: ") + e.what());
     }
@@ -157,12 +155,21 @@ class DownloadWorker : public Napi::AsyncWorker {
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
+  // A block of the caching allocator owned for the worker's lifetime.
+  struct Scratch {
+    int device;
+    void* ptr;
+    Scratch(int d, size_t bytes) : device(d), ptr(cuda::allocate(d, bytes)) {}
+    ~Scratch() { cuda::release(device, ptr); }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+  };
+
   Napi::Promise::Deferred deferred_;
   Napi::Reference<Napi::TypedArray> dst_ref_;  // keeps dst's memory alive while the worker writes it
   void* dst_;
   size_t bytes_;
-  int device_;
-  void* snapshot_ = nullptr;
+  Scratch snapshot_;
 };
 
 Napi::Value device_download_async(const Napi::CallbackInfo& info) {

@@ -74,18 +74,24 @@ struct Device {
   LaunchRecord latest;
 };
 
+// The error's text, then the error cleared (when it is not sticky) so the next call starts clean.
+std::string take_error(cudaError_t err) {
+  std::string text = describe(err);
+  cudaGetLastError();
+  return text;
+}
+
 // Throws tf::Error "cuda: <what> on device D failed: <error>" unless err is cudaSuccess.
 void check(cudaError_t err, int device, const char* what) {
   if (err == cudaSuccess) return;
-  cudaGetLastError();  // clear a non-sticky error so the next call starts clean
-  fail(ErrorKind::Generic, "cuda: ", what, " on device ", device, " failed: ", describe(err));
+  fail(ErrorKind::Generic, "cuda: ", what, " on device ", device, " failed: ", take_error(err));
 }
 
 // For calls that wait for the stream: an error there may have been raised by any kernel enqueued before,
 // so the message names the latest one.
 void check_sync(cudaError_t err, Device& d, const char* what) {
   if (err == cudaSuccess) return;
-  cudaGetLastError();
+  const std::string text = take_error(err);
   LaunchRecord latest;
   {
     std::lock_guard<std::mutex> lock(d.launch_mutex);
@@ -94,7 +100,7 @@ void check_sync(cudaError_t err, Device& d, const char* what) {
   std::string context = latest.name ? std::string("latest kernel launched: ") + latest.name + ", grid " +
                                           shape_str(latest.grid) + ", block " + shape_str(latest.block)
                                     : std::string("no kernel launched yet");
-  fail(ErrorKind::Generic, "cuda: ", what, " on device ", d.index, " failed: ", describe(err), " (", context, ")");
+  fail(ErrorKind::Generic, "cuda: ", what, " on device ", d.index, " failed: ", text, " (", context, ")");
 }
 
 // The device states live until the process exits and are never destroyed: at exit the CUDA runtime may
@@ -176,7 +182,7 @@ void* take_fresh(Device& d, size_t bytes, size_t requested) {
     free_cached(d);
     err = cudaMalloc(&ptr, bytes);
     if (err == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
+      cudaGetLastError();  // the message below says all there is
       fail(ErrorKind::Range, "cuda: out of memory allocating ", requested, " bytes on device ", d.index,
            " (allocated ", d.stats.allocated, ", reserved ", d.stats.reserved, ")");
     }
@@ -238,9 +244,8 @@ void note_launch(const char* name, dim3 grid, dim3 block) {
 }
 
 void launch_failed(const char* name, dim3 grid, dim3 block, size_t shared_bytes, cudaError_t err) {
-  cudaGetLastError();
   fail(ErrorKind::Generic, "cuda: kernel ", name, " failed to launch (grid ", shape_str(grid), ", block ",
-       shape_str(block), ", ", shared_bytes, " bytes of dynamic shared memory): ", describe(err));
+       shape_str(block), ", ", shared_bytes, " bytes of dynamic shared memory): ", take_error(err));
 }
 
 void* allocate(int device, size_t bytes) {
