@@ -1,4 +1,5 @@
-#include <cuda_runtime.h>
+#include "cuda/kernel.h"
+// kernel.h first: it provides the CUDA runtime API, real or emulated.
 
 #include "cuda/device.h"
 
