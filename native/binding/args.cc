@@ -196,23 +196,31 @@ void require_cpu(const char* op, std::initializer_list<NamedBuffer> buffers) {
            ": not implemented on cuda yet (CUDA kernels for this op family are the next milestone)");
 }
 
+// The message of an error raised under entry point `name`, prefixed with the name unless it already leads
+// with it: errors from below the binding (the CUDA runtime: "cuda: out of memory ...") name the call too.
+static std::string naming(const char* name, const char* what) {
+  const std::string prefix = std::string(name) + ":";
+  return std::string(what).rfind(prefix, 0) == 0 ? std::string(what) : prefix + " " + what;
+}
+
 void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn) {
   auto guarded = [fn, name](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env env = info.Env();
     try {
       return fn(info);
     } catch (const Error& e) {
+      const std::string message = naming(name, e.what());
       switch (e.kind) {
-        case ErrorKind::Type: throw Napi::TypeError::New(env, e.what());
-        case ErrorKind::Range: throw Napi::RangeError::New(env, e.what());
-        default: throw Napi::Error::New(env, e.what());
+        case ErrorKind::Type: throw Napi::TypeError::New(env, message);
+        case ErrorKind::Range: throw Napi::RangeError::New(env, message);
+        default: throw Napi::Error::New(env, message);
       }
     } catch (const std::bad_alloc&) {
       throw Napi::RangeError::New(env, std::string(name) + ": out of memory");
     } catch (const Napi::Error&) {
       throw;
     } catch (const std::exception& e) {
-      throw Napi::Error::New(env, e.what());
+      throw Napi::Error::New(env, naming(name, e.what()));
     }
   };
   exports.Set(name, Napi::Function::New(env, guarded, name));
