@@ -50,12 +50,18 @@ int get_device(const Napi::CallbackInfo& info, size_t i, const char* op) {
   return int(device);
 }
 
-// The live block of a handle argument.
-DeviceBlock& get_block(const Napi::CallbackInfo& info, size_t i, const char* op) {
+// The block of a handle argument, freed or not.
+DeviceBlock& get_any_block(const Napi::CallbackInfo& info, size_t i, const char* op) {
   DeviceBlock* block = i < info.Length() ? device_block_of(info.Env(), info[i]) : nullptr;
   TF_CHECK(block, Type, op, ": handle must be a device handle from deviceAlloc");
-  TF_CHECK(!block->freed, Type, op, ": handle was freed");
   return *block;
+}
+
+// The live block of a handle argument.
+DeviceBlock& get_block(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  DeviceBlock& block = get_any_block(info, i, op);
+  TF_CHECK(!block.freed, Type, op, ": handle was freed");
+  return block;
 }
 
 // The host side of a copy: a typed array of the handle's dtype whose elements fit at `offset`.
@@ -108,10 +114,7 @@ Napi::Value device_alloc(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value device_free(const Napi::CallbackInfo& info) {
-  constexpr const char* op = "deviceFree";
-  DeviceBlock* block = info.Length() > 0 ? device_block_of(info.Env(), info[0]) : nullptr;
-  TF_CHECK(block, Type, op, ": handle must be a device handle from deviceAlloc");
-  free_block(info.Env(), *block);
+  free_block(info.Env(), get_any_block(info, 0, "deviceFree"));
   return info.Env().Undefined();
 }
 
@@ -207,14 +210,12 @@ Napi::Value device_reset_peak_stats(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value device_handle_info(const Napi::CallbackInfo& info) {
-  constexpr const char* op = "deviceHandleInfo";
-  const DeviceBlock* block = info.Length() > 0 ? device_block_of(info.Env(), info[0]) : nullptr;
-  TF_CHECK(block, Type, op, ": handle must be a device handle from deviceAlloc");
+  const DeviceBlock& block = get_any_block(info, 0, "deviceHandleInfo");
   Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("device", block->device);
-  out.Set("dtype", int(block->dtype));
-  out.Set("length", double(block->length));
-  out.Set("freed", block->freed);
+  out.Set("device", block.device);
+  out.Set("dtype", int(block.dtype));
+  out.Set("length", double(block.length));
+  out.Set("freed", block.freed);
   return out;
 }
 
