@@ -7,6 +7,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace tf::binding;
   register_runtime(env, exports);
+  register_device(env, exports);
   register_gemm(env, exports);
   register_elementwise(env, exports);
   register_reduce(env, exports);

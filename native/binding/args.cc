@@ -3,6 +3,8 @@
 #include <cmath>
 #include <new>
 
+#include "cuda/runtime.h"
+
 namespace tf::binding {
 
 const char* dtype_name(DType d) {
@@ -19,9 +21,35 @@ void require_args(const Napi::CallbackInfo& info, size_t n, const char* op) {
   TF_CHECK(info.Length() >= n, Type, op, ": expected ", n, " arguments, got ", info.Length());
 }
 
+std::string device_name(Device d, int index) {
+  return d == Device::Cpu ? std::string("cpu") : "cuda:" + std::to_string(index);
+}
+
+size_t DeviceBlock::bytes() const { return size_t(length) * dtype_size(dtype); }
+
+namespace {
+
+constexpr const char* kTensorKinds =
+    " must be a Float32Array, Float64Array, Int32Array, Uint8Array or a device handle";
+
+Buffer device_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
+  const DeviceBlock* block = i < info.Length() ? device_block_of(info.Env(), info[i]) : nullptr;
+  TF_CHECK(block, Type, op, ": ", name, kTensorKinds);
+  TF_CHECK(!block->freed, Type, op, ": ", name, " was freed");
+  Buffer b;
+  b.data = block->ptr;
+  b.length = block->length;
+  b.dtype = block->dtype;
+  b.device = Device::Cuda;
+  b.device_index = block->device;
+  b.present = true;
+  return b;
+}
+
+}  // namespace
+
 Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
-  TF_CHECK(i < info.Length() && info[i].IsTypedArray(), Type, op, ": ", name,
-           " must be a Float32Array, Float64Array, Int32Array or Uint8Array");
+  if (i >= info.Length() || !info[i].IsTypedArray()) return device_buffer(info, i, op, name);
   Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
   Buffer b;
   switch (ta.TypedArrayType()) {
@@ -29,7 +57,7 @@ Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, cons
     case napi_float64_array: b.dtype = DType::F64; break;
     case napi_int32_array: b.dtype = DType::I32; break;
     case napi_uint8_array: b.dtype = DType::U8; break;
-    default: fail(ErrorKind::Type, op, ": ", name, " must be a Float32Array, Float64Array, Int32Array or Uint8Array");
+    default: fail(ErrorKind::Type, op, ": ", name, kTensorKinds);
   }
   // Straight from napi_get_typedarray_info: ta.ArrayBuffer().Data() fails on a SharedArrayBuffer-backed array.
   size_t length = 0;
@@ -38,6 +66,7 @@ Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, cons
            ": ", name, " is not a readable typed array");
   b.length = int64_t(length);
   b.data = data;
+  b.present = true;
   return b;
 }
 
@@ -144,6 +173,35 @@ void require_disjoint(const char* op, const Buffer& out, int64_t out_len, const 
   TF_CHECK(apart, Range, op, ": ", out_name, " overlaps ", other_name);
 }
 
+Device require_one_device(const char* op, std::initializer_list<NamedBuffer> buffers) {
+  const NamedBuffer* first = nullptr;
+  for (const NamedBuffer& b : buffers) {
+    if (!b.buf.present) continue;
+    if (!first) {
+      first = &b;
+      continue;
+    }
+    TF_CHECK(b.buf.device == first->buf.device && b.buf.device_index == first->buf.device_index, Type, op,
+             ": all tensors must be on one device, got ", first->name, " on ",
+             device_name(first->buf.device, first->buf.device_index), " and ", b.name, " on ",
+             device_name(b.buf.device, b.buf.device_index));
+  }
+  if (!first) return Device::Cpu;
+  if (first->buf.device == Device::Cuda) cuda::use_device(first->buf.device_index);
+  return first->buf.device;
+}
+
+void require_cpu(const char* op, std::initializer_list<NamedBuffer> buffers) {
+  TF_CHECK(require_one_device(op, buffers) == Device::Cpu, Generic, op,
+           ": not implemented on cuda yet (CUDA kernels for this op family are the next milestone)");
+}
+
+// The message of an error raised under entry point `name`, prefixed with the name unless it already leads
+// with it: errors from below the binding (the CUDA runtime: "cuda: out of memory ...") name the call too.
+static std::string naming(const char* name, const char* what) {
+  const std::string prefix = std::string(name) + ":";
+  return std::string(what).rfind(prefix, 0) == 0 ? std::string(what) : prefix + " " + what;
+}
 
 void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn) {
   auto guarded = [fn, name](const Napi::CallbackInfo& info) -> Napi::Value {
@@ -151,17 +209,18 @@ void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn
     try {
       return fn(info);
     } catch (const Error& e) {
+      const std::string message = naming(name, e.what());
       switch (e.kind) {
-        case ErrorKind::Type: throw Napi::TypeError::New(env, e.what());
-        case ErrorKind::Range: throw Napi::RangeError::New(env, e.what());
-        default: throw Napi::Error::New(env, e.what());
+        case ErrorKind::Type: throw Napi::TypeError::New(env, message);
+        case ErrorKind::Range: throw Napi::RangeError::New(env, message);
+        default: throw Napi::Error::New(env, message);
       }
     } catch (const std::bad_alloc&) {
       throw Napi::RangeError::New(env, std::string(name) + ": out of memory");
     } catch (const Napi::Error&) {
       throw;
     } catch (const std::exception& e) {
-      throw Napi::Error::New(env, e.what());
+      throw Napi::Error::New(env, naming(name, e.what()));
     }
   };
   exports.Set(name, Napi::Function::New(env, guarded, name));

@@ -1,10 +1,16 @@
 // Argument extraction for the N-API surface. Every check throws tf::Error naming the op and argument;
 // wrap() turns that into a JS TypeError/RangeError, so no binding can crash on bad input.
+//
+// A tensor argument is a typed array (its memory is on the cpu) or a device handle (binding/device.cc:
+// memory on a CUDA device). Both become a Buffer; a binding requires all its buffers on one device
+// (require_one_device) and runs that device's implementation (TF_ON_DEVICE). Code in the binding never
+// reads the contents of a cuda buffer: its data is a device pointer.
 #pragma once
 #include <napi.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "core/error.h"
@@ -15,16 +21,37 @@ namespace tf::binding {
 enum class DType { F32, F64, I32, U8 };
 const char* dtype_name(DType d);
 
-// A typed array argument: element pointer, element count, dtype.
+enum class Device { Cpu, Cuda };
+// "cpu" or "cuda:<index>".
+std::string device_name(Device d, int index);
+
+// A tensor argument: element pointer (host or device memory), element count, dtype, where it lives.
+// Default-constructed, it is an optional argument left out (present == false).
 struct Buffer {
   void* data = nullptr;
   int64_t length = 0;
   DType dtype = DType::F32;
+  Device device = Device::Cpu;
+  int device_index = 0;
+  bool present = false;
   template <class T>
   T* as() const { return static_cast<T*>(data); }
 };
 
+// The native side of a device handle: a block of `length` elements of `dtype` on CUDA device `device`.
+struct DeviceBlock {
+  void* ptr = nullptr;
+  int64_t length = 0;
+  DType dtype = DType::F32;
+  int device = 0;
+  bool freed = false;
+  size_t bytes() const;
+};
+// The block behind `v` when v is a device handle this addon created, else nullptr (binding/device.cc).
+DeviceBlock* device_block_of(Napi::Env env, Napi::Value v);
+
 void require_args(const Napi::CallbackInfo& info, size_t n, const char* op);
+// A typed array (cpu) or a live device handle (cuda). A freed handle is a TypeError "op: name was freed".
 Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name);
 // Same, additionally requiring dtype `want`.
 Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, DType want);
@@ -66,6 +93,27 @@ Napi::Array dims_to_js(Napi::Env env, const Dims& dims);
 using Handler = Napi::Value (*)(const Napi::CallbackInfo&);
 // Exports `name` as a function whose tf::Error / std::bad_alloc become JS exceptions.
 void export_fn(Napi::Env env, Napi::Object exports, const char* name, Handler fn);
+
+struct NamedBuffer {
+  const Buffer& buf;
+  const char* name;
+};
+// The one device every present buffer lives on (Cpu when none is present); a TypeError "op: all tensors
+// must be on one device, got x on cuda:0 and y on cpu" otherwise. For Cuda it makes that device current,
+// so the launches that follow go to its stream.
+Device require_one_device(const char* op, std::initializer_list<NamedBuffer> buffers);
+// For op families without CUDA kernels yet: require_one_device, then an Error "op: not implemented on cuda
+// yet (...)" when that device is cuda. Call it before anything reads the buffers' contents.
+void require_cpu(const char* op, std::initializer_list<NamedBuffer> buffers);
+
+// Calls the device's implementation: TF_ON_DEVICE(dev, unary<T>(...)) is tf::cpu::unary<T>(...) or
+// tf::cuda::unary<T>(...). A build without CUDA has no device buffers and calls the cpu one.
+#if defined(TF_WITH_CUDA)
+#define TF_ON_DEVICE(dev, ...) \
+  ((dev) == ::tf::binding::Device::Cuda ? ::tf::cuda::__VA_ARGS__ : ::tf::cpu::__VA_ARGS__)
+#else
+#define TF_ON_DEVICE(dev, ...) ((void)(dev), ::tf::cpu::__VA_ARGS__)
+#endif
 
 // Calls f(T{}) with T the C++ element type of a float buffer (float or double).
 template <class F>

@@ -27,6 +27,7 @@ Napi::Value conv2d_forward(const Napi::CallbackInfo& info) {
   const Buffer bias = get_like(info, 4, op, "bias", x, "x", p.K, true);
   const bool has_bias = !is_absent(info, 4);
   const Buffer out = get_like(info, 5, op, "out", x, "x", p.y_numel());
+  require_cpu(op, {{x, "x"}, {w, "w"}, {bias, "bias"}, {out, "out"}});
   // The kernels read inputs after writing outputs, so an output must not overlap any input.
   require_disjoint(op, out, p.y_numel(), "out", x, x.length, "x");
   require_disjoint(op, out, p.y_numel(), "out", w, w.length, "w");
@@ -46,6 +47,7 @@ Napi::Value conv2d_backward_data(const Napi::CallbackInfo& info) {
   const Buffer dy = get_float(info, 0, op, "gradOut", p.y_numel());
   const Buffer w = get_like(info, 1, op, "w", dy, "gradOut", p.w_numel());
   const Buffer dx = get_like(info, 3, op, "gradIn", dy, "gradOut", p.x_numel());
+  require_cpu(op, {{dy, "gradOut"}, {w, "w"}, {dx, "gradIn"}});
   require_disjoint(op, dx, p.x_numel(), "gradIn", dy, dy.length, "gradOut");
   require_disjoint(op, dx, p.x_numel(), "gradIn", w, w.length, "w");
   dispatch_float(dy.dtype, op, [&](auto zero) {
@@ -65,6 +67,7 @@ Napi::Value conv2d_backward_weight(const Napi::CallbackInfo& info) {
   const Buffer dw = get_like(info, 3, op, "gradW", x, "x", p.w_numel());
   const Buffer dbias = get_like(info, 5, op, "gradBias", x, "x", p.K, true);
   const bool has_bias = !is_absent(info, 5);
+  require_cpu(op, {{x, "x"}, {dy, "gradOut"}, {dw, "gradW"}, {dbias, "gradBias"}});
   require_disjoint(op, dw, p.w_numel(), "gradW", x, x.length, "x");
   require_disjoint(op, dw, p.w_numel(), "gradW", dy, dy.length, "gradOut");
   require_disjoint(op, dw, p.w_numel(), "gradW", dbias, dbias.length, "gradBias");

@@ -1,4 +1,5 @@
-// Strided elementwise maps. Every operand is (typed array, offset, strides) over one shape.
+// Strided elementwise maps. Every operand is (typed array or device handle, offset, strides) over one shape,
+// all on one device.
 //   unary(op, shape, out, outOff, outStrides, x, xOff, xStrides, a, b)
 //   binary(op, shape, out, ..., x, ..., y, ..., alpha, beta)
 //   compare(op, shape, out(uint8), ..., x, ..., y, ...)
@@ -42,15 +43,16 @@ Napi::Value random(const Napi::CallbackInfo& info) {
   constexpr const char* kOp = "random";
   require_args(info, 6, kOp);
   const Buffer out = get_buffer(info, 0, kOp, "out");
-  const auto kind = cpu::RandomKind(get_int(info, 1, kOp, "kind", 0, 3));
+  const auto kind = RandomKind(get_int(info, 1, kOp, "kind", 0, 3));
   const uint64_t seed = uint64_t(get_int(info, 2, kOp, "seed")), offset = uint64_t(get_int(info, 3, kOp, "offset"));
   const double a = get_number(info, 4, kOp, "a"), b = get_number(info, 5, kOp, "b");
   TF_CHECK(std::isfinite(a) && std::isfinite(b), Range, kOp, ": bounds must be finite, got ", a, " and ", b);
-  TF_CHECK(kind != cpu::RandomKind::Bernoulli || (a >= 0 && a <= 1), Range, kOp, ": probability must be in [0, 1], got ", a);
-  TF_CHECK(kind != cpu::RandomKind::Normal || b >= 0, Range, kOp, ": std must be >= 0, got ", b);
+  TF_CHECK(kind != RandomKind::Bernoulli || (a >= 0 && a <= 1), Range, kOp, ": probability must be in [0, 1], got ", a);
+  TF_CHECK(kind != RandomKind::Normal || b >= 0, Range, kOp, ": std must be >= 0, got ", b);
+  const Device dev = require_one_device(kOp, {{out, "out"}});
   dispatch_any(out.dtype, [&](auto zero) {
     using T = decltype(zero);
-    cpu::random_fill<T>(kind, out.as<T>(), out.length, seed, offset, a, b);
+    TF_ON_DEVICE(dev, random_fill<T>(kind, out.as<T>(), out.length, seed, offset, a, b));
   });
   return info.Env().Undefined();
 }
@@ -68,9 +70,10 @@ Napi::Value unary(const Napi::CallbackInfo& info) {
   const View out = get_view(info, 2, kOp, "out", shape), x = get_view(info, 5, kOp, "x", shape);
   require_same_dtype(out.buf, x.buf, kOp, "out", "x");
   const double a = get_number(info, 8, kOp, "a"), b = get_number(info, 9, kOp, "b");
+  const Device dev = require_one_device(kOp, {{out.buf, "out"}, {x.buf, "x"}});
   dispatch_any(x.buf.dtype, [&](auto zero) {
     using T = decltype(zero);
-    cpu::unary<T>(op, layout_of<2>(shape, {&out, &x}), out.data<T>(), x.data<T>(), T(a), T(b));
+    TF_ON_DEVICE(dev, unary<T>(op, layout_of<2>(shape, {&out, &x}), out.data<T>(), x.data<T>(), T(a), T(b)));
   });
   return info.Env().Undefined();
 }
@@ -85,10 +88,11 @@ Napi::Value binary(const Napi::CallbackInfo& info) {
   require_same_dtype(x.buf, y.buf, kOp, "x", "y");
   require_same_dtype(out.buf, x.buf, kOp, "out", "x");
   const double alpha = get_number(info, 11, kOp, "alpha"), beta = get_number(info, 12, kOp, "beta");
+  const Device dev = require_one_device(kOp, {{out.buf, "out"}, {x.buf, "x"}, {y.buf, "y"}});
   dispatch_any(x.buf.dtype, [&](auto zero) {
     using T = decltype(zero);
-    cpu::binary<T>(op, layout_of<3>(shape, {&out, &x, &y}), out.data<T>(), x.data<T>(), y.data<T>(), T(alpha),
-                   T(beta));
+    TF_ON_DEVICE(dev, binary<T>(op, layout_of<3>(shape, {&out, &x, &y}), out.data<T>(), x.data<T>(),
+                                y.data<T>(), T(alpha), T(beta)));
   });
   return info.Env().Undefined();
 }
@@ -102,9 +106,11 @@ Napi::Value compare(const Napi::CallbackInfo& info) {
              y = get_view(info, 8, kOp, "y", shape);
   TF_CHECK(out.buf.dtype == DType::U8, Type, kOp, ": out must be a Uint8Array (bool), got ", dtype_name(out.buf.dtype));
   require_same_dtype(x.buf, y.buf, kOp, "x", "y");
+  const Device dev = require_one_device(kOp, {{out.buf, "out"}, {x.buf, "x"}, {y.buf, "y"}});
   dispatch_any(x.buf.dtype, [&](auto zero) {
     using T = decltype(zero);
-    cpu::compare<T>(op, layout_of<3>(shape, {&out, &x, &y}), out.data<uint8_t>(), x.data<T>(), y.data<T>());
+    TF_ON_DEVICE(dev, compare<T>(op, layout_of<3>(shape, {&out, &x, &y}), out.data<uint8_t>(), x.data<T>(),
+                                 y.data<T>()));
   });
   return info.Env().Undefined();
 }
@@ -119,10 +125,12 @@ Napi::Value where(const Napi::CallbackInfo& info) {
            dtype_name(cond.buf.dtype));
   require_same_dtype(x.buf, y.buf, kOp, "x", "y");
   require_same_dtype(out.buf, x.buf, kOp, "out", "x");
+  const Device dev =
+      require_one_device(kOp, {{out.buf, "out"}, {cond.buf, "cond"}, {x.buf, "x"}, {y.buf, "y"}});
   dispatch_any(x.buf.dtype, [&](auto zero) {
     using T = decltype(zero);
-    cpu::where<T>(layout_of<4>(shape, {&out, &cond, &x, &y}), out.data<T>(), cond.data<uint8_t>(), x.data<T>(),
-                  y.data<T>());
+    TF_ON_DEVICE(dev, where<T>(layout_of<4>(shape, {&out, &cond, &x, &y}), out.data<T>(), cond.data<uint8_t>(),
+                               x.data<T>(), y.data<T>()));
   });
   return info.Env().Undefined();
 }
@@ -133,11 +141,12 @@ Napi::Value copy(const Napi::CallbackInfo& info) {
   const Dims shape = read_shape(info, 0, kOp);
   const View out = get_view(info, 1, kOp, "out", shape), x = get_view(info, 4, kOp, "x", shape);
   const StridedLayout<2> layout = layout_of<2>(shape, {&out, &x});
+  const Device dev = require_one_device(kOp, {{out.buf, "out"}, {x.buf, "x"}});
   dispatch_any(out.buf.dtype, [&](auto to) {
     using To = decltype(to);
     dispatch_any(x.buf.dtype, [&](auto from) {
       using From = decltype(from);
-      cpu::copy<To, From>(layout, out.data<To>(), x.data<From>());
+      TF_ON_DEVICE(dev, copy<To, From>(layout, out.data<To>(), x.data<From>()));
     });
   });
   return info.Env().Undefined();

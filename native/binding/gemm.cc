@@ -40,6 +40,7 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   const Operand C = read_operand(info, 16, "C", batch, M, N);
   require_same_dtype(A.buf, B.buf, kOp, "A", "B");
   require_same_dtype(A.buf, C.buf, kOp, "A", "C");
+  require_cpu(kOp, {{A.buf, "A"}, {B.buf, "B"}, {C.buf, "C"}});
   TF_CHECK(batch <= 1 || C.stride >= M * C.ld || M == 0 || N == 0, Range, kOp,
            ": C batches would overlap (strideC ", C.stride, " < M*ldc ", M * C.ld, ")");
   dispatch_float(A.buf.dtype, kOp, [&](auto zero) {

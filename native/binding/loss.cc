@@ -39,11 +39,11 @@ Reduction reduction_arg(const Napi::CallbackInfo& info, size_t i, const char* op
   return parse_reduction(get_string(info, i, op, "reduction"), op);
 }
 
-// Int32 class targets (samples), every value checked against [0, C) / ignore_index.
+// Int32 class targets (samples); the caller checks every value (validate_class_targets) once require_cpu
+// has proved they can be read.
 Buffer targets_arg(const Napi::CallbackInfo& info, size_t i, const char* op, const ClassLossParams& p) {
   Buffer t = get_buffer(info, i, op, "target", DType::I32);
   require_length(t, p.samples(), op, "target");
-  validate_class_targets(p, t.as<int32_t>(), op);
   return t;
 }
 
@@ -76,6 +76,9 @@ Napi::Value cross_entropy(const Napi::CallbackInfo& info) {
                               : losses_arg(info, 9, op, logits, "logits", p.samples(), p.reduction);
   const Buffer grad_in = Backward ? get_like(info, 10, op, "gradInput", logits, "logits", p.numel()) : Buffer{};
   const Buffer target = targets_arg(info, 1, op, p);
+  require_cpu(op, {{logits, "logits"}, {target, "target"}, {weight, "weight"},
+                   {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"}});
+  validate_class_targets(p, target.as<int32_t>(), op);
   const double loss = dispatch_float(logits.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     if (Backward) {
@@ -105,6 +108,8 @@ Napi::Value cross_entropy_prob(const Napi::CallbackInfo& info) {
   const Buffer out = Backward ? grad_output_arg(info, 8, op, logits, "logits", p.samples(), p.reduction)
                               : losses_arg(info, 8, op, logits, "logits", p.samples(), p.reduction);
   const Buffer grad_in = Backward ? get_like(info, 9, op, "gradInput", logits, "logits", p.numel()) : Buffer{};
+  require_cpu(op, {{logits, "logits"}, {target, "target"}, {weight, "weight"},
+                   {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"}});
   const double loss = dispatch_float(logits.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     if (Backward) {
@@ -130,6 +135,8 @@ Napi::Value nll_forward(const Napi::CallbackInfo& info) {
   const Buffer weight = get_like(info, 5, op, "weight", input, "logProbs", p.C, true);
   const Buffer losses = losses_arg(info, 8, op, input, "logProbs", p.samples(), p.reduction);
   const Buffer target = targets_arg(info, 1, op, p);
+  require_cpu(op, {{input, "logProbs"}, {target, "target"}, {weight, "weight"}, {losses, "losses"}});
+  validate_class_targets(p, target.as<int32_t>(), op);
   const double loss = dispatch_float(input.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     return cpu::nll_forward<T>(p, input.as<T>(), target.as<int32_t>(), weight.as<T>(), losses.as<T>());
@@ -148,6 +155,8 @@ Napi::Value nll_backward(const Napi::CallbackInfo& info) {
   const Buffer weight = get_like(info, 4, op, "weight", grad_out, "gradOutput", p.C, true);
   const Buffer grad_in = get_like(info, 8, op, "gradInput", grad_out, "gradOutput", p.numel());
   const Buffer target = targets_arg(info, 0, op, p);
+  require_cpu(op, {{target, "target"}, {weight, "weight"}, {grad_out, "gradOutput"}, {grad_in, "gradInput"}});
+  validate_class_targets(p, target.as<int32_t>(), op);
   dispatch_float(grad_out.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::nll_backward<T>(p, target.as<int32_t>(), weight.as<T>(), grad_out.as<T>(), grad_in.as<T>());
@@ -174,6 +183,9 @@ Napi::Value multi_margin(const Napi::CallbackInfo& info) {
                               : losses_arg(info, 7, op, input, "input", p.samples(), p.reduction);
   const Buffer grad_in = Backward ? get_like(info, 8, op, "gradInput", input, "input", p.numel()) : Buffer{};
   const Buffer target = targets_arg(info, 1, op, p);
+  require_cpu(op, {{input, "input"}, {target, "target"}, {weight, "weight"},
+                   {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"}});
+  validate_class_targets(p, target.as<int32_t>(), op);
   const double loss = dispatch_float(input.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     if (Backward) {
@@ -221,6 +233,8 @@ Napi::Value pointwise(const Napi::CallbackInfo& info) {
   const Buffer out = Backward ? grad_output_arg(info, out_at, op, input, input_name, p.n, p.reduction)
                               : losses_arg(info, out_at, op, input, input_name, p.n, p.reduction);
   const Buffer grad_in = Backward ? get_like(info, out_at + 1, op, "gradInput", input, input_name, p.n) : Buffer{};
+  require_cpu(op, {{input, input_name}, {target, "target"}, {pos_weight, "posWeight"},
+                   {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"}});
   const double loss = dispatch_float(input.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     if (Backward) {
@@ -249,6 +263,8 @@ Napi::Value kl_distill(const Napi::CallbackInfo& info) {
   const Buffer out = Backward ? get_like(info, 5, op, "gradOutput", student, "student", 1)
                               : get_like(info, 5, op, "losses", student, "student", p.N, true);
   const Buffer grad = Backward ? get_like(info, 6, op, "gradStudent", student, "student", p.N * p.C) : Buffer{};
+  require_cpu(op, {{student, "student"}, {teacher, "teacher"}, {out, Backward ? "gradOutput" : "losses"},
+                   {grad, "gradStudent"}});
   const double loss = dispatch_float(student.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     if (Backward) {

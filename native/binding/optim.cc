@@ -30,6 +30,7 @@ Napi::Value sgd_step(const Napi::CallbackInfo& info) {
   const Buffer param = get_float(info, 0, op, "param", 0);
   const Buffer grad = get_like(info, 1, op, "grad", param, "param", param.length);
   const Buffer buf = get_like(info, 2, op, "momentumBuffer", param, "param", param.length, p.momentum == 0);
+  require_cpu(op, {{param, "param"}, {grad, "grad"}, {buf, "momentumBuffer"}});
   dispatch_float(param.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::sgd_step<T>(p, param.length, param.as<T>(), grad.as<T>(), p.momentum != 0 ? buf.as<T>() : nullptr);
@@ -57,6 +58,7 @@ Napi::Value adam_step(const Napi::CallbackInfo& info) {
   const Buffer m = get_like(info, 2, op, "expAvg", param, "param", param.length);
   const Buffer v = get_like(info, 3, op, "expAvgSq", param, "param", param.length);
   const Buffer vmax = get_like(info, 4, op, "maxExpAvgSq", param, "param", param.length, !p.amsgrad);
+  require_cpu(op, {{param, "param"}, {grad, "grad"}, {m, "expAvg"}, {v, "expAvgSq"}, {vmax, "maxExpAvgSq"}});
   dispatch_float(param.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::adam_step<T>(p, param.length, param.as<T>(), grad.as<T>(), m.as<T>(), v.as<T>(),
@@ -83,6 +85,7 @@ Napi::Value rmsprop_step(const Napi::CallbackInfo& info) {
   const Buffer sq = get_like(info, 2, op, "squareAvg", param, "param", param.length);
   const Buffer gavg = get_like(info, 3, op, "gradAvg", param, "param", param.length, !p.centered);
   const Buffer buf = get_like(info, 4, op, "momentumBuffer", param, "param", param.length, !(p.momentum > 0));
+  require_cpu(op, {{param, "param"}, {grad, "grad"}, {sq, "squareAvg"}, {gavg, "gradAvg"}, {buf, "momentumBuffer"}});
   dispatch_float(param.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::rmsprop_step<T>(p, param.length, param.as<T>(), grad.as<T>(), sq.as<T>(),
@@ -106,6 +109,7 @@ Napi::Value adagrad_step(const Napi::CallbackInfo& info) {
   const Buffer param = get_float(info, 0, op, "param", 0);
   const Buffer grad = get_like(info, 1, op, "grad", param, "param", param.length);
   const Buffer sum = get_like(info, 2, op, "sum", param, "param", param.length);
+  require_cpu(op, {{param, "param"}, {grad, "grad"}, {sum, "sum"}});
   dispatch_float(param.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::adagrad_step<T>(p, param.length, param.as<T>(), grad.as<T>(), sum.as<T>());
@@ -118,6 +122,7 @@ Napi::Value sum_of_squares(const Napi::CallbackInfo& info) {
   constexpr const char* op = "sumOfSquares";
   require_args(info, 1, op);
   const Buffer buf = get_float(info, 0, op, "buf", 0);
+  require_cpu(op, {{buf, "buf"}});
   const double total = dispatch_float(buf.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     return cpu::sum_of_squares<T>(buf.length, buf.as<T>());
@@ -130,6 +135,7 @@ Napi::Value scale_in_place(const Napi::CallbackInfo& info) {
   require_args(info, 2, op);
   const Buffer buf = get_float(info, 0, op, "buf", 0);
   const double s = get_number(info, 1, op, "s");
+  require_cpu(op, {{buf, "buf"}});
   dispatch_float(buf.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::scale_in_place<T>(buf.length, buf.as<T>(), s);
@@ -144,6 +150,7 @@ Napi::Value clamp_in_place(const Napi::CallbackInfo& info) {
   const Buffer buf = get_float(info, 0, op, "buf", 0);
   const double lo = get_number(info, 1, op, "lo"), hi = get_number(info, 2, op, "hi");
   validate_clamp(lo, hi, op);
+  require_cpu(op, {{buf, "buf"}});
   dispatch_float(buf.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     cpu::clamp_in_place<T>(buf.length, buf.as<T>(), lo, hi);

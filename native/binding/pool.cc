@@ -37,6 +37,7 @@ Napi::Value forward(const Napi::CallbackInfo& info, const char* op, const Params
     require_disjoint(op, idx, p.y_numel(), "indices", x, p.x_numel(), "x");
     require_disjoint(op, idx, p.y_numel(), "indices", out, p.y_numel(), "out");
   }
+  require_cpu(op, {{x, "x"}, {out, "out"}, {idx, "indices"}});
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     kernel(x.as<T>(), out.as<T>(), idx.as<int32_t>());
@@ -54,6 +55,7 @@ Napi::Value backward(const Napi::CallbackInfo& info, const char* op, const PoolS
   const Buffer dx = get_like(info, grad_in, op, "gradIn", dy, "gradOut", s.x_numel());
   require_disjoint(op, dx, s.x_numel(), "gradIn", dy, s.y_numel(), "gradOut");
   const Buffer idx = with_indices ? read_indices(info, 2, op, s.y_numel()) : Buffer{};
+  require_cpu(op, {{dy, "gradOut"}, {dx, "gradIn"}, {idx, "indices"}});
   if (with_indices) {
     require_disjoint(op, dx, s.x_numel(), "gradIn", idx, s.y_numel(), "indices");
     check_pool_indices(op, s, idx.as<int32_t>());

@@ -1,5 +1,6 @@
 // reduce(op, x, xOff, keptShape, keptStrides, reducedShape, reducedStrides, out|null, index|null, param)
 // softmax(x, y, rows, n, log) / softmaxBackward(g, y, gx, rows, n, log)
+// Every buffer is a typed array or a device handle, all on one device.
 // indexSelect / indexAdd (x|src, idx, out, outer, dim, nIdx, inner); gather / scatterAdd (same arguments,
 // idx of outer*nIdx*inner entries). Adds accumulate into out.
 #include "binding/args.h"
@@ -21,7 +22,7 @@ Napi::Value reduce(const Napi::CallbackInfo& info) {
   const ReduceOp op = ReduceOp(get_int(info, 0, kOp, "op", 0, int64_t(ReduceOp::kCount) - 1));
   const Buffer x = get_buffer(info, 1, kOp, "x");
   const int64_t offset = get_int(info, 2, kOp, "offset");
-  cpu::ReduceShape s{get_dims(info, 3, kOp, "keptShape"), get_dims(info, 4, kOp, "keptStrides"),
+  ReduceShape s{get_dims(info, 3, kOp, "keptShape"), get_dims(info, 4, kOp, "keptStrides"),
                      get_dims(info, 5, kOp, "reducedShape"), get_dims(info, 6, kOp, "reducedStrides")};
   Dims all = s.kept_shape, all_strides = s.kept_strides;
   all.insert(all.end(), s.reduced_shape.begin(), s.reduced_shape.end());
@@ -46,9 +47,10 @@ Napi::Value reduce(const Napi::CallbackInfo& info) {
     require_length(index, outer, kOp, "index");
   }
   const double param = get_number(info, 9, kOp, "param");
+  const Device dev = require_one_device(kOp, {{x, "x"}, {out, "out"}, {index, "index"}});
   dispatch_numeric(x.dtype, kOp, [&](auto zero) {
     using T = decltype(zero);
-    cpu::reduce<T>(op, s, x.as<T>() + offset, out.as<T>(), index.as<int32_t>(), param);
+    TF_ON_DEVICE(dev, reduce<T>(op, s, x.as<T>() + offset, out.as<T>(), index.as<int32_t>(), param));
     return 0;
   });
   return info.Env().Undefined();
@@ -69,12 +71,13 @@ Napi::Value softmax_impl(const Napi::CallbackInfo& info, bool backward) {
     require_length(bufs[i], total, op, names[i]);
   }
   const bool log = get_bool(info, nbuf + 2, op, "log");
+  const Device dev = require_one_device(op, {{bufs[0], names[0]}, {bufs[1], names[1]}, {bufs[2], names[2]}});
   dispatch_float(bufs[0].dtype, op, [&](auto zero) {
     using T = decltype(zero);
     if (backward)
-      cpu::softmax_backward<T>(bufs[0].as<T>(), bufs[1].as<T>(), bufs[2].as<T>(), rows, n, log);
+      TF_ON_DEVICE(dev, softmax_backward<T>(bufs[0].as<T>(), bufs[1].as<T>(), bufs[2].as<T>(), rows, n, log));
     else
-      cpu::softmax<T>(bufs[0].as<T>(), bufs[1].as<T>(), rows, n, log);
+      TF_ON_DEVICE(dev, softmax<T>(bufs[0].as<T>(), bufs[1].as<T>(), rows, n, log));
     return 0;
   });
   return info.Env().Undefined();
@@ -82,6 +85,18 @@ Napi::Value softmax_impl(const Napi::CallbackInfo& info, bool backward) {
 
 Napi::Value softmax(const Napi::CallbackInfo& info) { return softmax_impl(info, false); }
 Napi::Value softmax_backward(const Napi::CallbackInfo& info) { return softmax_impl(info, true); }
+
+// The index ops' kernels trust their indices, so every index is range-checked first: on the host for a cpu
+// buffer, by a device kernel for a cuda one (the host cannot read device memory; the check waits for its
+// answer, one round trip per index op).
+IndexOutOfRange find_index_out_of_range(Device dev, const int32_t* idx, int64_t n, int64_t dim) {
+#if defined(TF_WITH_CUDA)
+  if (dev == Device::Cuda) return cuda::find_index_out_of_range(idx, n, dim);
+#endif
+  for (int64_t k = 0; k < n; ++k)
+    if (idx[k] < 0 || idx[k] >= dim) return {k, idx[k]};
+  return {-1, 0};
+}
 
 enum class IndexKind { Select, Add, Gather, ScatterAdd };
 
@@ -106,18 +121,19 @@ Napi::Value index_op(const Napi::CallbackInfo& info) {
   require_length(out, reads_dim ? picked : full, op, "out");
   const int64_t n_index = per_element ? picked : n_idx;
   require_length(idx, n_index, op, "index");
+  const Device dev = require_one_device(op, {{src, "src"}, {idx, "index"}, {out, "out"}});
   const int32_t* ip = idx.as<int32_t>();
-  for (int64_t k = 0; k < n_index; ++k)
-    TF_CHECK(ip[k] >= 0 && ip[k] < dim, Range, op, ": index ", ip[k], " at position ", k,
-             " is out of range for a dim of size ", dim);
+  const IndexOutOfRange bad = find_index_out_of_range(dev, ip, n_index, dim);
+  TF_CHECK(bad.position < 0, Range, op, ": index ", bad.value, " at position ", bad.position,
+           " is out of range for a dim of size ", dim);
   dispatch_numeric(src.dtype, op, [&](auto zero) {
     using T = decltype(zero);
     const T* s = src.as<T>();
     T* o = out.as<T>();
-    if constexpr (kind == IndexKind::Select) cpu::index_select<T>(s, ip, o, outer, dim, n_idx, inner);
-    else if constexpr (kind == IndexKind::Add) cpu::index_add<T>(s, ip, o, outer, dim, n_idx, inner);
-    else if constexpr (kind == IndexKind::Gather) cpu::gather<T>(s, ip, o, outer, dim, n_idx, inner);
-    else cpu::scatter_add<T>(s, ip, o, outer, dim, n_idx, inner);
+    if constexpr (kind == IndexKind::Select) TF_ON_DEVICE(dev, index_select<T>(s, ip, o, outer, dim, n_idx, inner));
+    else if constexpr (kind == IndexKind::Add) TF_ON_DEVICE(dev, index_add<T>(s, ip, o, outer, dim, n_idx, inner));
+    else if constexpr (kind == IndexKind::Gather) TF_ON_DEVICE(dev, gather<T>(s, ip, o, outer, dim, n_idx, inner));
+    else TF_ON_DEVICE(dev, scatter_add<T>(s, ip, o, outer, dim, n_idx, inner));
     return 0;
   });
   return info.Env().Undefined();

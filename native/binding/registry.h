@@ -5,6 +5,7 @@
 namespace tf::binding {
 
 void register_runtime(Napi::Env env, Napi::Object exports);      // backendInfo, threads
+void register_device(Napi::Env env, Napi::Object exports);       // device handles, copies, memory stats
 void register_gemm(Napi::Env env, Napi::Object exports);         // gemm, gemmBatched
 void register_elementwise(Napi::Env env, Napi::Object exports);  // unary/binary/ternary strided maps, copy
 void register_reduce(Napi::Env env, Napi::Object exports);       // reductions, softmax, indexing

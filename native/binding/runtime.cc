@@ -28,6 +28,7 @@ Napi::Value backend_info(const Napi::CallbackInfo& info) {
   const cuda::RuntimeInfo rt = cuda::runtime_info();
   Napi::Object c = Napi::Object::New(env);
   c.Set("compiled", rt.compiled);
+  c.Set("emulated", rt.emulated);
   c.Set("runtimeVersion", rt.runtime_version);
   c.Set("driverVersion", rt.driver_version);
   Napi::Array devices = Napi::Array::New(env, rt.devices.size());

@@ -1,7 +1,10 @@
-// Argument checks of the nn family: dropout, PReLU, 2-D upsampling.
+// Argument checks of the nn family (dropout, PReLU, 2-D upsampling) and the entry points declared for
+// tf::cpu and tf::cuda (dropout; PReLU and upsampling are CPU-only for now: cpu/nn.h).
 #pragma once
 #include <cstdint>
 #include <string>
+
+#include "core/on_devices.h"
 
 namespace tf {
 
@@ -42,3 +45,14 @@ struct Upsample2dNumel {
 Upsample2dNumel validate_upsample2d(const Upsample2dParams& params, const char* op);
 
 }  // namespace tf
+
+// dropout_forward: mask[i] = uniform(offset, i) >= p (1 = kept), y[i] = DropoutApply(x[i], mask[i]) (cpu/nn.h).
+// Uses counters offset .. offset + ceil(n / 4) - 1 of Philox(seed); y may alias x.
+// dropout_backward: dx[i] = DropoutApply(dy[i], mask[i]) with the forward's scale (params.seed/offset unused).
+#define TF_NN_ENTRIES                                                                  \
+  template <class T>                                                                   \
+  void dropout_forward(const DropoutParams& params, const T* x, T* y, uint8_t* mask); \
+  template <class T>                                                                   \
+  void dropout_backward(const DropoutParams& params, const T* dy, const uint8_t* mask, T* dx);
+
+TF_DECLARE_ON_DEVICES(TF_NN_ENTRIES)

@@ -1,4 +1,5 @@
-// CPU kernels of the nn family. Legend: N batch, C channels, L flattened spatial size, H/W heights and widths.
+// CPU kernels of the nn family (dropout's entry points: core/nn.h). Legend: N batch, C channels, L flattened
+// spatial size, H/W heights and widths.
 #pragma once
 #include <cstdint>
 
@@ -13,14 +14,6 @@ struct DropoutApply {
   T scale;
   TF_HD T operator()(T x, uint8_t keep) const { return keep ? x * scale : T(0); }
 };
-
-// mask[i] = uniform(offset, i) >= p (1 = kept), y[i] = DropoutApply(x[i], mask[i]). Uses counters
-// offset .. offset + ceil(n / 4) - 1 of Philox(seed); y may alias x.
-template <class T>
-void dropout_forward(const DropoutParams& params, const T* x, T* y, uint8_t* mask);
-// dx[i] = DropoutApply(dy[i], mask[i]) with the forward's scale (params.seed/offset unused).
-template <class T>
-void dropout_backward(const DropoutParams& params, const T* dy, const uint8_t* mask, T* dx);
 
 // y = x for x > 0, else slope * x.
 template <class T>

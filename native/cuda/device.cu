@@ -1,11 +1,17 @@
-#include <cuda_runtime.h>
+#include "cuda/kernel.h"
+// kernel.h first: it provides the CUDA runtime API, real or emulated.
 
 #include "cuda/device.h"
 
 namespace tf::cuda {
 
 RuntimeInfo runtime_info() {
-  RuntimeInfo info{true, 0, 0, {}, ""};
+#if defined(TF_CUDA_EMULATE)
+  constexpr bool emulated = true;
+#else
+  constexpr bool emulated = false;
+#endif
+  RuntimeInfo info{true, emulated, 0, 0, {}, ""};
   cudaRuntimeGetVersion(&info.runtime_version);
   if (cudaDriverGetVersion(&info.driver_version) != cudaSuccess) info.driver_version = 0;
   int count = 0;

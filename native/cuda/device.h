@@ -16,6 +16,7 @@ struct DeviceInfo {
 
 struct RuntimeInfo {
   bool compiled;
+  bool emulated;        // the CUDA execution model run on the CPU (TF_CUDA=EMULATE)
   int runtime_version;  // e.g. 13000, 0 when not compiled
   int driver_version;   // 0 when no driver
   std::vector<DeviceInfo> devices;

@@ -99,9 +99,12 @@ describe('native binding fuzz', () => {
     expect(gradWeight[0]).toBe(0);
   });
 
+  // Without a CUDA device every device entry point but deviceCount throws why, whatever its arguments.
+  const deviceCount = (native as unknown as { deviceCount(): number }).deviceCount();
+  const needsDevice = (name: string): boolean => name.startsWith('device') && name !== 'deviceCount';
   for (const name of entryPoints) {
     const spec = specs[name];
-    it(name, () => {
+    it.skipIf(needsDevice(name) && deviceCount === 0)(name, () => {
       expect(spec, `no fuzz spec for native.${name}`).toBeDefined();
       if (!spec) return;
       const fn = addon[name] as (...a: unknown[]) => unknown;

@@ -47,12 +47,28 @@ const pointwise = (forward: boolean, param?: number): FuzzSpec => ({
 
 const initialThreads = native.getNumThreads();
 
+type DeviceAlloc = (device: number, dtype: number, length: number, zero: boolean) => unknown;
+const deviceHandle = (): unknown => (native as unknown as { deviceAlloc: DeviceAlloc }).deviceAlloc(0, 0, 7, true);
+
 export const specs: Record<string, FuzzSpec> = {
   // runtime
   backendInfo: { baseline: () => [] },
   getNumThreads: { baseline: () => [] },
   setNumThreads: { baseline: () => [initialThreads], after: () => native.setNumThreads(initialThreads) },
   pageOffset: { baseline: () => [new ArrayBuffer(64)] },
+
+  // device memory (native.fuzz.test.ts fuzzes these only where a device exists): handles of 7 float32
+  deviceCount: { baseline: () => [] },
+  deviceAlloc: { baseline: () => [0, 0, 7, true] },
+  deviceFree: { baseline: () => [deviceHandle()] },
+  deviceUpload: { baseline: () => [deviceHandle(), 2, f32(5)] },
+  deviceDownload: { baseline: () => [deviceHandle(), 2, f32(5)] },
+  deviceDownloadAsync: { baseline: () => [deviceHandle(), 2, f32(5)] },
+  deviceSynchronize: { baseline: () => [0] },
+  deviceMemoryStats: { baseline: () => [0] },
+  deviceEmptyCache: { baseline: () => [0] },
+  deviceResetPeakStats: { baseline: () => [0] },
+  deviceHandleInfo: { baseline: () => [deviceHandle()] },
 
   // gemm: batch 2 of [2, 4] x [4, 3]
   gemm: {
