@@ -71,7 +71,7 @@ interface RunOptions {
 
 /** Whether g is a contiguous view of all of its buffer, which was created at or after serial `since`. */
 function wholeBufferOf(g: Tensor, since: number): boolean {
-  return g.storage.serial >= since && g.offset === 0 && g.numel === g.storage.data.length && g.isContiguous();
+  return g.storage.serial >= since && g.offset === 0 && g.numel === g.storage.length && g.isContiguous();
 }
 
 function topoOrder(roots: Tensor[]): Node[] {
