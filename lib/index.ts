@@ -2,9 +2,10 @@
  * tensorforge: PyTorch-like tensors, autograd, nn and optimizers for Node.js over a native C++/CUDA core.
  */
 import './ops/install.js';
-import { packageVersion } from './native.js';
 import type { NativeBackendInfo } from './bindings/runtime.js';
-import { backendInfo as nativeBackendInfo, getNumThreads as nativeGetNumThreads, setNumThreads as nativeSetNumThreads } from './kernels/device.js';
+import {
+  backendInfo as nativeBackendInfo, getNumThreads as nativeGetNumThreads, packageVersion, setNumThreads as nativeSetNumThreads,
+} from './kernels/device.js';
 
 export { Tensor } from './tensor.js';
 export type { Device, DeviceSpec, NestedArray, TensorLike } from './tensor.js';

@@ -129,6 +129,17 @@ export function releaseAfter<T>(fn: () => T, keep: () => Iterable<Tensor | null 
   return result;
 }
 
+/**
+ * Releases the storages of tensors the caller knows to be unused (disposing every tensor that shares
+ * them), except those backing a tensor in `keep`: cpu buffers go to the free lists, device memory back
+ * to the caching allocator.
+ */
+export function releaseUnless(tensors: Iterable<Tensor | null | undefined>, keep: Iterable<Tensor | null | undefined>): void {
+  const kept = new Set<Storage>();
+  for (const t of keep) if (t) kept.add(t.storage);
+  for (const t of tensors) if (t && !kept.has(t.storage)) recycle(t.storage);
+}
+
 /** Bytes currently held in the free lists (for tests and benchmarks). */
 export function pooledMemory(): number {
   return pooledBytes;

@@ -5,6 +5,8 @@
  * moving a tensor to cuda throws the addon's reason instead of a missing-function TypeError.
  */
 import { native } from '../native.js';
+
+export { packageVersion } from '../native.js';
 import type { NativeBackendInfo } from '../bindings/runtime.js';
 import type { DeviceBinding, DeviceHandle, DeviceMemoryStats, DTypeCode } from '../bindings/device.js';
 import type { AnyArray } from '../bindings/elementwise.js';
@@ -45,8 +47,8 @@ export function cudaDeviceCount(): number {
 function cudaUnavailableReason(): string {
   const info = native.backendInfo().cuda;
   if (!info.compiled) return 'this build has no CUDA kernels';
-  if (!deviceApi()) return 'this addon predates the device API (rebuild it)';
-  return info.reason ?? 'no usable CUDA device';
+  if (info.reason) return info.reason;
+  return deviceApi() ? 'no usable CUDA device' : 'this addon predates the device API (rebuild it)';
 }
 
 /**

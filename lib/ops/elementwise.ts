@@ -7,7 +7,7 @@ import { attach, type GradFn } from '../autograd/engine.js';
 import { isGradEnabled, noGrad } from '../autograd/mode.js';
 import { defineOp } from './registry.js';
 import { binaryK, compareK, fillK, unaryK, whereK, writeInto } from '../kernels/elementwise.js';
-import { copyAs, copyInto, deviceOf, requireFloat, uninitialized } from '../kernels/runtime.js';
+import { copyAs, copyInto, deviceOf, requireFloat, toDevice, uninitialized } from '../kernels/runtime.js';
 import { isFloatDType } from '../dtype.js';
 
 // --- unary -------------------------------------------------------------------------------------------
@@ -236,6 +236,7 @@ export function fill_<T extends Tensor>(target: T, value: number): T {
   return target;
 }
 
+/** Copies src (broadcast, converting dtype, from any device) into target's view. */
 export function copy_<T extends Tensor>(target: T, src: Tensor): T {
-  return inPlace(target, src, 'copy_');
+  return inPlace(target, toDevice(src, deviceOf(target)), 'copy_');
 }
