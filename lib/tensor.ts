@@ -5,7 +5,7 @@
  * tensor_ops.ts, so that this module imports no op (the ops import it).
  */
 import { DType, TypedArray, isFloatDType } from './dtype.js';
-import type { Node } from './autograd/engine.js';
+import type { Node } from './autograd/node.js';
 import { CpuStorage, type Device, type DeviceSpec, type Storage, deviceName } from './storage.js';
 import { tensorOps } from './tensor_ops.js';
 

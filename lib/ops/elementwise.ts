@@ -3,7 +3,7 @@
  * comparisons, where/maskedFill, and the in-place helpers. Each op's gradient sits next to it.
  */
 import { Tensor, type TensorLike } from '../tensor.js';
-import { attach, type GradFn } from '../autograd/engine.js';
+import { attach, type GradFn } from '../autograd/node.js';
 import { isGradEnabled, noGrad } from '../autograd/mode.js';
 import { defineOp } from './registry.js';
 import { binaryK, compareK, fillK, unaryK, whereK, writeInto } from '../kernels/elementwise.js';

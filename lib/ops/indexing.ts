@@ -2,11 +2,11 @@
 import type { Tensor } from '../tensor.js';
 import type { DType } from '../dtype.js';
 import { isFloatDType } from '../dtype.js';
-import { attach } from '../autograd/engine.js';
+import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
 import { checkShape, copyAs, deviceOf, empty, toDevice } from '../kernels/runtime.js';
 import { indexK } from '../kernels/indexing.js';
-import { normalizeDim } from './shape.js';
+import { normalizeDim } from './dims.js';
 
 function requireIndex(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') throw new TypeError(`${op}: index must be int32, got ${index.dtype}`);

@@ -1,6 +1,6 @@
 /** Matrix products on the GEMM binding: matmul (NumPy semantics), bmm, addmm, outer. */
 import type { Tensor } from '../tensor.js';
-import { attach } from '../autograd/engine.js';
+import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
 import { broadcastShapes, requireFloat, requireSameDType } from '../kernels/runtime.js';
 import { matmulK } from '../kernels/gemm.js';

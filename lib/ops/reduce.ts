@@ -3,7 +3,7 @@
  * Float inputs accumulate in float64 inside the kernels.
  */
 import type { Tensor, DimArg } from '../tensor.js';
-import { attach } from '../autograd/engine.js';
+import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
 import { copyAs, requireFloat } from '../kernels/runtime.js';
 import { reduceK, softmaxBackwardK, softmaxK } from '../kernels/reduce.js';

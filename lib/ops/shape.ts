@@ -6,19 +6,14 @@ import { Tensor, contiguousStrides } from '../tensor.js';
 import { type DeviceSpec, deviceName, isDeviceSpec } from '../storage.js';
 import type { DType } from '../dtype.js';
 import { isFloatDType } from '../dtype.js';
-import { attach } from '../autograd/engine.js';
+import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
 import { checkShape, commonDevice, copyAs, copyInto, deviceOf, empty, resolveDevice, toDevice } from '../kernels/runtime.js';
 import { fill_ } from './elementwise.js';
 import { indexSelect } from './indexing.js';
+import { normalizeDim } from './dims.js';
 
-export function normalizeDim(dim: number, ndim: number, op: string, inclusive = false): number {
-  const n = inclusive ? ndim + 1 : ndim;
-  if (!Number.isInteger(dim) || dim < -Math.max(n, 1) || dim >= Math.max(n, 1)) {
-    throw new RangeError(`${op}: dim must be an integer in [${-Math.max(n, 1)}, ${Math.max(n, 1) - 1}], got ${dim}`);
-  }
-  return dim < 0 ? dim + n : dim;
-}
+export { normalizeDim } from './dims.js';
 
 function makeView(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
   return new Tensor(x.storage, shape, strides, offset, x.dtype);

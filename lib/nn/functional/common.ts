@@ -4,7 +4,7 @@
  * the bridge from autograd to fused native backward kernels.
  */
 import type { Tensor } from '../../tensor.js';
-import type { GradFn } from '../../autograd/engine.js';
+import type { GradFn } from '../../autograd/node.js';
 import { requireFloat } from '../../kernels/runtime.js';
 
 export type Pair = [number, number];

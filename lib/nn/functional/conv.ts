@@ -6,7 +6,7 @@
  * size, G groups.
  */
 import type { Tensor } from '../../tensor.js';
-import { attach } from '../../autograd/engine.js';
+import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
 import { type ConvGeometry, type Shape4, conv2dBackwardDataK, conv2dBackwardWeightK, conv2dForwardK, shape4 } from '../../kernels/conv.js';

@@ -3,7 +3,7 @@
  * channel dropout, PReLU, nearest/bilinear interpolation, embedding lookup.
  */
 import type { Tensor } from '../../tensor.js';
-import { attach } from '../../autograd/engine.js';
+import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
 import {

@@ -4,7 +4,7 @@
  * input − target), never to integer targets, class weights or a distillation teacher.
  */
 import type { Tensor } from '../../tensor.js';
-import { attach } from '../../autograd/engine.js';
+import { attach } from '../../autograd/node.js';
 import { defineOp } from '../../ops/registry.js';
 import { broadcastShapes } from '../../kernels/runtime.js';
 import {

@@ -4,7 +4,7 @@
  * variance; running variance is updated with the unbiased one (PyTorch).
  */
 import type { Tensor } from '../../tensor.js';
-import { attach } from '../../autograd/engine.js';
+import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
 import { binaryK } from '../../kernels/elementwise.js';

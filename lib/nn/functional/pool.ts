@@ -3,7 +3,7 @@
  * and max, global average. Inputs are [N, C, H, W]; outputs [N, C, P, Q].
  */
 import type { Tensor } from '../../tensor.js';
-import { attach } from '../../autograd/engine.js';
+import { attach } from '../../autograd/node.js';
 import { defineOp } from '../../ops/registry.js';
 import { type Shape4, shape4 } from '../../kernels/conv.js';
 import {
