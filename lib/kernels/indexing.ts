@@ -20,6 +20,5 @@ export function indexK(entry: IndexEntry, op: string, src: Tensor, index: Tensor
   commonDevice(op, [src, index, out]);
   const [outer, size, nIdx, inner] = dims;
   native[entry](denseBuffer(src) as NumericBuffer, denseBuffer(index) as IndexBuffer, bufferOf(out) as NumericBuffer, outer, size, nIdx, inner);
-  out.storage.version++;
   return out;
 }

@@ -193,32 +193,26 @@ export async function hostDataAsync(t: Tensor): Promise<TypedArray> {
 }
 
 /**
- * A contiguous copy of t on `device` with t's dtype and shape (t itself when already there). Not
- * recorded by autograd: ops/shape.ts's `to` attaches the gradient.
+ * A contiguous copy of t on `device` with t's dtype and shape (t itself when already there); between two
+ * cuda devices it goes through the host. Not recorded by autograd: ops/shape.ts's `to` attaches the gradient.
  */
 export function toDevice(t: Tensor, device: DeviceId): Tensor {
   if (sameDevice(deviceOf(t), device)) return t;
-  const host = hostData(t);
-  if (device.type === 'cpu') {
-    const out = uninitialized(t.shape, t.dtype, cpu);
-    out.buffer.set(host as ArrayLike<number>);
-    return out;
-  }
+  // from cuda, hostData is a fresh download that the cpu tensor can own
+  if (device.type === 'cpu') return Tensor.fromArray(hostData(t), t.shape);
   const out = uninitialized(t.shape, t.dtype, device);
-  deviceUpload(handleOf(out), 0, host);
+  deviceUpload(handleOf(out), 0, hostData(t));
   return out;
 }
 
-type OnDevice<R> = R extends Tensor ? Tensor : R extends readonly unknown[] ? { [K in keyof R]: OnDevice<R[K]> } : R;
-
 /** Moves every tensor in a kernel's result (a tensor, or arrays / plain objects of them) to `device`. */
-function resultTo<R>(result: R, device: DeviceId): OnDevice<R> {
-  if (result instanceof Tensor) return toDevice(result, device) as OnDevice<R>;
-  if (Array.isArray(result)) return result.map((r) => resultTo(r, device)) as OnDevice<R>;
+function resultTo(result: unknown, device: DeviceId): unknown {
+  if (result instanceof Tensor) return toDevice(result, device);
+  if (Array.isArray(result)) return result.map((r) => resultTo(r, device));
   if (result !== null && typeof result === 'object' && Object.getPrototypeOf(result) === Object.prototype) {
-    return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, resultTo(v, device)])) as OnDevice<R>;
+    return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, resultTo(v, device)]));
   }
-  return result as OnDevice<R>;
+  return result;
 }
 
 /**
@@ -227,7 +221,8 @@ function resultTo<R>(result: R, device: DeviceId): OnDevice<R> {
  * on cuda yet" for their device handles). On cpu this is `run(inputs)`. On cuda the inputs are
  * downloaded, `run` gets the host copies, every tensor in its result is uploaded to the inputs' device,
  * and the inputs listed in `mutated` (written in place by the kernel) get their host copies written back.
- * Each family's module calls it in one place; the next milestone deletes those calls family by family.
+ * Only the kernel modules of those families call it, around each entry point; the next milestone deletes
+ * those calls family by family as the CUDA kernels land.
  */
 export function hostFallback<const I extends ReadonlyArray<Tensor | null>, R>(
   op: string, inputs: I, run: (host: I) => R, mutated: readonly number[] = [],

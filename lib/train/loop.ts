@@ -2,7 +2,7 @@
  * The two halves of every supervised training script: one epoch of optimization and one evaluation
  * pass, over a DataLoader of image batches. Both report mean loss, accuracy and throughput.
  */
-import { Tensor } from '../tensor.js';
+import { Tensor, type DeviceSpec } from '../tensor.js';
 import { noGrad } from '../autograd/mode.js';
 import { releaseAfter, releaseUnless } from '../memory.js';
 import type { Module } from '../nn/module.js';
@@ -24,6 +24,22 @@ export function batchTensors(batch: Batch): { inputs: Tensor; targets: Tensor } 
 }
 
 type Classifier = Module<[Tensor], Tensor>;
+
+/** Where the model's parameters are ('cpu' for a model without any). */
+function modelDevice(model: Classifier): DeviceSpec {
+  return model.parameters()[0]?.deviceName ?? 'cpu';
+}
+
+/** A collated batch as tensors on `device`; release() frees the device copies at once. */
+function batchOn(batch: Batch, device: DeviceSpec): { inputs: Tensor; targets: Tensor; release(): void } {
+  const host = batchTensors(batch);
+  const inputs = host.inputs.to(device), targets = host.targets.to(device);
+  const release = () => {
+    if (inputs !== host.inputs) inputs.dispose();
+    if (targets !== host.targets) targets.dispose();
+  };
+  return { inputs, targets, release };
+}
 export type LossFn = (logits: Tensor, targets: Tensor) => Tensor;
 
 /** Count of rows whose argmax equals the target. */
@@ -83,7 +99,7 @@ export function trainStep<H extends BaseHyper>(
   return result;
 }
 
-/** One pass over the loader in training mode: trainStep per batch. */
+/** One pass over the loader in training mode: trainStep per batch, on the model's device. */
 export async function trainEpoch<H extends BaseHyper>(
   model: Classifier,
   loader: AsyncIterable<Batch> & { length: number },
@@ -92,11 +108,17 @@ export async function trainEpoch<H extends BaseHyper>(
   options: TrainEpochOptions = {},
 ): Promise<EpochResult> {
   model.train();
+  const device = modelDevice(model);
   let lossSum = 0, correct = 0, samples = 0;
   const start = performance.now();
   for await (const batch of loader) {
-    const { inputs, targets } = batchTensors(batch);
-    const step = trainStep(model, optimizer, lossFn, inputs, targets, ` at epoch ${options.epoch ?? '?'} after ${samples} samples`);
+    const { inputs, targets, release } = batchOn(batch, device);
+    let step: { loss: number; correct: number };
+    try {
+      step = trainStep(model, optimizer, lossFn, inputs, targets, ` at epoch ${options.epoch ?? '?'} after ${samples} samples`);
+    } finally {
+      release();
+    }
     options.afterStep?.();
     const n = targets.numel;
     lossSum += step.loss * n;
@@ -108,14 +130,15 @@ export async function trainEpoch<H extends BaseHyper>(
   return { loss: lossSum / samples, accuracy: correct / samples, samples, seconds, imagesPerSecond: samples / seconds };
 }
 
-/** Mean loss and accuracy in eval mode, without recording gradients. */
+/** Mean loss and accuracy in eval mode, without recording gradients, on the model's device. */
 export async function evaluate(model: Classifier, loader: AsyncIterable<Batch>, lossFn: LossFn): Promise<EpochResult> {
   model.eval();
+  const device = modelDevice(model);
   let lossSum = 0, correct = 0, samples = 0;
   const start = performance.now();
   for await (const batch of loader) {
     releaseAfter(() => noGrad(() => {
-      const { inputs, targets } = batchTensors(batch);
+      const { inputs, targets } = batchOn(batch, device);
       const logits = model.call(inputs);
       lossSum += lossFn(logits, targets).item() * targets.numel;
       correct += correctCount(logits, targets);

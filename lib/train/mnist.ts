@@ -138,7 +138,7 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
   const trainLoader = new DataLoader(trainSet!, { batchSize: o.batchSize, shuffle: true, seed: o.seed, transforms: augment, workers: o.workers });
   const evalLoader = (set: typeof test | NonNullable<typeof valSet>) => new DataLoader(set, { batchSize: 1000, transforms: norm });
 
-  const model = lenet5();
+  const model = lenet5().to(o.device);
   const optimizer = makeOptimizer(o, model.parameters());
   const { scheduler, perBatch } = makeSchedule(o, optimizer, trainLoader.length);
   const history = new History();
