@@ -2,9 +2,9 @@
  * tensorforge: PyTorch-like tensors, autograd, nn and optimizers for Node.js over a native C++/CUDA core.
  */
 import './ops/install.js';
-import type { NativeBackendInfo } from './bindings/runtime.js';
 import {
-  backendInfo as nativeBackendInfo, getNumThreads as nativeGetNumThreads, packageVersion, setNumThreads as nativeSetNumThreads,
+  type NativeBackendInfo, backendInfo as nativeBackendInfo, getNumThreads as nativeGetNumThreads, packageVersion,
+  setNumThreads as nativeSetNumThreads,
 } from './kernels/device.js';
 
 export { Tensor } from './tensor.js';

@@ -13,6 +13,7 @@ import type { AnyArray } from '../bindings/elementwise.js';
 import type { DType } from '../dtype.js';
 
 export type { DeviceHandle, DeviceMemoryStats } from '../bindings/device.js';
+export type { NativeBackendInfo } from '../bindings/runtime.js';
 
 export function backendInfo(): NativeBackendInfo {
   return native.backendInfo();

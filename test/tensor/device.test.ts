@@ -198,7 +198,7 @@ describe.skipIf(!cudaUsable)('tensors on cuda', () => {
     expect(values(copy.parameters()[0]!)).toEqual(values(model.parameters()[0]!));
   });
 
-  it('a small CNN trains on cuda with the cpu losses to 1e-5', () => {
+  it('a small CNN trains on cuda with the cpu losses to 1e-5, and then infers as on cpu', () => {
     const build = () => new nn.Sequential(
       new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.MaxPool2d(2),
       new nn.Dropout(0.25), new nn.Flatten(), new nn.Linear(4 * 4 * 4, 5),
@@ -206,7 +206,7 @@ describe.skipIf(!cudaUsable)('tensors on cuda', () => {
     tf.manualSeed(3);
     const reference = build();
     const x = tf.randn([6, 1, 8, 8]), y = tf.randint(0, 5, [6]);
-    const run = (device: tf.DeviceSpec): number[] => {
+    const run = (device: tf.DeviceSpec): { losses: number[]; eval: number[] } => {
       const model = build();
       model.loadStateDict(reference.stateDict());
       model.to(device);
@@ -217,10 +217,13 @@ describe.skipIf(!cudaUsable)('tensors on cuda', () => {
       for (let step = 0; step < 3; step++) {
         losses.push(train.trainStep(model, opt, (logits, t) => nn.F.crossEntropy(logits, t), xd, yd).loss);
       }
-      return losses;
+      // eval mode reads the running statistics that training updated in place
+      model.eval();
+      return { losses, eval: values(tf.noGrad(() => model.call(xd))) };
     };
-    const cpuLosses = run('cpu'), cudaLosses = run('cuda');
-    cudaLosses.forEach((l, i) => expect(Math.abs(l - cpuLosses[i]!)).toBeLessThan(1e-5));
+    const onCpu = run('cpu'), onCuda = run('cuda');
+    onCuda.losses.forEach((l, i) => expect(Math.abs(l - onCpu.losses[i]!)).toBeLessThan(1e-5));
+    onCuda.eval.forEach((v, i) => expect(Math.abs(v - onCpu.eval[i]!)).toBeLessThan(1e-5));
   });
 
   it('tf.cuda reports the devices', () => {

@@ -83,7 +83,7 @@ export const interpolate = defineOp('interpolate', (x: Tensor, options: Interpol
   if ((options.size === undefined) === (options.scaleFactor === undefined)) {
     throw new TypeError(`${op}: give exactly one of size and scaleFactor`);
   }
-  const [N, C, inH, inW] = x.shape as [number, number, number, number];
+  const [, , inH, inW] = x.shape as [number, number, number, number];
   let out: Pair, scale: Pair = [0, 0];
   if (options.size !== undefined) {
     out = pair(options.size, op, 'size', 1);

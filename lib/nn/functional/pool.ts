@@ -11,7 +11,7 @@ import {
   avgPool2dBackwardK, avgPool2dForwardK, maxPool2dBackwardK, maxPool2dForwardK,
 } from '../../kernels/pool.js';
 import { mean } from '../../ops/reduce.js';
-import { type Pair, type PairArg, pair, requireFloatLike, requireRank, requireWindowFits, windowOut } from './common.js';
+import { type PairArg, pair, requireFloatLike, requireRank, requireWindowFits, windowOut } from './common.js';
 
 export interface MaxPool2dOptions {
   /** Defaults to the kernel size. */
