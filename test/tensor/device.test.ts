@@ -128,6 +128,16 @@ describe.skipIf(!cudaUsable)('tensors on cuda', () => {
     );
   });
 
+  it.skipIf(tf.cuda.deviceCount() < 2)('moves between cuda devices, and ops refuse to mix them', () => {
+    const a = tf.arange(0, 6, 1, { device: 'cuda', dtype: 'float32' });
+    const b = a.to('cuda:1');
+    expect(b.deviceName).toBe('cuda:1');
+    expect(b.deviceIndex).toBe(1);
+    expect(values(b)).toEqual(values(a));
+    expect(values(b.mul(2).cuda(0))).toEqual(values(a.mul(2)));
+    expect(() => a.add(b)).toThrow('add: expected all tensors on one device, got cuda:0 and cuda:1');
+  });
+
   it('dispose() and releaseAfter return device memory; a step of training leaves allocated memory flat', () => {
     const before = tf.cuda.memoryAllocated();
     const t = tf.zeros([1000], { device: 'cuda' });
