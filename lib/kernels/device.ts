@@ -39,9 +39,15 @@ function deviceApi(): DeviceBinding | null {
   return typeof native.deviceCount === 'function' ? (native as DeviceBinding) : null;
 }
 
-/** Usable CUDA devices: 0 when the addon has no device API or none is usable. */
+let devicesFound: number | undefined;
+
+/**
+ * Usable CUDA devices: 0 when the addon has no device API or none is usable. Asked of the addon once:
+ * every cuda allocation checks it, and the set of devices does not change while a process runs.
+ */
 export function cudaDeviceCount(): number {
-  return deviceApi()?.deviceCount() ?? 0;
+  devicesFound ??= deviceApi()?.deviceCount() ?? 0;
+  return devicesFound;
 }
 
 /** Why CUDA cannot be used, in the addon's words. */
@@ -58,7 +64,7 @@ function cudaUnavailableReason(): string {
  */
 function cudaApi(op: string, index: number): DeviceBinding {
   const api = deviceApi();
-  const count = api?.deviceCount() ?? 0;
+  const count = cudaDeviceCount();
   if (!api || count === 0) throw new Error(`${op}: CUDA is not available: ${cudaUnavailableReason()}`);
   if (!Number.isInteger(index) || index < 0 || index >= count) {
     throw new RangeError(`${op}: cuda:${index} does not exist; ${count} CUDA device${count === 1 ? ' is' : 's are'} available`);
