@@ -83,11 +83,12 @@ export function nllK(input: Tensor, target: Tensor, weight: Tensor | null, a: Cl
   }));
 }
 
-/** Multi-class hinge over input (N, C) (L and ignoreIndex unused). */
-export function multiMarginK(input: Tensor, target: Tensor, weight: Tensor | null, margin: number, a: ClassLossArgs): LossKernel {
-  return lossKernel('multiMarginLoss', a.reduction, input, [target, weight], (x, [t, w]) => ({
-    forward: (losses) => native.multiMarginForward(x, ints(t!), a.N, a.C, floatsOrNull(w), margin, a.reduction, losses),
-    backward: (gy, gx) => native.multiMarginBackward(x, ints(t!), a.N, a.C, floatsOrNull(w), margin, a.reduction, gy, gx),
+/** Multi-class hinge over input (N, C) with int32 targets (N) and optional class weights (C). */
+export function multiMarginK(input: Tensor, target: Tensor, weight: Tensor | null, margin: number, reduction: LossReduction): LossKernel {
+  const [N, C] = input.shape as [number, number];
+  return lossKernel('multiMarginLoss', reduction, input, [target, weight], (x, [t, w]) => ({
+    forward: (losses) => native.multiMarginForward(x, ints(t!), N, C, floatsOrNull(w), margin, reduction, losses),
+    backward: (gy, gx) => native.multiMarginBackward(x, ints(t!), N, C, floatsOrNull(w), margin, reduction, gy, gx),
   }));
 }
 

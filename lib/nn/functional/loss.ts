@@ -136,7 +136,7 @@ export const multiMarginLoss = defineOp('multiMarginLoss', (input: Tensor, targe
   requireShape(op, target, 'target', [N], ' (one class index per sample)');
   if (weight) requireShape(op, weight, 'weight', [C], ' (one per class)');
   if (!Number.isFinite(margin)) throw new RangeError(`${op}: margin must be finite, got ${margin}`);
-  const kernel = multiMarginK(input, target, weight, margin, { N, C, L: 1, ignoreIndex: -100, reduction });
+  const kernel = multiMarginK(input, target, weight, margin, reduction);
   return fusedLoss({ name: op, input, reduction, sampleShape: [N], saved: [input, target], kernel });
 });
 
