@@ -1,18 +1,33 @@
-/** Tensor creation: from data, constant fills, ranges, identity, and random tensors. */
+/**
+ * Tensor creation: from data, constant fills, ranges, identity, and random tensors, on any device.
+ * Random tensors hold the same numbers on every device for the same generator state.
+ */
+import './ops/install.js';
 import { Tensor, type NestedArray } from './tensor.js';
+import type { DeviceId, DeviceSpec } from './storage.js';
 import { DType, TypedArray, allocate, isFloatDType } from './dtype.js';
-import { checkShape, empty as emptyK, randomK } from './ops/kernels.js';
-import { fill_ } from './ops/elementwise.js';
+import { checkShape, empty as emptyK, resolveDevice, toDevice } from './kernels/runtime.js';
+import { fillK } from './kernels/elementwise.js';
+import { randomK } from './kernels/random.js';
 import { nextStream } from './random.js';
 
 export interface CreateOptions {
   dtype?: DType;
   requiresGrad?: boolean;
+  /** 'cpu' (default), 'cuda' or 'cuda:N'. */
+  device?: DeviceSpec;
 }
 
-function finish(t: Tensor, options: CreateOptions): Tensor {
-  if (options.requiresGrad) t.requiresGrad = true;
-  return t;
+/** The device options ask for, checked to be usable (`op` names the caller in the error). */
+function deviceFor(options: CreateOptions, op: string): DeviceId {
+  return resolveDevice(options.device, op);
+}
+
+/** Moves a tensor built on the host to the requested device and applies requiresGrad. */
+function finish(t: Tensor, options: CreateOptions, device: DeviceId): Tensor {
+  const placed = toDevice(t, device);
+  if (options.requiresGrad) placed.requiresGrad = true;
+  return placed;
 }
 
 function inferShape(data: NestedArray): number[] {
@@ -31,9 +46,10 @@ function inferShape(data: NestedArray): number[] {
  * the array unless options.dtype asks for a conversion).
  */
 export function tensor(data: NestedArray | TypedArray, options: CreateOptions & { shape?: number[] } = {}): Tensor {
+  const device = deviceFor(options, 'tensor');
   if (ArrayBuffer.isView(data)) {
     const t = Tensor.fromArray(data as TypedArray, options.shape ?? [(data as TypedArray).length]);
-    return finish(options.dtype && options.dtype !== t.dtype ? t.to(options.dtype) : t, options);
+    return finish(options.dtype && options.dtype !== t.dtype ? t.to(options.dtype) : t, options, device);
   }
   const shape = inferShape(data as NestedArray);
   const flat = (Array.isArray(data) ? (data as unknown[]).flat(Infinity) : [data]) as unknown[];
@@ -45,7 +61,7 @@ export function tensor(data: NestedArray | TypedArray, options: CreateOptions & 
   const dtype = options.dtype ?? 'float32';
   const arr = allocate(dtype, n);
   for (let i = 0; i < n; i++) arr[i] = Number(flat[i]);
-  return finish(Tensor.fromArray(arr, shape), options);
+  return finish(Tensor.fromArray(arr, shape), options, device);
 }
 
 /** Wraps a typed array with a shape, no copy. */
@@ -54,7 +70,8 @@ export function fromArray(data: TypedArray, shape?: readonly number[]): Tensor {
 }
 
 export function empty(shape: readonly number[], options: CreateOptions = {}): Tensor {
-  return finish(emptyK(shape, options.dtype ?? 'float32'), options);
+  const device = deviceFor(options, 'empty');
+  return finish(emptyK(shape, options.dtype ?? 'float32', device), options, device);
 }
 
 export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
@@ -62,23 +79,27 @@ export function zeros(shape: readonly number[], options: CreateOptions = {}): Te
 }
 
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
-  const t = emptyK(shape, options.dtype ?? 'float32');
-  if (value !== 0) fill_(t, value);
-  return finish(t, options);
+  const device = deviceFor(options, 'full');
+  const t = emptyK(shape, options.dtype ?? 'float32', device);
+  if (value !== 0) fillK(t, value);
+  return finish(t, options, device);
 }
 
 export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
   return full(shape, 1, options);
 }
 
+/** t's dtype and device unless options say otherwise (PyTorch's *_like). */
+const like = (t: Tensor, options: CreateOptions): CreateOptions => ({ dtype: t.dtype, device: t.deviceName, ...options });
+
 export function zerosLike(t: Tensor, options: CreateOptions = {}): Tensor {
-  return zeros(t.shape, { dtype: t.dtype, ...options });
+  return zeros(t.shape, like(t, options));
 }
 export function onesLike(t: Tensor, options: CreateOptions = {}): Tensor {
-  return ones(t.shape, { dtype: t.dtype, ...options });
+  return ones(t.shape, like(t, options));
 }
 export function fullLike(t: Tensor, value: number, options: CreateOptions = {}): Tensor {
-  return full(t.shape, value, { dtype: t.dtype, ...options });
+  return full(t.shape, value, like(t, options));
 }
 
 /** start, start+step, ... below end (arange(n) is 0..n-1). */
@@ -86,38 +107,42 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
   if (end === undefined) [start, end] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new RangeError(`arange: step must be finite and non-zero, got ${step}`);
   if (!Number.isFinite(start) || !Number.isFinite(end)) throw new RangeError(`arange: bounds must be finite, got ${start} and ${end}`);
+  const device = deviceFor(options, 'arange');
   const n = Math.max(0, Math.ceil((end - start) / step));
   const dtype = options.dtype ?? ([start, end, step].every(Number.isInteger) ? 'int32' : 'float32');
   const t = emptyK([n], dtype);
   const data = t.buffer;
   for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return finish(t, options);
+  return finish(t, options, device);
 }
 
 /** `steps` evenly spaced values from start to end inclusive. */
 export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const device = deviceFor(options, 'linspace');
   const t = emptyK([steps], options.dtype ?? 'float32');
   const data = t.buffer;
   const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = i === steps - 1 ? end : start + i * delta;
-  return finish(t, options);
+  return finish(t, options, device);
 }
 
 /** n×m identity (m defaults to n). */
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+  const device = deviceFor(options, 'eye');
   const t = emptyK([n, m], options.dtype ?? 'float32');
   const data = t.buffer;
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
-  return finish(t, options);
+  return finish(t, options, device);
 }
 
 function random(shape: readonly number[], kind: number, a: number, b: number, options: CreateOptions, op: string): Tensor {
   const dtype = options.dtype ?? 'float32';
   if (kind !== 3 && !isFloatDType(dtype)) throw new TypeError(`${op}: dtype must be float32 or float64, got ${dtype}`);
+  const device = deviceFor(options, op);
   const n = checkShape(shape, op);
   const { seed, offset } = nextStream(n);
-  return finish(randomK(shape, dtype, kind, seed, offset, a, b), options);
+  return finish(randomK(shape, dtype, kind, seed, offset, a, b, device), options, device);
 }
 
 /** Uniform in [low, high) (default [0, 1)). */
@@ -144,13 +169,13 @@ export function bernoulli(p: number | Tensor, shape?: readonly number[], options
     if (!(p >= 0 && p <= 1)) throw new RangeError(`bernoulli: p must be in [0, 1], got ${p}`);
     return random(shape ?? [], 2, p, 0, options, 'bernoulli');
   }
-  const u = rand(p.shape, { dtype: p.dtype });
+  const u = rand(p.shape, { dtype: p.dtype, device: p.deviceName });
   return u.lt(p).to(p.dtype);
 }
 
 export function randLike(t: Tensor): Tensor {
-  return rand(t.shape, { dtype: t.dtype });
+  return rand(t.shape, { dtype: t.dtype, device: t.deviceName });
 }
 export function randnLike(t: Tensor): Tensor {
-  return randn(t.shape, { dtype: t.dtype });
+  return randn(t.shape, { dtype: t.dtype, device: t.deviceName });
 }

@@ -1,11 +1,14 @@
 /**
  * tensorforge: PyTorch-like tensors, autograd, nn and optimizers for Node.js over a native C++/CUDA core.
  */
-import { native, packageVersion } from './native.js';
-import type { NativeBackendInfo } from './bindings/runtime.js';
+import './ops/install.js';
+import {
+  type NativeBackendInfo, backendInfo as nativeBackendInfo, getNumThreads as nativeGetNumThreads, packageVersion,
+  setNumThreads as nativeSetNumThreads,
+} from './kernels/device.js';
 
 export { Tensor } from './tensor.js';
-export type { Device, NestedArray, TensorLike } from './tensor.js';
+export type { Device, DeviceSpec, NestedArray, TensorLike } from './tensor.js';
 export type { DType, TypedArray } from './dtype.js';
 export * from './creation.js';
 export { manualSeed, initialSeed, getRngState, setRngState } from './random.js';
@@ -29,15 +32,15 @@ export interface BackendInfo extends NativeBackendInfo {
 
 /** What is running: package version, the GEMM library and its threads, CUDA devices or why there are none. */
 export function backendInfo(): BackendInfo {
-  return { ...native.backendInfo(), packageVersion, addonVersion: packageVersion };
+  return { ...nativeBackendInfo(), packageVersion, addonVersion: packageVersion };
 }
 
 /** Threads for tensorforge's CPU kernels and for OpenBLAS. */
 export function setNumThreads(n: number): void {
-  native.setNumThreads(n);
+  nativeSetNumThreads(n);
 }
 export function getNumThreads(): number {
-  return native.getNumThreads();
+  return nativeGetNumThreads();
 }
 
 export * as nn from './nn/index.js';
@@ -46,3 +49,4 @@ export * as data from './data/index.js';
 export * as io from './io/index.js';
 export * as train from './train/index.js';
 export * as models from './models/index.js';
+export * as cuda from './cuda.js';

@@ -1,13 +1,16 @@
 /**
- * CPU buffer recycling. Tensor storage is allocated from size-keyed free lists; `releaseAfter(fn, keep)`
- * runs fn and then returns to those lists every buffer allocated during fn that no kept tensor uses.
+ * Storage allocation and recycling. CPU storage is allocated from size-keyed free lists, CUDA storage from
+ * the native caching allocator; `releaseAfter(fn, keep)` runs fn and then releases every storage allocated
+ * during fn that no kept tensor uses: CPU buffers go back to the free lists, device memory back to the
+ * caching allocator (deviceFree), at once rather than whenever the garbage collector finds the handles.
  * A training loop calls it once per step, so each step reuses the previous step's activation memory
  * instead of handing the garbage collector megabytes of ArrayBuffers (whose external-memory pressure
  * otherwise forces a full mark-compact every few steps).
  */
 import { type DType, type TypedArray, arrayConstructors } from './dtype.js';
-import { native } from './native.js';
-import { CpuStorage, type Tensor } from './tensor.js';
+import { deviceAlloc, pageOffset } from './kernels/device.js';
+import { CpuStorage, CudaStorage, type DeviceId, type Storage } from './storage.js';
+import type { Tensor } from './tensor.js';
 
 /** Bytes the free lists may hold; beyond it released buffers are left to the garbage collector. */
 const maxPooledBytes = 512 * 1024 * 1024;
@@ -33,7 +36,7 @@ interface Block {
 const freeLists = new Map<number, Block[]>();
 let pooledBytes = 0;
 /** Storages allocated inside the innermost releaseAfter, or null outside any. */
-let tracked: CpuStorage[] | null = null;
+let tracked: Storage[] | null = null;
 
 /** New memory from the C heap, uninitialized (Buffer.allocUnsafeSlow skips the zero fill). */
 function freshBuffer(bytes: number): ArrayBuffer {
@@ -51,14 +54,24 @@ function takeBlock(bytes: number): Block {
   const buffer = freshBuffer(bytes + pageBytes);
   const start = nextColour * lineBytes;
   nextColour = (nextColour + colourStep) % (pageBytes / lineBytes);
-  return { buffer, offset: (start - native.pageOffset(buffer) + pageBytes) % pageBytes };
+  return { buffer, offset: (start - pageOffset(buffer) + pageBytes) % pageBytes };
 }
 
+const cpu: DeviceId = { type: 'cpu', index: 0 };
+
 /**
- * New storage for n elements of dtype. Contents are undefined unless `zero` is set. Tracked by the
- * innermost releaseAfter, if any.
+ * New storage for n elements of dtype on `device` (cpu by default). Contents are undefined unless `zero`
+ * is set. Tracked by the innermost releaseAfter, if any.
  */
-export function allocateStorage(dtype: DType, n: number, zero: boolean): CpuStorage {
+export function allocateStorage(dtype: DType, n: number, zero: boolean, device: DeviceId = cpu): Storage {
+  const storage = device.type === 'cpu'
+    ? new CpuStorage(hostArray(dtype, n, zero))
+    : new CudaStorage(deviceAlloc('allocate', device.index, dtype, n, zero), dtype, n, device.index);
+  tracked?.push(storage);
+  return storage;
+}
+
+function hostArray(dtype: DType, n: number, zero: boolean): TypedArray {
   const Ctor = arrayConstructors[dtype];
   const bytes = n * Ctor.BYTES_PER_ELEMENT;
   let data: TypedArray;
@@ -69,13 +82,15 @@ export function allocateStorage(dtype: DType, n: number, zero: boolean): CpuStor
     data = new Ctor(block.buffer, block.offset, n);
     if (zero) data.fill(0);
   }
-  const storage = new CpuStorage(data);
-  tracked?.push(storage);
-  return storage;
+  return data;
 }
 
-function recycle(storage: CpuStorage): void {
+function recycle(storage: Storage): void {
   if (storage.disposed) return;
+  if (storage.device !== 'cpu') {
+    storage.dispose();
+    return;
+  }
   const data = storage.detach();
   const buffer = data.buffer as ArrayBuffer;
   const bytes = data.byteLength, offset = data.byteOffset;
@@ -95,7 +110,7 @@ function recycle(storage: CpuStorage): void {
  */
 export function releaseAfter<T>(fn: () => T, keep: () => Iterable<Tensor | null | undefined> = () => []): T {
   const outer = tracked;
-  const mine: CpuStorage[] = [];
+  const mine: Storage[] = [];
   tracked = mine;
   let result: T;
   try {
@@ -103,7 +118,7 @@ export function releaseAfter<T>(fn: () => T, keep: () => Iterable<Tensor | null 
   } finally {
     tracked = outer;
   }
-  const kept = new Set<CpuStorage>();
+  const kept = new Set<Storage>();
   for (const t of keep()) if (t) kept.add(t.storage);
   const returned = result as unknown;
   if (returned && typeof returned === 'object' && 'storage' in returned) kept.add((returned as Tensor).storage);
@@ -112,6 +127,17 @@ export function releaseAfter<T>(fn: () => T, keep: () => Iterable<Tensor | null 
     else recycle(s);
   }
   return result;
+}
+
+/**
+ * Releases the storages of tensors the caller knows to be unused (disposing every tensor that shares
+ * them), except those backing a tensor in `keep`: cpu buffers go to the free lists, device memory back
+ * to the caching allocator.
+ */
+export function releaseUnless(tensors: Iterable<Tensor | null | undefined>, keep: Iterable<Tensor | null | undefined>): void {
+  const kept = new Set<Storage>();
+  for (const t of keep) if (t) kept.add(t.storage);
+  for (const t of tensors) if (t && !kept.has(t.storage)) recycle(t.storage);
 }
 
 /** Bytes currently held in the free lists (for tests and benchmarks). */

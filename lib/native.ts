@@ -15,6 +15,7 @@ import type { NormBinding } from './bindings/norm.js';
 import type { NnBinding } from './bindings/nn.js';
 import type { LossBinding } from './bindings/loss.js';
 import type { OptimBinding } from './bindings/optim.js';
+import type { DeviceBinding } from './bindings/device.js';
 
 export type NativeAddon = RuntimeBinding &
   GemmBinding &
@@ -25,7 +26,9 @@ export type NativeAddon = RuntimeBinding &
   NormBinding &
   NnBinding &
   LossBinding &
-  OptimBinding;
+  OptimBinding &
+  // absent from addons built before the device API (lib/kernels/device.ts treats that as no device)
+  Partial<DeviceBinding>;
 
 /** The package root: the folder above lib/ (sources) or dist/ (compiled). */
 export const packageRoot: string = (() => {

@@ -1,62 +1,16 @@
 /**
- * Tensor: an n-d strided view over a storage. CPU storage is a JS typed array (zero-copy to and from
- * Float32Array; the garbage collector owns it). Views share storage; every in-place write bumps the
- * storage's version so that backward can detect a tensor it saved being modified.
+ * Tensor: an n-d strided view over a storage (lib/storage.ts: a JS typed array on cpu, a device handle
+ * on cuda). Views share storage; every in-place write bumps the storage's version so that backward can
+ * detect a tensor it saved being modified. The methods reach the ops through the registry in
+ * tensor_ops.ts, so that this module imports no op (the ops import it).
  */
-import { DType, TypedArray, dtypeOfArray, isFloatDType } from './dtype.js';
-import type { Node } from './autograd/engine.js';
-import { backward as runBackward } from './autograd/engine.js';
-import * as E from './ops/elementwise.js';
-import * as R from './ops/reduce.js';
-import * as S from './ops/shape.js';
-import * as L from './ops/linalg.js';
-import * as I from './ops/indexing.js';
-import { formatTensor } from './format.js';
+import { DType, TypedArray, isFloatDType } from './dtype.js';
+import type { Node } from './autograd/node.js';
+import { CpuStorage, type Device, type DeviceSpec, type Storage, deviceName } from './storage.js';
+import { tensorOps } from './tensor_ops.js';
 
-export type Device = 'cpu' | 'cuda';
-
-let storagesCreated = 0;
-
-/** The serial the next storage will get: every storage created from now on has at least this serial. */
-export function nextStorageSerial(): number {
-  return storagesCreated + 1;
-}
-
-/** Memory behind one or more tensors. */
-export class CpuStorage {
-  readonly device: Device = 'cpu';
-  /** Creation order (see nextStorageSerial). */
-  readonly serial = ++storagesCreated;
-  /** Bumped by every in-place write; saved tensors compare it at backward. */
-  version = 0;
-  #data: TypedArray | null;
-
-  constructor(data: TypedArray) {
-    this.#data = data;
-  }
-
-  get data(): TypedArray {
-    if (this.#data === null) throw new Error('tensorforge: tensor used after dispose()');
-    return this.#data;
-  }
-
-  get disposed(): boolean {
-    return this.#data === null;
-  }
-
-  dispose(): void {
-    this.#data = null;
-  }
-
-  /** Disposes the storage and hands its array to the caller (for recycling). */
-  detach(): TypedArray {
-    const data = this.data;
-    this.#data = null;
-    return data;
-  }
-}
-
-export type Storage = CpuStorage;
+export { CpuStorage, CudaStorage, nextStorageSerial } from './storage.js';
+export type { Device, DeviceSpec, Storage } from './storage.js';
 
 export type GradHook = (grad: Tensor) => Tensor | void;
 export type Scalar = number;
@@ -100,11 +54,21 @@ export class Tensor {
     if (n !== data.length) {
       throw new RangeError(`tensor: shape [${shape.join(', ')}] needs ${n} elements, got an array of ${data.length}`);
     }
-    return new Tensor(new CpuStorage(data), [...shape], contiguousStrides(shape), 0, dtypeOfArray(data));
+    const storage = new CpuStorage(data);
+    return new Tensor(storage, [...shape], contiguousStrides(shape), 0, storage.dtype);
   }
 
+  /** 'cpu' or 'cuda'. */
   get device(): Device {
     return this.storage.device;
+  }
+  /** The device's index: N of 'cuda:N' (0 on cpu). */
+  get deviceIndex(): number {
+    return this.storage.deviceIndex;
+  }
+  /** 'cpu' or 'cuda:N'. */
+  get deviceName(): DeviceSpec {
+    return deviceName({ type: this.storage.device, index: this.storage.deviceIndex });
   }
   get ndim(): number {
     return this.shape.length;
@@ -161,27 +125,27 @@ export class Tensor {
     return true;
   }
 
-  /** The whole storage array (shared); throws after dispose(). */
+  /** The whole storage array (shared); throws after dispose(), and on cuda (use dataSync() or cpu()). */
   get buffer(): TypedArray {
-    return this.storage.data;
+    const storage = this.storage;
+    if (storage.device !== 'cpu') {
+      throw new Error(`buffer: a tensor on ${this.deviceName} has no host array; use dataSync(), await data() or cpu()`);
+    }
+    return storage.data;
   }
 
   /**
-   * The elements in row-major order as a typed array. Zero-copy when the tensor is contiguous and spans
-   * its whole storage (the array is then shared: writes show up in the tensor); a copy otherwise.
+   * The elements in row-major order as a typed array. On cpu zero-copy when the tensor is contiguous and
+   * spans its whole storage (the array is then shared: writes show up in the tensor), a copy otherwise;
+   * on cuda always a copy, downloaded after the device's queued work finishes.
    */
   dataSync(): TypedArray {
-    const data = this.storage.data;
-    if (this.isContiguous()) {
-      if (this.offset === 0 && this.numel === data.length) return data;
-      return data.subarray(this.offset, this.offset + this.numel);
-    }
-    return S.contiguous(this).storage.data;
+    return tensorOps().kernels.hostData(this);
   }
 
-  /** Same as dataSync(); on a GPU tensor it waits for the device without blocking the event loop. */
+  /** As dataSync(); on cuda the download does not block the event loop. */
   async data(): Promise<TypedArray> {
-    return this.dataSync();
+    return tensorOps().kernels.hostDataAsync(this);
   }
 
   /** Nested JS arrays (a number for a 0-d tensor). */
@@ -195,10 +159,10 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** The value of a one-element tensor. */
+  /** The value of a one-element tensor (on cuda, after the device's queued work finishes). */
   item(): number {
     if (this.numel !== 1) throw new RangeError(`item: tensor must have exactly one element, got shape [${this.shape.join(', ')}]`);
-    return this.storage.data[this.offset]!;
+    return tensorOps().kernels.hostData(this)[0]!;
   }
 
   /** Releases the storage now instead of waiting for the garbage collector. Idempotent. */
@@ -213,11 +177,11 @@ export class Tensor {
 
   /** Computes gradients of this tensor w.r.t. the leaves that require them, accumulating into .grad. */
   backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    runBackward([this], grad ? [grad] : undefined, options.retainGraph ?? false);
+    tensorOps().backward([this], grad ? [grad] : undefined, options.retainGraph ?? false);
   }
 
   toString(): string {
-    return formatTensor(this);
+    return tensorOps().formatTensor(this);
   }
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
@@ -228,120 +192,128 @@ export class Tensor {
   detach(): Tensor {
     return new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
   }
-  clone(): Tensor { return S.clone(this); }
-  contiguous(): Tensor { return S.contiguous(this); }
-  to(target: DType | Device): Tensor { return S.to(this, target); }
-  float(): Tensor { return S.to(this, 'float32'); }
-  double(): Tensor { return S.to(this, 'float64'); }
-  int(): Tensor { return S.to(this, 'int32'); }
-  bool(): Tensor { return S.to(this, 'bool'); }
-  cpu(): Tensor { return S.to(this, 'cpu'); }
-  cuda(): Tensor { return S.to(this, 'cuda'); }
+  clone(): Tensor { return S().clone(this); }
+  contiguous(): Tensor { return S().contiguous(this); }
+  /** A copy in another dtype or on another device ('cpu', 'cuda', 'cuda:N'); this itself when nothing changes. */
+  to(target: DType | DeviceSpec): Tensor { return S().to(this, target); }
+  float(): Tensor { return S().to(this, 'float32'); }
+  double(): Tensor { return S().to(this, 'float64'); }
+  int(): Tensor { return S().to(this, 'int32'); }
+  bool(): Tensor { return S().to(this, 'bool'); }
+  cpu(): Tensor { return S().to(this, 'cpu'); }
+  /** On cuda:index (default 0). */
+  cuda(index = 0): Tensor { return S().to(this, `cuda:${index}`); }
 
   // --- views and movement ------------------------------------------------------------------------
-  reshape(...shape: ShapeArg): Tensor { return S.reshape(this, flatShape(shape)); }
-  view(...shape: ShapeArg): Tensor { return S.view(this, flatShape(shape)); }
-  flatten(startDim = 0, endDim = -1): Tensor { return S.flatten(this, startDim, endDim); }
-  squeeze(dim?: number): Tensor { return S.squeeze(this, dim); }
-  unsqueeze(dim: number): Tensor { return S.unsqueeze(this, dim); }
-  permute(...dims: ShapeArg): Tensor { return S.permute(this, flatShape(dims)); }
-  transpose(dim0: number, dim1: number): Tensor { return S.transpose(this, dim0, dim1); }
-  t(): Tensor { return S.t(this); }
-  get T(): Tensor { return S.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }
-  expand(...shape: ShapeArg): Tensor { return S.expand(this, flatShape(shape)); }
-  broadcastTo(shape: readonly number[]): Tensor { return S.expand(this, shape); }
-  expandAs(other: Tensor): Tensor { return S.expand(this, other.shape); }
-  narrow(dim: number, start: number, length: number): Tensor { return S.narrow(this, dim, start, length); }
-  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return S.slice(this, dim, start, end, step); }
-  select(dim: number, index: number): Tensor { return S.select(this, dim, index); }
-  split(sizeOrSections: number | number[], dim = 0): Tensor[] { return S.split(this, sizeOrSections, dim); }
-  chunk(chunks: number, dim = 0): Tensor[] { return S.chunk(this, chunks, dim); }
-  unbind(dim = 0): Tensor[] { return S.unbind(this, dim); }
-  flip(dims: number | number[]): Tensor { return S.flip(this, dims); }
-  pad(padding: number[], value = 0): Tensor { return S.pad(this, padding, value); }
+  reshape(...shape: ShapeArg): Tensor { return S().reshape(this, flatShape(shape)); }
+  view(...shape: ShapeArg): Tensor { return S().view(this, flatShape(shape)); }
+  flatten(startDim = 0, endDim = -1): Tensor { return S().flatten(this, startDim, endDim); }
+  squeeze(dim?: number): Tensor { return S().squeeze(this, dim); }
+  unsqueeze(dim: number): Tensor { return S().unsqueeze(this, dim); }
+  permute(...dims: ShapeArg): Tensor { return S().permute(this, flatShape(dims)); }
+  transpose(dim0: number, dim1: number): Tensor { return S().transpose(this, dim0, dim1); }
+  t(): Tensor { return S().t(this); }
+  get T(): Tensor { return S().permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }
+  expand(...shape: ShapeArg): Tensor { return S().expand(this, flatShape(shape)); }
+  broadcastTo(shape: readonly number[]): Tensor { return S().expand(this, shape); }
+  expandAs(other: Tensor): Tensor { return S().expand(this, other.shape); }
+  narrow(dim: number, start: number, length: number): Tensor { return S().narrow(this, dim, start, length); }
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return S().slice(this, dim, start, end, step); }
+  select(dim: number, index: number): Tensor { return S().select(this, dim, index); }
+  split(sizeOrSections: number | number[], dim = 0): Tensor[] { return S().split(this, sizeOrSections, dim); }
+  chunk(chunks: number, dim = 0): Tensor[] { return S().chunk(this, chunks, dim); }
+  unbind(dim = 0): Tensor[] { return S().unbind(this, dim); }
+  flip(dims: number | number[]): Tensor { return S().flip(this, dims); }
+  pad(padding: number[], value = 0): Tensor { return S().pad(this, padding, value); }
 
   // --- elementwise -------------------------------------------------------------------------------
-  add(other: TensorLike, alpha = 1): Tensor { return E.add(this, other, alpha); }
-  sub(other: TensorLike, alpha = 1): Tensor { return E.sub(this, other, alpha); }
-  mul(other: TensorLike): Tensor { return E.mul(this, other); }
-  div(other: TensorLike): Tensor { return E.div(this, other); }
-  pow(exponent: TensorLike): Tensor { return E.pow(this, exponent); }
-  maximum(other: TensorLike): Tensor { return E.maximum(this, other); }
-  minimum(other: TensorLike): Tensor { return E.minimum(this, other); }
-  neg(): Tensor { return E.neg(this); }
-  abs(): Tensor { return E.abs(this); }
-  sign(): Tensor { return E.sign(this); }
-  exp(): Tensor { return E.exp(this); }
-  log(): Tensor { return E.log(this); }
-  log1p(): Tensor { return E.log1p(this); }
-  sqrt(): Tensor { return E.sqrt(this); }
-  rsqrt(): Tensor { return E.rsqrt(this); }
-  square(): Tensor { return E.square(this); }
-  reciprocal(): Tensor { return E.reciprocal(this); }
-  sin(): Tensor { return E.sin(this); }
-  cos(): Tensor { return E.cos(this); }
-  tanh(): Tensor { return E.tanh(this); }
-  sigmoid(): Tensor { return E.sigmoid(this); }
-  relu(): Tensor { return E.relu(this); }
-  leakyRelu(negativeSlope = 0.01): Tensor { return E.leakyRelu(this, negativeSlope); }
-  elu(alpha = 1): Tensor { return E.elu(this, alpha); }
-  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return E.gelu(this, approximate); }
-  softplus(beta = 1, threshold = 20): Tensor { return E.softplus(this, beta, threshold); }
-  clamp(min?: number, max?: number): Tensor { return E.clamp(this, min, max); }
-  eq(other: TensorLike): Tensor { return E.eq(this, other); }
-  ne(other: TensorLike): Tensor { return E.ne(this, other); }
-  lt(other: TensorLike): Tensor { return E.lt(this, other); }
-  le(other: TensorLike): Tensor { return E.le(this, other); }
-  gt(other: TensorLike): Tensor { return E.gt(this, other); }
-  ge(other: TensorLike): Tensor { return E.ge(this, other); }
-  maskedFill(mask: Tensor, value: number): Tensor { return E.maskedFill(this, mask, value); }
+  add(other: TensorLike, alpha = 1): Tensor { return E().add(this, other, alpha); }
+  sub(other: TensorLike, alpha = 1): Tensor { return E().sub(this, other, alpha); }
+  mul(other: TensorLike): Tensor { return E().mul(this, other); }
+  div(other: TensorLike): Tensor { return E().div(this, other); }
+  pow(exponent: TensorLike): Tensor { return E().pow(this, exponent); }
+  maximum(other: TensorLike): Tensor { return E().maximum(this, other); }
+  minimum(other: TensorLike): Tensor { return E().minimum(this, other); }
+  neg(): Tensor { return E().neg(this); }
+  abs(): Tensor { return E().abs(this); }
+  sign(): Tensor { return E().sign(this); }
+  exp(): Tensor { return E().exp(this); }
+  log(): Tensor { return E().log(this); }
+  log1p(): Tensor { return E().log1p(this); }
+  sqrt(): Tensor { return E().sqrt(this); }
+  rsqrt(): Tensor { return E().rsqrt(this); }
+  square(): Tensor { return E().square(this); }
+  reciprocal(): Tensor { return E().reciprocal(this); }
+  sin(): Tensor { return E().sin(this); }
+  cos(): Tensor { return E().cos(this); }
+  tanh(): Tensor { return E().tanh(this); }
+  sigmoid(): Tensor { return E().sigmoid(this); }
+  relu(): Tensor { return E().relu(this); }
+  leakyRelu(negativeSlope = 0.01): Tensor { return E().leakyRelu(this, negativeSlope); }
+  elu(alpha = 1): Tensor { return E().elu(this, alpha); }
+  gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return E().gelu(this, approximate); }
+  softplus(beta = 1, threshold = 20): Tensor { return E().softplus(this, beta, threshold); }
+  clamp(min?: number, max?: number): Tensor { return E().clamp(this, min, max); }
+  eq(other: TensorLike): Tensor { return E().eq(this, other); }
+  ne(other: TensorLike): Tensor { return E().ne(this, other); }
+  lt(other: TensorLike): Tensor { return E().lt(this, other); }
+  le(other: TensorLike): Tensor { return E().le(this, other); }
+  gt(other: TensorLike): Tensor { return E().gt(this, other); }
+  ge(other: TensorLike): Tensor { return E().ge(this, other); }
+  maskedFill(mask: Tensor, value: number): Tensor { return E().maskedFill(this, mask, value); }
 
   // in place (not recorded by autograd; bump the version counter)
-  add_(other: TensorLike, alpha = 1): this { return E.computeInPlace(this, 'add_', () => E.add(this, other, alpha)); }
-  sub_(other: TensorLike, alpha = 1): this { return E.computeInPlace(this, 'sub_', () => E.sub(this, other, alpha)); }
-  mul_(other: TensorLike): this { return E.computeInPlace(this, 'mul_', () => E.mul(this, other)); }
-  div_(other: TensorLike): this { return E.computeInPlace(this, 'div_', () => E.div(this, other)); }
-  clamp_(min?: number, max?: number): this { return E.computeInPlace(this, 'clamp_', () => E.clamp(this, min, max)); }
-  relu_(): this { return E.computeInPlace(this, 'relu_', () => E.relu(this)); }
-  fill_(value: number): this { return E.fill_(this, value); }
-  zero_(): this { return E.fill_(this, 0); }
-  copy_(src: Tensor): this { return E.copy_(this, src); }
+  add_(other: TensorLike, alpha = 1): this { return E().computeInPlace(this, 'add_', () => E().add(this, other, alpha)); }
+  sub_(other: TensorLike, alpha = 1): this { return E().computeInPlace(this, 'sub_', () => E().sub(this, other, alpha)); }
+  mul_(other: TensorLike): this { return E().computeInPlace(this, 'mul_', () => E().mul(this, other)); }
+  div_(other: TensorLike): this { return E().computeInPlace(this, 'div_', () => E().div(this, other)); }
+  clamp_(min?: number, max?: number): this { return E().computeInPlace(this, 'clamp_', () => E().clamp(this, min, max)); }
+  relu_(): this { return E().computeInPlace(this, 'relu_', () => E().relu(this)); }
+  fill_(value: number): this { return E().fill_(this, value); }
+  zero_(): this { return E().fill_(this, 0); }
+  copy_(src: Tensor): this { return E().copy_(this, src); }
 
   // --- reductions --------------------------------------------------------------------------------
-  sum(dim?: DimArg, keepdim = false): Tensor { return R.sum(this, dim, keepdim); }
-  mean(dim?: DimArg, keepdim = false): Tensor { return R.mean(this, dim, keepdim); }
-  prod(dim?: DimArg, keepdim = false): Tensor { return R.prod(this, dim, keepdim); }
-  var(dim?: DimArg, options: { correction?: number; keepdim?: boolean } = {}): Tensor { return R.variance(this, dim, options); }
-  std(dim?: DimArg, options: { correction?: number; keepdim?: boolean } = {}): Tensor { return R.std(this, dim, options); }
+  sum(dim?: DimArg, keepdim = false): Tensor { return R().sum(this, dim, keepdim); }
+  mean(dim?: DimArg, keepdim = false): Tensor { return R().mean(this, dim, keepdim); }
+  prod(dim?: DimArg, keepdim = false): Tensor { return R().prod(this, dim, keepdim); }
+  var(dim?: DimArg, options: { correction?: number; keepdim?: boolean } = {}): Tensor { return R().variance(this, dim, options); }
+  std(dim?: DimArg, options: { correction?: number; keepdim?: boolean } = {}): Tensor { return R().std(this, dim, options); }
   max(): Tensor;
   max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    return dim === undefined ? R.maxAll(this) : R.max(this, dim, keepdim);
+    return dim === undefined ? R().maxAll(this) : R().max(this, dim, keepdim);
   }
   min(): Tensor;
   min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
   min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
-    return dim === undefined ? R.minAll(this) : R.min(this, dim, keepdim);
+    return dim === undefined ? R().minAll(this) : R().min(this, dim, keepdim);
   }
-  argmax(dim?: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
-  argmin(dim?: number, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
-  logsumexp(dim: DimArg, keepdim = false): Tensor { return R.logsumexp(this, dim, keepdim); }
-  norm(p = 2, dim?: DimArg, keepdim = false): Tensor { return R.norm(this, p, dim, keepdim); }
-  softmax(dim: number): Tensor { return R.softmax(this, dim); }
-  logSoftmax(dim: number): Tensor { return R.logSoftmax(this, dim); }
+  argmax(dim?: number, keepdim = false): Tensor { return R().argmax(this, dim, keepdim); }
+  argmin(dim?: number, keepdim = false): Tensor { return R().argmin(this, dim, keepdim); }
+  logsumexp(dim: DimArg, keepdim = false): Tensor { return R().logsumexp(this, dim, keepdim); }
+  norm(p = 2, dim?: DimArg, keepdim = false): Tensor { return R().norm(this, p, dim, keepdim); }
+  softmax(dim: number): Tensor { return R().softmax(this, dim); }
+  logSoftmax(dim: number): Tensor { return R().logSoftmax(this, dim); }
 
   // --- linear algebra and indexing ---------------------------------------------------------------
-  matmul(other: Tensor): Tensor { return L.matmul(this, other); }
-  mm(other: Tensor): Tensor { return L.matmul(this, other); }
-  bmm(other: Tensor): Tensor { return L.bmm(this, other); }
-  indexSelect(dim: number, index: Tensor): Tensor { return I.indexSelect(this, dim, index); }
-  gather(dim: number, index: Tensor): Tensor { return I.gather(this, dim, index); }
-  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return I.scatterAdd(this, dim, index, src); }
+  matmul(other: Tensor): Tensor { return L().matmul(this, other); }
+  mm(other: Tensor): Tensor { return L().matmul(this, other); }
+  bmm(other: Tensor): Tensor { return L().bmm(this, other); }
+  indexSelect(dim: number, index: Tensor): Tensor { return I().indexSelect(this, dim, index); }
+  gather(dim: number, index: Tensor): Tensor { return I().gather(this, dim, index); }
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return I().scatterAdd(this, dim, index, src); }
 }
 
 export type NestedArray = number | NestedArray[];
 export type ShapeArg = number[] | [readonly number[]];
 export type DimArg = number | number[];
+
+const S = () => tensorOps().shape;
+const E = () => tensorOps().elementwise;
+const R = () => tensorOps().reduce;
+const L = () => tensorOps().linalg;
+const I = () => tensorOps().indexing;
 
 function flatShape(args: ShapeArg): number[] {
   return args.length === 1 && Array.isArray(args[0]) ? [...args[0]] : (args as number[]);

@@ -1,66 +1,14 @@
 /**
- * The autograd tape. Each differentiable op attaches a Node to its output holding one lazy gradient
- * function per input, so a gradient nobody needs is never computed. backward() walks the nodes in
+ * The autograd engine. Each differentiable op attaches a Node (node.ts) to its output holding one lazy
+ * gradient function per input, so a gradient nobody needs is never computed. backward() walks the nodes in
  * reverse topological order, reduces broadcast gradients to their input's shape in one place, checks
  * saved tensors for in-place modification, and releases what it used unless retainGraph is set.
  */
 import { nextStorageSerial, type Storage, type Tensor, type GradHook } from '../tensor.js';
+import type { Node } from './node.js';
 import { clone } from '../ops/shape.js';
-import { enableGrad, isAnomalyEnabled, isGradEnabled, noGrad } from './mode.js';
+import { enableGrad, isAnomalyEnabled, noGrad } from './mode.js';
 import { sumToShape, hasNonFinite, onesLike, accumulateInto } from './helpers.js';
-
-export type GradFn = (grad: Tensor) => Tensor;
-
-export class Node {
-  /** Inputs that require grad (null elsewhere), parallel to gradFns. */
-  inputs: Array<Tensor | null>;
-  gradFns: Array<GradFn | null> | null;
-  saved: Array<[Tensor, number]>;
-  /** Hooks registered on the output tensor, run on its gradient. */
-  readonly hooks: GradHook[] = [];
-  /**
-   * The output tensor, only once it asked to keep its gradient (retainGrad). The node never holds its
-   * output otherwise, so an unused activation is collectable as soon as the user drops it.
-   */
-  retained: Tensor | null = null;
-
-  constructor(readonly name: string, inputs: Array<Tensor | null>, gradFns: Array<GradFn | null>, saved: Tensor[]) {
-    this.inputs = inputs;
-    this.gradFns = gradFns;
-    this.saved = saved.map((t) => [t, t.storage.version]);
-  }
-
-  release(): void {
-    this.gradFns = null;
-    this.saved = [];
-  }
-}
-
-/**
- * Records `out` as produced by op `name` from `inputs` when grad mode is on and any input requires
- * grad. gradFns[i] maps the output's gradient to input i's (any broadcastable shape); `saved` lists the
- * tensors the gradient functions read, checked for in-place modification at backward.
- */
-export function attach(
-  name: string,
-  out: Tensor,
-  inputs: ReadonlyArray<Tensor | null | undefined>,
-  gradFns: ReadonlyArray<GradFn | null>,
-  saved: Tensor[] = [],
-): Tensor {
-  if (!isGradEnabled()) return out;
-  let any = false;
-  const tracked = inputs.map((t) => {
-    const needs = t != null && t.requiresGrad;
-    any ||= needs;
-    return needs ? t : null;
-  });
-  if (!any) return out;
-  const node = new Node(name, tracked, tracked.map((t, i) => (t ? gradFns[i] ?? null : null)), saved);
-  out.gradFn = node;
-  out.requiresGrad = true;
-  return out;
-}
 
 interface RunOptions {
   retainGraph: boolean;
@@ -71,7 +19,7 @@ interface RunOptions {
 
 /** Whether g is a contiguous view of all of its buffer, which was created at or after serial `since`. */
 function wholeBufferOf(g: Tensor, since: number): boolean {
-  return g.storage.serial >= since && g.offset === 0 && g.numel === g.storage.data.length && g.isContiguous();
+  return g.storage.serial >= since && g.offset === 0 && g.numel === g.storage.length && g.isContiguous();
 }
 
 function topoOrder(roots: Tensor[]): Node[] {

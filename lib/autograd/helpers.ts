@@ -1,7 +1,8 @@
 /** Small pieces the engine needs from the op set. */
 import type { Tensor } from '../tensor.js';
 import { sum } from '../ops/reduce.js';
-import { fullLike } from '../creation.js';
+import { deviceOf, uninitialized } from '../kernels/runtime.js';
+import { fillK } from '../kernels/elementwise.js';
 import { clone } from '../ops/shape.js';
 import { computeInPlace, add, isFiniteAll } from '../ops/elementwise.js';
 
@@ -27,8 +28,11 @@ export function hasNonFinite(t: Tensor): boolean {
   return !isFiniteAll(t);
 }
 
+/** Ones of t's shape, dtype and device: the implicit gradient of a one-element output. */
 export function onesLike(t: Tensor): Tensor {
-  return fullLike(t, 1);
+  const ones = uninitialized(t.shape, t.dtype, deviceOf(t));
+  fillK(ones, 1);
+  return ones;
 }
 
 /**

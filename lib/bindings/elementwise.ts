@@ -1,6 +1,13 @@
-/** Types of the strided elementwise entry points. Each operand is (array, offset, strides) over `shape`. */
+/**
+ * Types of the strided elementwise entry points. Each operand is (buffer, offset, strides) over `shape`;
+ * a buffer is a typed array (cpu) or a device handle (cuda), all of one device.
+ */
+import type { DeviceHandle } from './device.js';
 
 export type AnyArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+/** A typed array or the device memory behind a handle. */
+export type AnyBuffer = AnyArray | DeviceHandle;
+export type BoolBuffer = Uint8Array | DeviceHandle;
 
 export interface ElementwiseBinding {
   /** Op names in id order; lib/ops resolves names to ids once at load. */
@@ -11,38 +18,38 @@ export interface ElementwiseBinding {
   /** out = f(x; a, b). out and x share a dtype. */
   unary(
     op: number, shape: number[],
-    out: AnyArray, outOff: number, outStrides: number[],
-    x: AnyArray, xOff: number, xStrides: number[],
+    out: AnyBuffer, outOff: number, outStrides: number[],
+    x: AnyBuffer, xOff: number, xStrides: number[],
     a: number, b: number,
   ): void;
   /** out = f(x, y; alpha, beta). */
   binary(
     op: number, shape: number[],
-    out: AnyArray, outOff: number, outStrides: number[],
-    x: AnyArray, xOff: number, xStrides: number[],
-    y: AnyArray, yOff: number, yStrides: number[],
+    out: AnyBuffer, outOff: number, outStrides: number[],
+    x: AnyBuffer, xOff: number, xStrides: number[],
+    y: AnyBuffer, yOff: number, yStrides: number[],
     alpha: number, beta: number,
   ): void;
   /** out (Uint8Array) = x <op> y. */
   compare(
     op: number, shape: number[],
-    out: Uint8Array, outOff: number, outStrides: number[],
-    x: AnyArray, xOff: number, xStrides: number[],
-    y: AnyArray, yOff: number, yStrides: number[],
+    out: BoolBuffer, outOff: number, outStrides: number[],
+    x: AnyBuffer, xOff: number, xStrides: number[],
+    y: AnyBuffer, yOff: number, yStrides: number[],
   ): void;
   /** out = cond ? x : y. */
   where(
     shape: number[],
-    out: AnyArray, outOff: number, outStrides: number[],
-    cond: Uint8Array, condOff: number, condStrides: number[],
-    x: AnyArray, xOff: number, xStrides: number[],
-    y: AnyArray, yOff: number, yStrides: number[],
+    out: AnyBuffer, outOff: number, outStrides: number[],
+    cond: BoolBuffer, condOff: number, condStrides: number[],
+    x: AnyBuffer, xOff: number, xStrides: number[],
+    y: AnyBuffer, yOff: number, yStrides: number[],
   ): void;
   /**
    * Fills out from Philox(seed) at counter `offset` (two elements per counter): kind 0 uniform [a, b),
    * 1 normal(mean a, std b), 2 bernoulli(p = a), 3 integers in [a, b).
    */
-  random(out: AnyArray, kind: number, seed: number, offset: number, a: number, b: number): void;
+  random(out: AnyBuffer, kind: number, seed: number, offset: number, a: number, b: number): void;
   /** out = x, converting dtype; both strided. */
-  copy(shape: number[], out: AnyArray, outOff: number, outStrides: number[], x: AnyArray, xOff: number, xStrides: number[]): void;
+  copy(shape: number[], out: AnyBuffer, outOff: number, outStrides: number[], x: AnyBuffer, xOff: number, xStrides: number[]): void;
 }

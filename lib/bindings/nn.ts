@@ -1,9 +1,12 @@
 /**
  * Types of the nn entry points of the native addon: dropout, PReLU, 2-D upsampling (float32/float64).
  * Buffers are contiguous from index 0; outputs are preallocated and overwritten; `null` marks an
- * optional output that is not needed.
+ * optional output that is not needed. Dropout also takes device handles; PReLU and upsampling throw
+ * 'not implemented on cuda yet' for them in this milestone.
  */
 import type { FloatArray } from './runtime.js';
+import type { BoolBuffer } from './elementwise.js';
+import type { FloatBuffer } from './reduce.js';
 
 export type UpsampleMode = 'nearest' | 'bilinear';
 
@@ -14,9 +17,9 @@ export interface NnBinding {
    * so the caller advances its offset by ceil(n / 4) per call; results do not depend on threading.
    * seed and offset are integers in [0, 2^53]. y may be x.
    */
-  dropoutForward(x: FloatArray, n: number, p: number, seed: number, offset: number, y: FloatArray, mask: Uint8Array): void;
+  dropoutForward(x: FloatBuffer, n: number, p: number, seed: number, offset: number, y: FloatBuffer, mask: BoolBuffer): void;
   /** gradX[i] = gradY[i] * mask[i] / (1 - p) (0 when p = 1). */
-  dropoutBackward(gradY: FloatArray, mask: Uint8Array, n: number, p: number, gradX: FloatArray): void;
+  dropoutBackward(gradY: FloatBuffer, mask: BoolBuffer, n: number, p: number, gradX: FloatBuffer): void;
   /**
    * PReLU over x (N, C, L): y = x > 0 ? x : w * x with w = weight[c] (numWeights = C) or weight[0]
    * (numWeights = 1, one shared slope).

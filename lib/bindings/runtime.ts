@@ -22,6 +22,8 @@ export interface NativeBackendInfo {
     devices: CudaDeviceInfo[];
     /** Why no device is usable, when devices is empty. */
     reason?: string;
+    /** The CUDA execution model run on the CPU (a test build), not a GPU; absent in older addons. */
+    emulated?: boolean;
   };
 }
 

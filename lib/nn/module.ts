@@ -8,7 +8,8 @@
  * `registerBuffer`), and automatic for fields holding a `Parameter` or a `Module`: such fields are
  * picked up, in declaration order, the first time the module is walked, as PyTorch's __setattr__ does.
  */
-import { Tensor, type Device } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+import { type DeviceSpec, isDeviceSpec } from '../storage.js';
 import type { DType } from '../dtype.js';
 import { isFloatDType } from '../dtype.js';
 import { noGrad } from '../autograd/mode.js';
@@ -255,11 +256,11 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
 
   /**
    * Converts float parameters and buffers to `dtype` (integer buffers such as num_batches_tracked are
-   * kept), or moves everything to a device. Parameters are replaced by new ones, so build optimizers
-   * afterwards. Returns this.
+   * kept), or moves every parameter and buffer to a device ('cpu', 'cuda', 'cuda:N'). Parameters that
+   * change are replaced by new ones, so build optimizers afterwards. Returns this.
    */
-  to(target: DType | Device): this {
-    const isDevice = target === 'cpu' || target === 'cuda';
+  to(target: DType | DeviceSpec): this {
+    const isDevice = isDeviceSpec(target);
     for (const m of this.modules()) {
       for (const [name, entry] of m.#sync()) {
         const value = m.#field(name);

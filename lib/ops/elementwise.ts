@@ -3,12 +3,11 @@
  * comparisons, where/maskedFill, and the in-place helpers. Each op's gradient sits next to it.
  */
 import { Tensor, type TensorLike } from '../tensor.js';
-import { attach, type GradFn } from '../autograd/engine.js';
+import { attach, type GradFn } from '../autograd/node.js';
 import { isGradEnabled, noGrad } from '../autograd/mode.js';
 import { defineOp } from './registry.js';
-import { binaryK, compareK, copyInto, unaryK, whereK, requireFloat, empty, copyAs, writeInto } from './kernels.js';
-import { native } from '../native.js';
-import { unaryIds } from './kernels.js';
+import { binaryK, compareK, fillK, unaryK, whereK, writeInto } from '../kernels/elementwise.js';
+import { copyAs, copyInto, deviceOf, requireFloat, toDevice, uninitialized } from '../kernels/runtime.js';
 import { isFloatDType } from '../dtype.js';
 
 // --- unary -------------------------------------------------------------------------------------------
@@ -108,9 +107,10 @@ function binary(name: string, a: Tensor, b: Tensor, grads: [GradFn, GradFn], sav
   return attach(name, out, [a, b], grads, saved);
 }
 
+/** The number s as a 0-d tensor of ref's dtype on ref's device. */
 function asTensorOf(ref: Tensor, s: number): Tensor {
-  const t = empty([], ref.dtype);
-  t.buffer[0] = s;
+  const t = uninitialized([], ref.dtype, deviceOf(ref));
+  fillK(t, s);
   return t;
 }
 
@@ -232,14 +232,11 @@ export function computeInPlace<T extends Tensor>(target: T, op: string, compute:
 
 export function fill_<T extends Tensor>(target: T, value: number): T {
   guardInPlace(target, 'fill_');
-  native.unary(
-    unaryIds.fill!, [...target.shape], target.buffer, target.offset, [...target.strides],
-    target.buffer, target.offset, [...target.strides], value, 0,
-  );
-  target.storage.version++;
+  fillK(target, value);
   return target;
 }
 
+/** Copies src (broadcast, converting dtype, from any device) into target's view. */
 export function copy_<T extends Tensor>(target: T, src: Tensor): T {
-  return inPlace(target, src, 'copy_');
+  return inPlace(target, toDevice(src, deviceOf(target)), 'copy_');
 }

@@ -2,12 +2,11 @@
 import type { Tensor } from '../tensor.js';
 import type { DType } from '../dtype.js';
 import { isFloatDType } from '../dtype.js';
-import { attach } from '../autograd/engine.js';
+import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
-import { checkShape, copyAs, empty } from './kernels.js';
-import { contiguous, normalizeDim } from './shape.js';
-import { native } from '../native.js';
-import type { NumericArray } from '../bindings/reduce.js';
+import { checkShape, copyAs, deviceOf, empty, toDevice } from '../kernels/runtime.js';
+import { indexK } from '../kernels/indexing.js';
+import { normalizeDim } from './dims.js';
 
 function requireIndex(op: string, index: Tensor): void {
   if (index.dtype !== 'int32') throw new TypeError(`${op}: index must be int32, got ${index.dtype}`);
@@ -20,16 +19,10 @@ function around(shape: readonly number[], d: number): [number, number, number] {
   return [outer, shape[d]!, inner];
 }
 
-function dataOf(t: Tensor): NumericArray {
-  return contiguous(t).dataSync() as NumericArray;
-}
-
 /** Gradient helper: zeros of `shape` with src added at index along d (index and src have src's shape). */
 export function scatterAddInto(shape: readonly number[], d: number, index: Tensor, src: Tensor): Tensor {
-  const out = empty(shape, src.dtype);
   const [outer, size, inner] = around(shape, d);
-  native.scatterAdd(dataOf(src), dataOf(index) as Int32Array, out.buffer as NumericArray, outer, size, src.shape[d]!, inner);
-  return out;
+  return indexK('scatterAdd', 'scatterAdd', src, index, empty(shape, src.dtype, deviceOf(src)), [outer, size, src.shape[d]!, inner]);
 }
 
 /** Rows of x along dim picked by a 1-D int32 index. */
@@ -41,17 +34,12 @@ export const indexSelect = defineOp('indexSelect', (x: Tensor, dim: number, inde
   const [outer, size, inner] = around(x.shape, d);
   const shape = [...x.shape];
   shape[d] = index.numel;
-  const out = empty(shape, src.dtype);
-  const idx = dataOf(index) as Int32Array;
-  native.indexSelect(dataOf(src), idx, out.buffer as NumericArray, outer, size, index.numel, inner);
+  const dims = [outer, size, index.numel, inner] as const;
+  const out = indexK('indexSelect', 'indexSelect', src, index, empty(shape, src.dtype, deviceOf(src)), [...dims]);
   const result = x.dtype === 'bool' ? copyAs(out, 'bool') : out;
   if (!isFloatDType(x.dtype)) return result;
   return attach('indexSelect', result, [x], [
-    (g) => {
-      const gx = empty(x.shape, g.dtype);
-      native.indexAdd(dataOf(g), idx, gx.buffer as NumericArray, outer, size, index.numel, inner);
-      return gx;
-    },
+    (g) => indexK('indexAdd', 'indexSelect backward', g, index, empty(x.shape, g.dtype, deviceOf(g)), [...dims]),
   ]);
 });
 
@@ -67,8 +55,7 @@ export const gather = defineOp('gather', (x: Tensor, dim: number, index: Tensor)
   const d = normalizeDim(dim, x.ndim, 'gather');
   checkAlongDim('gather', x.shape, index.shape, d, 'index');
   const [outer, size, inner] = around(x.shape, d);
-  const out = empty(index.shape, x.dtype);
-  native.gather(dataOf(x), dataOf(index) as Int32Array, out.buffer as NumericArray, outer, size, index.shape[d]!, inner);
+  const out = indexK('gather', 'gather', x, index, empty(index.shape, x.dtype, deviceOf(x)), [outer, size, index.shape[d]!, inner]);
   if (!isFloatDType(x.dtype)) return out;
   return attach('gather', out, [x], [(g) => scatterAddInto(x.shape, d, index, g)]);
 });
@@ -82,9 +69,8 @@ export const scatterAdd = defineOp('scatterAdd', (x: Tensor, dim: number, index:
     throw new RangeError(`scatterAdd: index shape [${index.shape.join(', ')}] must equal src shape [${src.shape.join(', ')}]`);
   }
   checkAlongDim('scatterAdd', x.shape, src.shape, d, 'src');
-  const out = copyAs(x, x.dtype);
   const [outer, size, inner] = around(x.shape, d);
-  native.scatterAdd(dataOf(src), dataOf(index) as Int32Array, out.buffer as NumericArray, outer, size, src.shape[d]!, inner);
+  const out = indexK('scatterAdd', 'scatterAdd', src, index, copyAs(x, x.dtype), [outer, size, src.shape[d]!, inner]);
   if (!isFloatDType(x.dtype)) return out;
   return attach('scatterAdd', out, [x, src], [(g) => g, (g) => gather(g, d, index)]);
 });
@@ -96,13 +82,13 @@ export function oneHot(labels: Tensor, numClasses: number, dtype: DType = 'int32
     throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
   }
   checkShape([...labels.shape, numClasses], 'oneHot');
-  const flat = dataOf(labels) as Int32Array;
+  const flat = labels.dataSync() as Int32Array;
   const out = empty([...labels.shape, numClasses], dtype);
   const data = out.buffer;
   flat.forEach((c, i) => {
     if (c < 0 || c >= numClasses) throw new RangeError(`oneHot: label ${c} at position ${i} is outside [0, ${numClasses})`);
     data[i * numClasses + c] = 1;
   });
-  return out;
+  return labels.device === 'cpu' ? out : toDevice(out, deviceOf(labels));
 }
 

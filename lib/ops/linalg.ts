@@ -1,45 +1,11 @@
 /** Matrix products on the GEMM binding: matmul (NumPy semantics), bmm, addmm, outer. */
 import type { Tensor } from '../tensor.js';
-import { attach } from '../autograd/engine.js';
+import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
-import { broadcastShapes, copyAs, uninitialized, requireFloat, requireSameDType } from './kernels.js';
+import { broadcastShapes, requireFloat, requireSameDType } from '../kernels/runtime.js';
+import { matmulK } from '../kernels/gemm.js';
 import { expand, squeeze, transpose, unsqueeze, reshape } from './shape.js';
 import { add, mul } from './elementwise.js';
-import { native } from '../native.js';
-import type { FloatArray } from '../dtype.js';
-
-interface GemmOperand {
-  data: FloatArray;
-  offset: number;
-  ld: number;
-  batchStride: number;
-  trans: boolean;
-}
-
-/** One batch stride for all batch dims, or null when they do not collapse (then a copy is made). */
-function collapsedBatchStride(t: Tensor): number | null {
-  const dims = t.shape.slice(0, -2).map((s, i) => [s, t.strides[i]!] as const).filter(([s]) => s !== 1);
-  if (dims.length === 0 || dims.every(([, st]) => st === 0)) return 0;
-  for (let i = 0; i + 1 < dims.length; i++) if (dims[i]![1] !== dims[i + 1]![0] * dims[i + 1]![1]) return null;
-  return dims[dims.length - 1]![1];
-}
-
-/** Describes a [..., R, C] view to GEMM without copying when its layout allows. */
-function gemmOperand(t: Tensor): GemmOperand {
-  const R = t.shape[t.ndim - 2]!, C = t.shape[t.ndim - 1]!;
-  const sr = t.strides[t.ndim - 2]!, sc = t.strides[t.ndim - 1]!;
-  const batchStride = collapsedBatchStride(t);
-  if (batchStride !== null) {
-    if ((sc === 1 || C === 1) && (sr >= Math.max(1, C) || R === 1)) {
-      return { data: t.buffer as FloatArray, offset: t.offset, ld: R === 1 ? Math.max(1, C) : sr, batchStride, trans: false };
-    }
-    if ((sr === 1 || R === 1) && (sc >= Math.max(1, R) || C === 1)) {
-      return { data: t.buffer as FloatArray, offset: t.offset, ld: C === 1 ? Math.max(1, R) : sc, batchStride, trans: true };
-    }
-  }
-  const c = copyAs(t, t.dtype);
-  return { data: c.buffer as FloatArray, offset: 0, ld: Math.max(1, C), batchStride: R * C, trans: false };
-}
 
 /** Batched product of [..., M, K] and [..., K, N] with broadcast batch dims. */
 const matmulNd = defineOp('matmul', (a: Tensor, b: Tensor): Tensor => {
@@ -48,15 +14,7 @@ const matmulNd = defineOp('matmul', (a: Tensor, b: Tensor): Tensor => {
     throw new RangeError(`matmul: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] cannot be multiplied (${K} vs ${b.shape[b.ndim - 2]})`);
   }
   const batch = broadcastShapes('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2));
-  const count = batch.reduce((x, y) => x * y, 1);
-  const A = gemmOperand(expand(a.detach(), [...batch, M, K]));
-  const B = gemmOperand(expand(b.detach(), [...batch, K, N]));
-  const out = uninitialized([...batch, M, N], a.dtype);
-  native.gemm(
-    count, A.trans, B.trans, M, N, K, 1,
-    A.data, A.offset, A.ld, A.batchStride, B.data, B.offset, B.ld, B.batchStride,
-    0, out.buffer as FloatArray, 0, Math.max(1, N), M * N,
-  );
+  const out = matmulK(expand(a.detach(), [...batch, M, K]), expand(b.detach(), [...batch, K, N]));
   return attach('matmul', out, [a, b], [
     (g) => matmulNd(g, transpose(b, -1, -2)),
     (g) => matmulNd(transpose(a, -1, -2), g),

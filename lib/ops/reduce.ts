@@ -3,13 +3,13 @@
  * Float inputs accumulate in float64 inside the kernels.
  */
 import type { Tensor, DimArg } from '../tensor.js';
-import { attach } from '../autograd/engine.js';
+import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
-import { copyAs, uninitialized, reduceK, requireFloat } from './kernels.js';
+import { copyAs, requireFloat } from '../kernels/runtime.js';
+import { reduceK, softmaxBackwardK, softmaxK } from '../kernels/reduce.js';
 import { normalizeDim, reshape, expand, contiguous, transpose } from './shape.js';
 import { div, exp, mul, mulScalar, sub, sign, abs, powScalar, eq, where } from './elementwise.js';
 import { scatterAddInto } from './indexing.js';
-import { native } from '../native.js';
 import { isFloatDType } from '../dtype.js';
 
 function normalizeDims(x: Tensor, dim: DimArg | undefined, op: string): number[] {
@@ -136,17 +136,9 @@ function softmaxOp(name: 'softmax' | 'logSoftmax', x: Tensor, dim: number): Tens
   const xl = toLast(x, d);
   const n = xl.shape[xl.ndim - 1]!;
   const rows = n === 0 ? 0 : xl.numel / n;
-  const yl = uninitialized(xl.shape, x.dtype);
-  native.softmax(xl.dataSync() as Float32Array, yl.buffer as Float32Array, rows, n, log);
+  const yl = softmaxK(xl, rows, n, log);
   const y = fromLast(yl, d);
-  return attach(name, y, [x], [
-    (g) => {
-      const gl = toLast(g, d);
-      const gx = uninitialized(gl.shape, g.dtype);
-      native.softmaxBackward(gl.dataSync() as Float32Array, yl.buffer as Float32Array, gx.buffer as Float32Array, rows, n, log);
-      return fromLast(gx, d);
-    },
-  ], [yl]);
+  return attach(name, y, [x], [(g) => fromLast(softmaxBackwardK(toLast(g, d), yl, rows, n, log), d)], [yl]);
 }
 
 export const softmax = defineOp('softmax', (x: Tensor, dim: number): Tensor => softmaxOp('softmax', x, dim));

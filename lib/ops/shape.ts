@@ -2,23 +2,18 @@
  * Views and data movement. Views share storage (reshape of a viewable tensor, permute, expand, narrow,
  * select, squeeze); the rest copy. Gradients of views map the gradient back through the inverse view.
  */
-import { Tensor, contiguousStrides, type Device } from '../tensor.js';
+import { Tensor, contiguousStrides } from '../tensor.js';
+import { type DeviceSpec, deviceName, isDeviceSpec } from '../storage.js';
 import type { DType } from '../dtype.js';
 import { isFloatDType } from '../dtype.js';
-import { attach } from '../autograd/engine.js';
+import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
-import { checkShape, copyAs, copyInto, empty } from './kernels.js';
+import { checkShape, commonDevice, copyAs, copyInto, deviceOf, empty, resolveDevice, toDevice } from '../kernels/runtime.js';
 import { fill_ } from './elementwise.js';
 import { indexSelect } from './indexing.js';
-import { native } from '../native.js';
+import { normalizeDim } from './dims.js';
 
-export function normalizeDim(dim: number, ndim: number, op: string, inclusive = false): number {
-  const n = inclusive ? ndim + 1 : ndim;
-  if (!Number.isInteger(dim) || dim < -Math.max(n, 1) || dim >= Math.max(n, 1)) {
-    throw new RangeError(`${op}: dim must be an integer in [${-Math.max(n, 1)}, ${Math.max(n, 1) - 1}], got ${dim}`);
-  }
-  return dim < 0 ? dim + n : dim;
-}
+export { normalizeDim } from './dims.js';
 
 function makeView(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
   return new Tensor(x.storage, shape, strides, offset, x.dtype);
@@ -153,7 +148,7 @@ export const expand = defineOp('expand', (x: Tensor, shape: readonly number[]): 
 
 /** The gradient of a view that selects part of x: g written into zeros of x's shape. */
 function scatterToView(g: Tensor, x: Tensor, select: (z: Tensor) => Tensor): Tensor {
-  const z = empty(x.shape, g.dtype);
+  const z = empty(x.shape, g.dtype, deviceOf(g));
   copyInto(select(z), g);
   return z;
 }
@@ -234,6 +229,7 @@ export function unbind(x: Tensor, dim = 0): Tensor[] {
 export const cat = defineOp('cat', (tensors: readonly Tensor[], dim = 0): Tensor => {
   if (tensors.length === 0) throw new RangeError('cat: expects a non-empty list of tensors');
   const first = tensors[0]!;
+  commonDevice('cat', tensors);
   const d = normalizeDim(dim, first.ndim, 'cat');
   let total = 0;
   tensors.forEach((t, i) => {
@@ -245,7 +241,7 @@ export const cat = defineOp('cat', (tensors: readonly Tensor[], dim = 0): Tensor
   });
   const shape = [...first.shape];
   shape[d] = total;
-  const out = empty(shape, first.dtype);
+  const out = empty(shape, first.dtype, deviceOf(first));
   const starts: number[] = [];
   let start = 0;
   for (const t of tensors) {
@@ -287,7 +283,7 @@ export const pad = defineOp('pad', (x: Tensor, padding: readonly number[], value
     return v;
   };
   for (let k = 0; k < padding.length / 2; k++) shape[x.ndim - 1 - k]! += padding[2 * k]! + padding[2 * k + 1]!;
-  const out = empty(shape, x.dtype);
+  const out = empty(shape, x.dtype, deviceOf(x));
   if (value !== 0) fill_(out, value);
   copyInto(region(out), x);
   if (!isFloatDType(x.dtype)) return out;
@@ -300,7 +296,8 @@ export function flip(x: Tensor, dims: number | number[]): Tensor {
   for (const dim of Array.isArray(dims) ? dims : [dims]) {
     const d = normalizeDim(dim, x.ndim, 'flip');
     const n = x.shape[d]!;
-    out = indexSelect(out, d, Tensor.fromArray(Int32Array.from({ length: n }, (_, i) => n - 1 - i)));
+    const reversed = Tensor.fromArray(Int32Array.from({ length: n }, (_, i) => n - 1 - i));
+    out = indexSelect(out, d, toDevice(reversed, deviceOf(x)));
   }
   return out === x ? clone(x) : out;
 }
@@ -315,17 +312,22 @@ export function contiguous(x: Tensor): Tensor {
   return x.isContiguous() ? x : clone(x);
 }
 
-function cudaUnavailable(): Error {
-  const info = native.backendInfo().cuda;
-  const reason = !info.compiled ? 'this build has no CUDA kernels' : info.reason ?? 'no usable CUDA device';
-  return new Error(`to('cuda'): CUDA is not available: ${reason}`);
-}
+const dtypes: readonly string[] = ['float32', 'float64', 'int32', 'bool'];
 
-/** Converts dtype (a copy) or device. */
-export const to = defineOp('to', (x: Tensor, target: DType | Device): Tensor => {
-  if (target === 'cpu') return x;
-  if (target === 'cuda') throw cudaUnavailable();
-  if (!['float32', 'float64', 'int32', 'bool'].includes(target)) {
+/**
+ * Converts dtype or device (a copy; x itself when it already has that dtype or is on that device, as
+ * PyTorch). Devices: 'cpu', 'cuda' (cuda:0) or 'cuda:N'; when CUDA is not usable it throws the reason.
+ */
+export const to = defineOp('to', (x: Tensor, target: DType | DeviceSpec): Tensor => {
+  if (isDeviceSpec(target)) {
+    const device = resolveDevice(target, `to('${target}')`);
+    if (deviceName(device) === x.deviceName) return x;
+    const out = toDevice(x, device);
+    if (!isFloatDType(x.dtype)) return out;
+    const from = deviceOf(x);
+    return attach('to', out, [x], [(g) => toDevice(g, from)]);
+  }
+  if (!dtypes.includes(target)) {
     throw new TypeError(`to: unknown dtype or device '${String(target)}'`);
   }
   if (target === x.dtype) return x;

@@ -1,7 +1,6 @@
 /** Adagrad. */
 import type { Tensor } from '../tensor.js';
-import type { FloatArray } from '../dtype.js';
-import { native } from '../native.js';
+import { adagradStepK } from '../kernels/optim.js';
 import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 /** Adagrad hyperparameters (PyTorch's defaults). */
@@ -44,9 +43,9 @@ export class Adagrad extends Optimizer<AdagradHyper> {
     check.boolean('Adagrad', 'maximize', h.maximize);
   }
 
-  protected update(param: FloatArray, grad: FloatArray, state: ParamState, g: ParamGroup<AdagradHyper>, p: Tensor): void {
+  protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<AdagradHyper>): void {
     const step = this.nextStep(state);
     const sum = this.stateTensor(state, 'sum', p, g.initialAccumulatorValue);
-    native.adagradStep(param, grad, sum, step, g.lr, g.lrDecay, g.weightDecay, g.eps, g.maximize);
+    adagradStepK(p, grad, sum, step, g);
   }
 }

@@ -1,7 +1,6 @@
 /** Adam and AdamW. */
 import type { Tensor } from '../tensor.js';
-import type { FloatArray } from '../dtype.js';
-import { native } from '../native.js';
+import { adamStepK } from '../kernels/optim.js';
 import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 /** Adam/AdamW hyperparameters. */
@@ -37,12 +36,12 @@ abstract class AdamBase extends Optimizer<AdamHyper> {
     check.boolean(this.owner, 'maximize', h.maximize);
   }
 
-  protected update(param: FloatArray, grad: FloatArray, state: ParamState, g: ParamGroup<AdamHyper>, p: Tensor): void {
+  protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<AdamHyper>): void {
     const step = this.nextStep(state);
     const m = this.stateTensor(state, 'exp_avg', p);
     const v = this.stateTensor(state, 'exp_avg_sq', p);
     const vmax = g.amsgrad ? this.stateTensor(state, 'max_exp_avg_sq', p) : null;
-    native.adamStep(param, grad, m, v, vmax, step, g.lr, g.betas[0], g.betas[1], g.eps, g.weightDecay, g.amsgrad, this.decoupled, g.maximize);
+    adamStepK(p, grad, m, v, vmax, step, g, this.decoupled);
   }
 }
 

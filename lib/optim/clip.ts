@@ -1,7 +1,6 @@
 /** Gradient clipping, in place on the gradients of parameters (those with grad null are skipped). */
 import { Tensor } from '../tensor.js';
-import type { FloatArray } from '../dtype.js';
-import { native } from '../native.js';
+import { clampInPlaceK, scaleInPlaceK, sumOfSquaresK } from '../kernels/optim.js';
 import { noGrad } from '../autograd/mode.js';
 
 /** The gradients of `params`, each made contiguous (replacing .grad if needed) so it can be scaled in place. */
@@ -31,7 +30,7 @@ export function clipGradNorm(
   if (grads.length === 0) return 0;
   let total: number;
   if (normType === 2) {
-    total = Math.sqrt(grads.reduce((s, g) => s + native.sumOfSquares(g.dataSync() as FloatArray), 0));
+    total = Math.sqrt(grads.reduce((s, g) => s + sumOfSquaresK(g), 0));
   } else if (normType === Infinity) {
     total = Math.max(...grads.map((g) => g.abs().max().item()));
   } else {
@@ -43,8 +42,7 @@ export function clipGradNorm(
   const coef = maxNorm / (total + 1e-6);
   if (coef < 1) {
     for (const g of grads) {
-      native.scaleInPlace(g.dataSync() as FloatArray, coef);
-      g.storage.version++;
+      scaleInPlaceK(g, coef);
     }
   }
   return total;
@@ -54,7 +52,6 @@ export function clipGradNorm(
 export function clipGradValue(params: Iterable<Tensor> | Tensor, clipValue: number): void {
   if (!(clipValue >= 0)) throw new RangeError(`clipGradValue: clipValue must be a non-negative number, got ${clipValue}`);
   for (const g of gradients(params)) {
-    native.clampInPlace(g.dataSync() as FloatArray, -clipValue, clipValue);
-    g.storage.version++;
+    clampInPlaceK(g, -clipValue, clipValue);
   }
 }

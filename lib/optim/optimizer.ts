@@ -1,13 +1,12 @@
 /**
  * The optimizer base: parameter groups with per-group hyperparameters, lazily created per-parameter
- * state, and state dicts in PyTorch's structure. Subclasses supply the update of one parameter, which
- * is one fused native call on the parameter's contiguous buffer.
+ * state on each parameter's device, and state dicts in PyTorch's structure. Subclasses supply the update
+ * of one parameter, one fused kernel (lib/kernels/optim.ts) over the parameter, its gradient and its state.
  */
 import { Tensor } from '../tensor.js';
-import type { FloatArray } from '../dtype.js';
 import { isFloatDType } from '../dtype.js';
 import { enableGrad } from '../autograd/mode.js';
-import { zeros } from '../creation.js';
+import { full } from '../creation.js';
 
 /** Hyperparameters every optimizer has. */
 export type BaseHyper = { lr: number };
@@ -55,11 +54,6 @@ export const check = {
   },
 };
 
-/** The buffer of a contiguous tensor (zero-copy, writes land in the tensor). */
-function contiguousData(t: Tensor): FloatArray {
-  return t.dataSync() as FloatArray;
-}
-
 /** Base class of the optimizers; see each subclass for its update rule. */
 export abstract class Optimizer<H extends BaseHyper> {
   /** The hyperparameters groups start from. */
@@ -85,8 +79,8 @@ export abstract class Optimizer<H extends BaseHyper> {
   /** Throws, naming the argument and value, unless the hyperparameters are valid. */
   protected abstract checkHyper(hyper: H): void;
 
-  /** Updates one parameter in place from its gradient (one fused native call). */
-  protected abstract update(param: FloatArray, grad: FloatArray, state: ParamState, group: ParamGroup<H>, p: Tensor): void;
+  /** Updates the contiguous parameter p in place from its gradient (contiguous, p's dtype and device). */
+  protected abstract update(p: Tensor, grad: Tensor, state: ParamState, group: ParamGroup<H>): void;
 
   /** Adds a group; hyperparameters it omits come from the defaults. A parameter may belong to one group only. */
   addParamGroup(group: ParamGroupInput<H>): void {
@@ -124,27 +118,29 @@ export abstract class Optimizer<H extends BaseHyper> {
         if (g === null) return;
         if (!p.isContiguous()) throw new Error(`${this.owner}: parameter ${i} of shape [${p.shape.join(', ')}] must be contiguous`);
         if (g.dtype !== p.dtype) throw new TypeError(`${this.owner}: parameter ${i} is ${p.dtype} but its gradient is ${g.dtype}`);
+        if (g.device !== p.device || g.deviceIndex !== p.deviceIndex) {
+          throw new Error(`${this.owner}: parameter ${i} is on ${p.deviceName} but its gradient on ${g.deviceName}`);
+        }
         if (g.numel !== p.numel) {
           throw new RangeError(`${this.owner}: parameter ${i} has shape [${p.shape.join(', ')}] but its gradient [${g.shape.join(', ')}]`);
         }
         let state = this.state.get(p);
         if (state === undefined) this.state.set(p, (state = {}));
-        this.update(contiguousData(p), contiguousData(g.contiguous()), state, group, p);
+        this.update(p, g.contiguous(), state, group);
         p.storage.version++;
       });
     }
     return loss;
   }
 
-  /** A zero tensor shaped like p for optimizer state, stored in `state[name]` on first use. */
-  protected stateTensor(state: ParamState, name: string, p: Tensor, fill = 0): FloatArray {
+  /** A tensor filled with `fill` shaped like p, on p's device, for optimizer state; stored in `state[name]` on first use. */
+  protected stateTensor(state: ParamState, name: string, p: Tensor, fill = 0): Tensor {
     let t = state[name];
     if (!(t instanceof Tensor)) {
-      t = zeros(p.shape, { dtype: p.dtype });
-      if (fill !== 0) t.fill_(fill);
+      t = full(p.shape, fill, { dtype: p.dtype, device: p.deviceName });
       state[name] = t;
     }
-    return contiguousData(t);
+    return t;
   }
 
   /** Increments and returns the 1-based step count kept in `state.step`. */
@@ -182,7 +178,7 @@ export abstract class Optimizer<H extends BaseHyper> {
   /**
    * Restores `stateDict()` output (or PyTorch's, with tensors converted) onto an optimizer over the same
    * parameters: group count and sizes must match. State tensors are copied and cast to each
-   * parameter's dtype; hyperparameters are taken from the dict.
+   * parameter's dtype and device; hyperparameters are taken from the dict.
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
     const groups = stateDict?.param_groups;
@@ -221,7 +217,7 @@ export abstract class Optimizer<H extends BaseHyper> {
                 `${this.owner}: state '${name}' of parameter ${index} has shape [${value.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`,
               );
             }
-            s[name] = value.detach().to(p.dtype).reshape(p.shape).clone();
+            s[name] = value.detach().to(p.dtype).to(p.deviceName).reshape(p.shape).clone();
           } else {
             s[name] = value;
           }

@@ -1,7 +1,6 @@
 /** RMSprop. */
 import type { Tensor } from '../tensor.js';
-import type { FloatArray } from '../dtype.js';
-import { native } from '../native.js';
+import { rmspropStepK } from '../kernels/optim.js';
 import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 /** RMSprop hyperparameters (PyTorch's defaults). */
@@ -48,11 +47,11 @@ export class RMSprop extends Optimizer<RMSpropHyper> {
     check.boolean('RMSprop', 'maximize', h.maximize);
   }
 
-  protected update(param: FloatArray, grad: FloatArray, state: ParamState, g: ParamGroup<RMSpropHyper>, p: Tensor): void {
+  protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<RMSpropHyper>): void {
     this.nextStep(state);
     const sq = this.stateTensor(state, 'square_avg', p);
     const buf = g.momentum > 0 ? this.stateTensor(state, 'momentum_buffer', p) : null;
     const avg = g.centered ? this.stateTensor(state, 'grad_avg', p) : null;
-    native.rmspropStep(param, grad, sq, avg, buf, g.lr, g.alpha, g.eps, g.weightDecay, g.momentum, g.centered, g.maximize);
+    rmspropStepK(p, grad, sq, avg, buf, g);
   }
 }

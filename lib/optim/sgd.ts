@@ -1,7 +1,6 @@
 /** Stochastic gradient descent. */
 import type { Tensor } from '../tensor.js';
-import type { FloatArray } from '../dtype.js';
-import { native } from '../native.js';
+import { sgdStepK } from '../kernels/optim.js';
 import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 /** SGD hyperparameters (PyTorch's defaults). */
@@ -47,9 +46,9 @@ export class SGD extends Optimizer<SGDHyper> {
     }
   }
 
-  protected update(param: FloatArray, grad: FloatArray, state: ParamState, g: ParamGroup<SGDHyper>, p: Tensor): void {
+  protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<SGDHyper>): void {
     const firstStep = state.momentum_buffer === undefined;
     const buf = g.momentum !== 0 ? this.stateTensor(state, 'momentum_buffer', p) : null;
-    native.sgdStep(param, grad, buf, g.lr, g.momentum, g.dampening, g.weightDecay, g.nesterov, g.maximize, firstStep);
+    sgdStepK(p, grad, buf, g, firstStep);
   }
 }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { accessSync, constants, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { manualSeed } from '../random.js';
-import { native } from '../native.js';
+import { backendInfo, cudaDeviceCount, getNumThreads, setNumThreads } from '../kernels/device.js';
 import { loadMnist, randomSplit, DataLoader, toFloat, normalize, randomCrop, type TransformSpec } from '../data/index.js';
 import { lenet5 } from '../models/lenet.js';
 import * as F from '../nn/functional.js';
@@ -119,10 +119,10 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
   const outDir = resolve(o.outDir);
   checkWritable(outDir);
   if (o.device === 'cuda') {
-    const cuda = native.backendInfo().cuda;
-    if (!cuda.devices.length) throw new Error(`tensorforge train: --device cuda requested but CUDA is not available: ${cuda.reason ?? 'no device'}`);
+    const cuda = backendInfo().cuda;
+    if (cudaDeviceCount() === 0) throw new Error(`tensorforge train: --device cuda requested but CUDA is not available: ${cuda.reason ?? 'no device'}`);
   }
-  if (o.threads) native.setNumThreads(o.threads);
+  if (o.threads) setNumThreads(o.threads);
   manualSeed(o.seed);
   const t0 = performance.now();
 
@@ -138,14 +138,14 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
   const trainLoader = new DataLoader(trainSet!, { batchSize: o.batchSize, shuffle: true, seed: o.seed, transforms: augment, workers: o.workers });
   const evalLoader = (set: typeof test | NonNullable<typeof valSet>) => new DataLoader(set, { batchSize: 1000, transforms: norm });
 
-  const model = lenet5();
+  const model = lenet5().to(o.device);
   const optimizer = makeOptimizer(o, model.parameters());
   const { scheduler, perBatch } = makeSchedule(o, optimizer, trainLoader.length);
   const history = new History();
   const stopper = new EarlyStopping<void>({ patience: o.patience, mode: 'max' });
   const checkpoint = join(outDir, 'best.safetensors');
   log(`tensorforge: LeNet-5 (${model.countParameters().toLocaleString('en-US')} params) on MNIST: ${trainSet!.length} train / ${valSet!.length} val / ${test.length} test, ` +
-    `${o.optimizer} lr ${o.lr} ${o.schedule}, batch ${o.batchSize}, seed ${o.seed}, ${native.getNumThreads()} threads, ${native.backendInfo().gemm.backend}`);
+    `${o.optimizer} lr ${o.lr} ${o.schedule}, batch ${o.batchSize}, seed ${o.seed}, ${getNumThreads()} threads, ${backendInfo().gemm.backend}`);
 
   let trainSeconds = 0, trainSamples = 0, epochsRun = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { native } from '../../lib/native.js';
-import { checkShape } from '../../lib/ops/kernels.js';
+import { checkShape } from '../../lib/kernels/runtime.js';
 import { zeros } from '../../lib/creation.js';
 import { reshape } from '../../lib/ops/shape.js';
 import { matmul } from '../../lib/ops/linalg.js';

@@ -4,10 +4,8 @@
  * the bridge from autograd to fused native backward kernels.
  */
 import type { Tensor } from '../../tensor.js';
-import type { FloatArray } from '../../dtype.js';
-import type { GradFn } from '../../autograd/engine.js';
-import { contiguous } from '../../ops/shape.js';
-import { requireFloat } from '../../ops/kernels.js';
+import type { GradFn } from '../../autograd/node.js';
+import { requireFloat } from '../../kernels/runtime.js';
 
 export type Pair = [number, number];
 export type PairArg = number | readonly [number, number];
@@ -90,15 +88,6 @@ export function requireFloatLike(op: string, x: Tensor, others: Record<string, T
 
 export function requireInt32(op: string, t: Tensor, arg: string): void {
   if (t.dtype !== 'int32') throw new TypeError(`${op}: ${arg} must be int32 class indices, got ${t.dtype}`);
-}
-
-/** The elements as a contiguous float array from index 0, without recording a copy in the graph. */
-export function floats(t: Tensor): FloatArray {
-  return contiguous(t.detach()).dataSync() as FloatArray;
-}
-
-export function floatsOrNull(t: Tensor | null | undefined): FloatArray | null {
-  return t ? floats(t) : null;
 }
 
 /**

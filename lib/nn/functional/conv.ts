@@ -6,17 +6,15 @@
  * size, G groups.
  */
 import type { Tensor } from '../../tensor.js';
-import type { Shape4 } from '../../bindings/conv.js';
-import { attach } from '../../autograd/engine.js';
+import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
-import { uninitialized } from '../../ops/kernels.js';
+import { type ConvGeometry, type Shape4, conv2dBackwardDataK, conv2dBackwardWeightK, conv2dForwardK, shape4 } from '../../kernels/conv.js';
 import { pad, reshape, squeeze, transpose, unsqueeze } from '../../ops/shape.js';
 import { add } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
-import { native } from '../../native.js';
 import {
-  type ConvPadding, type Pair, type PairArg, convPadding, floats, floatsOrNull, fmtShape, fusedBackward, pair,
+  type ConvPadding, type Pair, type PairArg, convPadding, fmtShape, fusedBackward, pair,
   product, requireFloatLike, requireRank, requireShape, requireWindowFits,
 } from './common.js';
 
@@ -98,26 +96,12 @@ function checkConv(
   if (bias) requireShape(op, bias, 'bias', [K], ' (out_channels)');
 }
 
-const shape4 = (t: Tensor): Shape4 => [t.shape[0]!, t.shape[1]!, t.shape[2]!, t.shape[3]!];
-
 /** The conv2d primitive on validated arguments with symmetric padding. */
-function conv2dKernel(x: Tensor, w: Tensor, bias: Tensor | null, stride: Pair, padding: Pair, dilation: Pair, groups: number): Tensor {
-  const xShape = shape4(x), wShape = shape4(w);
-  const outShape = native.conv2dOutputShape(xShape, wShape, stride, padding, dilation, groups);
-  const out = uninitialized(outShape, x.dtype);
-  native.conv2dForward(floats(x), xShape, floats(w), wShape, floatsOrNull(bias), floats(out), stride, padding, dilation, groups);
+function conv2dKernel(x: Tensor, w: Tensor, bias: Tensor | null, geometry: ConvGeometry): Tensor {
+  const out = conv2dForwardK(x, w, bias, geometry);
   const grads = fusedBackward([x, w, bias], (g, needs) => {
-    const gy = floats(g);
-    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
-    if (needs[0]) {
-      gx = uninitialized(xShape, x.dtype);
-      native.conv2dBackwardData(gy, floats(w), wShape, floats(gx), xShape, stride, padding, dilation, groups);
-    }
-    if (needs[1] || needs[2]) {
-      gw = uninitialized(wShape, x.dtype);
-      gb = needs[2] ? uninitialized([wShape[0]], x.dtype) : null;
-      native.conv2dBackwardWeight(floats(x), xShape, gy, floats(gw), wShape, floatsOrNull(gb), stride, padding, dilation, groups);
-    }
+    const gx = needs[0] ? conv2dBackwardDataK(g, w, shape4(x), geometry) : null;
+    const { gw, gb } = needs[1] || needs[2] ? conv2dBackwardWeightK(x, g, shape4(w), needs[2]!, geometry) : { gw: null, gb: null };
     return [gx, gw, gb];
   });
   return attach('conv2d', out, [x, w, bias], grads, [x, w]);
@@ -138,7 +122,7 @@ export const conv2d = defineOp('conv2d', (x: Tensor, weight: Tensor, bias?: Tens
   const input = bottom > top || right > left ? pad(x, [0, right - left, 0, bottom - top]) : x;
   const padding: Pair = [top, left];
   requireWindowFits('conv2d', input, kernel, padding, dilation);
-  return conv2dKernel(input, weight, bias ?? null, stride, padding, dilation, groups);
+  return conv2dKernel(input, weight, bias ?? null, { stride, padding, dilation, groups });
 });
 
 /** 1-D convolution: x [N, C, L], weight [K, C/G, R], bias [K] → [N, K, L_out]; conv2d over a height-1 view. */
@@ -190,20 +174,11 @@ export const convTranspose2d = defineOp('convTranspose2d', (
   if (yShape[2] < 1 || yShape[3] < 1) {
     throw new RangeError(`${op}: output size [${yShape[2]}, ${yShape[3]}] for input ${fmtShape(x.shape)} must be positive (padding too large)`);
   }
-  const xShape = shape4(x), wShape = shape4(weight);
-  const y = uninitialized(yShape, x.dtype);
-  native.conv2dBackwardData(floats(x), floats(weight), wShape, floats(y), yShape, stride, padding, dilation, groups);
+  const geometry: ConvGeometry = { stride, padding, dilation, groups };
+  const y = conv2dBackwardDataK(x, weight, yShape, geometry);
   const grads = [
-    (g: Tensor) => {
-      const gx = uninitialized(xShape, x.dtype);
-      native.conv2dForward(floats(g), yShape, floats(weight), wShape, null, floats(gx), stride, padding, dilation, groups);
-      return gx;
-    },
-    (g: Tensor) => {
-      const gw = uninitialized(wShape, x.dtype);
-      native.conv2dBackwardWeight(floats(g), yShape, floats(x), floats(gw), wShape, null, stride, padding, dilation, groups);
-      return gw;
-    },
+    (g: Tensor) => conv2dForwardK(g, weight, null, geometry),
+    (g: Tensor) => conv2dBackwardWeightK(g, x, shape4(weight), false, geometry).gw,
   ];
   const out = attach(op, y, [x, weight], grads, [x, weight]);
   return bias ? add(out, reshape(bias, [1, Cout, 1, 1])) : out;

@@ -3,19 +3,20 @@
  * channel dropout, PReLU, nearest/bilinear interpolation, embedding lookup.
  */
 import type { Tensor } from '../../tensor.js';
-import { attach } from '../../autograd/engine.js';
+import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
-import { uninitialized } from '../../ops/kernels.js';
+import {
+  type UpsampleArgs, type UpsampleMode, dropoutBackwardK, dropoutForwardK, preluBackwardK, preluForwardK, upsample2dBackwardK,
+  upsample2dForwardK,
+} from '../../kernels/nn.js';
 import { mul } from '../../ops/elementwise.js';
 import { indexSelect } from '../../ops/indexing.js';
 import { reshape } from '../../ops/shape.js';
 import { ones } from '../../creation.js';
 import { nextStream } from '../../random.js';
-import { native } from '../../native.js';
-import type { UpsampleMode } from '../../bindings/nn.js';
 import {
-  type Pair, type PairArg, floats, fmtShape, fusedBackward, pair, product, requireFloatLike, requireRank,
+  type Pair, type PairArg, fmtShape, fusedBackward, pair, product, requireFloatLike, requireRank,
 } from './common.js';
 
 function checkP(op: string, p: number): void {
@@ -27,18 +28,9 @@ export const dropout = defineOp('dropout', (x: Tensor, p = 0.5, training = true)
   requireFloatLike('dropout', x);
   checkP('dropout', p);
   if (!training || p === 0) return x;
-  const n = x.numel;
-  const { seed, offset } = nextStream(n);
-  const y = uninitialized(x.shape, x.dtype);
-  const mask = new Uint8Array(n);
-  native.dropoutForward(floats(x), n, p, seed, offset, floats(y), mask);
-  return attach('dropout', y, [x], [
-    (g) => {
-      const gx = uninitialized(x.shape, x.dtype);
-      native.dropoutBackward(floats(g), mask, n, p, floats(gx));
-      return gx;
-    },
-  ]);
+  const { seed, offset } = nextStream(x.numel);
+  const { y, mask } = dropoutForwardK(x, p, seed, offset);
+  return attach('dropout', y, [x], [(g) => dropoutBackwardK(g, mask, p)]);
 });
 
 /** Channel dropout of x [N, C, H, W]: each (sample, channel) plane is zeroed with probability p, the rest scaled by 1 / (1 − p). */
@@ -47,7 +39,7 @@ export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
   requireRank('dropout2d', x, 'input', [4], '(N, C, H, W)');
   checkP('dropout2d', p);
   if (!training || p === 0) return x;
-  const mask = noGrad(() => dropout(ones([x.shape[0]!, x.shape[1]!, 1, 1], { dtype: x.dtype }), p));
+  const mask = noGrad(() => dropout(ones([x.shape[0]!, x.shape[1]!, 1, 1], { dtype: x.dtype, device: x.deviceName }), p));
   return mul(x, mask);
 }
 
@@ -63,14 +55,8 @@ export const prelu = defineOp('prelu', (x: Tensor, weight: Tensor): Tensor => {
     );
   }
   const [N, C, L] = x.ndim >= 2 ? [x.shape[0]!, channels, product(x.shape.slice(2))] : [1, 1, x.numel];
-  const y = uninitialized(x.shape, x.dtype);
-  native.preluForward(floats(x), N, C, L, floats(weight), numWeights, floats(y));
-  const grads = fusedBackward([x, weight], (g, needs) => {
-    const gx = needs[0] ? uninitialized(x.shape, x.dtype) : null;
-    const gw = needs[1] ? uninitialized(weight.shape, x.dtype) : null;
-    native.preluBackward(floats(x), floats(g), N, C, L, floats(weight), numWeights, gx && floats(gx), gw && floats(gw));
-    return [gx, gw];
-  });
+  const y = preluForwardK(x, weight, N, C, L);
+  const grads = fusedBackward([x, weight], (g, needs) => preluBackwardK(x, g, weight, N, C, L, needs));
   return attach(op, y, [x, weight], grads, [x, weight]);
 });
 
@@ -97,7 +83,7 @@ export const interpolate = defineOp('interpolate', (x: Tensor, options: Interpol
   if ((options.size === undefined) === (options.scaleFactor === undefined)) {
     throw new TypeError(`${op}: give exactly one of size and scaleFactor`);
   }
-  const [N, C, inH, inW] = x.shape as [number, number, number, number];
+  const [, , inH, inW] = x.shape as [number, number, number, number];
   let out: Pair, scale: Pair = [0, 0];
   if (options.size !== undefined) {
     out = pair(options.size, op, 'size', 1);
@@ -110,16 +96,9 @@ export const interpolate = defineOp('interpolate', (x: Tensor, options: Interpol
       throw new RangeError(`${op}: scaleFactor ${String(s)} shrinks input ${fmtShape(x.shape)} to an empty output [${out.join(', ')}]`);
     }
   }
-  const alignCorners = options.alignCorners ?? false;
-  const y = uninitialized([N, C, out[0], out[1]], x.dtype);
-  native.upsample2dForward(floats(x), N, C, inH, inW, out[0], out[1], mode, alignCorners, scale[0], scale[1], floats(y));
-  return attach(op, y, [x], [
-    (g) => {
-      const gx = uninitialized(x.shape, x.dtype);
-      native.upsample2dBackward(floats(g), N, C, inH, inW, out[0], out[1], mode, alignCorners, scale[0], scale[1], floats(gx));
-      return gx;
-    },
-  ]);
+  const args: UpsampleArgs = { out, scale, mode, alignCorners: options.alignCorners ?? false };
+  const y = upsample2dForwardK(x, args);
+  return attach(op, y, [x], [(g) => upsample2dBackwardK(g, x.shape, args)]);
 });
 
 /** Rows of weight [num, dim] picked by int32 indices of any shape → [...indices.shape, dim]; the gradient adds into those rows. */

@@ -4,17 +4,18 @@
  * input − target), never to integer targets, class weights or a distillation teacher.
  */
 import type { Tensor } from '../../tensor.js';
-import type { FloatArray } from '../../dtype.js';
-import type { LossReduction } from '../../bindings/loss.js';
-import { attach } from '../../autograd/engine.js';
+import { attach } from '../../autograd/node.js';
 import { defineOp } from '../../ops/registry.js';
-import { broadcastShapes, uninitialized } from '../../ops/kernels.js';
+import { broadcastShapes } from '../../kernels/runtime.js';
+import {
+  type ClassLossArgs, type DifferenceLoss, type LossKernel, type LossReduction, bceWithLogitsK, crossEntropyK, crossEntropyProbK,
+  differenceLossK, distillationK, multiMarginK, nllK,
+} from '../../kernels/loss.js';
 import { abs, add, mul, neg } from '../../ops/elementwise.js';
 import { mean, sum } from '../../ops/reduce.js';
 import { expand } from '../../ops/shape.js';
-import { native } from '../../native.js';
 import {
-  floats, floatsOrNull, fmtShape, fusedBackward, product, requireFloatLike, requireInt32, requireRank, requireShape,
+  fmtShape, fusedBackward, product, requireFloatLike, requireInt32, requireRank, requireShape,
 } from './common.js';
 
 export type Reduction = LossReduction;
@@ -31,10 +32,7 @@ interface FusedLoss {
   reduction: Reduction;
   /** Shape of the per-sample losses ('none'). */
   sampleShape: readonly number[];
-  /** Runs the forward kernel; writes per-sample losses when given an array; returns the reduced loss. */
-  forward(losses: FloatArray | null): number;
-  /** Runs the backward kernel: the input's gradient from the upstream one. */
-  backward(gradOut: FloatArray, gradIn: FloatArray): void;
+  kernel: LossKernel;
   /** Tensors the backward reads, checked for in-place modification. */
   saved: Tensor[];
   /** A float target whose gradient is minus the input's (losses of input − target). */
@@ -44,17 +42,9 @@ interface FusedLoss {
 /** A 0-d loss ('mean', 'sum') or per-sample losses ('none') recorded with the fused backward. */
 function fusedLoss(l: FusedLoss): Tensor {
   checkReduction(l.name, l.reduction);
-  let out: Tensor;
-  if (l.reduction === 'none') {
-    out = uninitialized(l.sampleShape, l.input.dtype);
-    l.forward(floats(out));
-  } else {
-    out = uninitialized([], l.input.dtype);
-    out.buffer[0] = l.forward(null);
-  }
+  const out = l.kernel.forward(l.sampleShape);
   const grads = fusedBackward([l.input, l.negatedTarget], (g, needs) => {
-    const gx = uninitialized(l.input.shape, l.input.dtype);
-    l.backward(floats(g), floats(gx));
+    const gx = l.kernel.backward(g);
     return [gx, needs[1] ? neg(gx) : null];
   });
   return attach(l.name, out, [l.input, l.negatedTarget], grads, l.saved);
@@ -93,28 +83,20 @@ export const crossEntropy = defineOp('crossEntropy', (input: Tensor, target: Ten
   const { N, C, L, sampleShape } = classDims(op, input);
   if (weight) requireShape(op, weight, 'weight', [C], ' (one per class)');
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new RangeError(`${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
-  const w = floatsOrNull(weight);
   const saved = weight ? [input, target, weight] : [input, target];
+  const args: ClassLossArgs = { N, C, L, ignoreIndex, reduction };
   if (target.dtype === 'int32') {
     requireShape(op, target, 'target', sampleShape, ' (class indices for input [N, C, d1, ...])');
     checkIgnoreIndex(op, ignoreIndex);
-    const t = target.contiguous().dataSync() as Int32Array;
-    return fusedLoss({
-      name: op, input, reduction, sampleShape, saved,
-      forward: (losses) => native.crossEntropyForward(floats(input), t, N, C, L, w, ignoreIndex, labelSmoothing, reduction, losses),
-      backward: (gy, gx) => native.crossEntropyBackward(floats(input), t, N, C, L, w, ignoreIndex, labelSmoothing, reduction, gy, gx),
-    });
+    const kernel = crossEntropyK(input, target, weight, labelSmoothing, args);
+    return fusedLoss({ name: op, input, reduction, sampleShape, saved, kernel });
   }
   if (target.dtype !== input.dtype) {
     throw new TypeError(`${op}: target must be int32 class indices or probabilities of the input's dtype ${input.dtype}, got ${target.dtype}`);
   }
   requireShape(op, target, 'target', input.shape, ' (class probabilities, the input\'s shape)');
-  const tp = floats(target);
-  return fusedLoss({
-    name: op, input, reduction, sampleShape, saved,
-    forward: (losses) => native.crossEntropyProbForward(floats(input), tp, N, C, L, w, labelSmoothing, reduction, losses),
-    backward: (gy, gx) => native.crossEntropyProbBackward(floats(input), tp, N, C, L, w, labelSmoothing, reduction, gy, gx),
-  });
+  const kernel = crossEntropyProbK(input, target, weight, labelSmoothing, args);
+  return fusedLoss({ name: op, input, reduction, sampleShape, saved, kernel });
 });
 
 export interface NllLossOptions {
@@ -133,13 +115,8 @@ export const nllLoss = defineOp('nllLoss', (input: Tensor, target: Tensor, optio
   requireShape(op, target, 'target', sampleShape, ' (class indices for input [N, C, d1, ...])');
   if (weight) requireShape(op, weight, 'weight', [C], ' (one per class)');
   checkIgnoreIndex(op, ignoreIndex);
-  const w = floatsOrNull(weight);
-  const t = target.contiguous().dataSync() as Int32Array;
-  return fusedLoss({
-    name: op, input, reduction, sampleShape, saved: [target],
-    forward: (losses) => native.nllForward(floats(input), t, N, C, L, w, ignoreIndex, reduction, losses),
-    backward: (gy, gx) => native.nllBackward(t, N, C, L, w, ignoreIndex, reduction, gy, gx),
-  });
+  const kernel = nllK(input, target, weight, { N, C, L, ignoreIndex, reduction });
+  return fusedLoss({ name: op, input, reduction, sampleShape, saved: [target], kernel });
 });
 
 export interface MultiMarginLossOptions {
@@ -159,13 +136,8 @@ export const multiMarginLoss = defineOp('multiMarginLoss', (input: Tensor, targe
   requireShape(op, target, 'target', [N], ' (one class index per sample)');
   if (weight) requireShape(op, weight, 'weight', [C], ' (one per class)');
   if (!Number.isFinite(margin)) throw new RangeError(`${op}: margin must be finite, got ${margin}`);
-  const w = floatsOrNull(weight);
-  const t = target.contiguous().dataSync() as Int32Array;
-  return fusedLoss({
-    name: op, input, reduction, sampleShape: [N], saved: [input, target],
-    forward: (losses) => native.multiMarginForward(floats(input), t, N, C, w, margin, reduction, losses),
-    backward: (gy, gx) => native.multiMarginBackward(floats(input), t, N, C, w, margin, reduction, gy, gx),
-  });
+  const kernel = multiMarginK(input, target, weight, margin, reduction);
+  return fusedLoss({ name: op, input, reduction, sampleShape: [N], saved: [input, target], kernel });
 });
 
 /** Checks an elementwise loss's target: the input's shape and dtype. */
@@ -175,50 +147,32 @@ function pairwise(op: string, input: Tensor, target: Tensor): void {
 }
 
 /** A loss of d = input − target elementwise; the target's gradient is minus the input's. */
-function differenceLoss(
-  op: string, input: Tensor, target: Tensor, reduction: Reduction,
-  forward: (x: FloatArray, t: FloatArray, n: number, losses: FloatArray | null) => number,
-  backward: (x: FloatArray, t: FloatArray, n: number, gy: FloatArray, gx: FloatArray) => void,
-): Tensor {
+function differenceLoss(op: DifferenceLoss, input: Tensor, target: Tensor, reduction: Reduction, param = 0): Tensor {
   pairwise(op, input, target);
-  const n = input.numel;
-  return fusedLoss({
-    name: op, input, reduction, sampleShape: input.shape, saved: [input, target], negatedTarget: target,
-    forward: (losses) => forward(floats(input), floats(target), n, losses),
-    backward: (gy, gx) => backward(floats(input), floats(target), n, gy, gx),
-  });
+  const kernel = differenceLossK(op, input, target, reduction, param);
+  return fusedLoss({ name: op, input, reduction, sampleShape: input.shape, saved: [input, target], negatedTarget: target, kernel });
 }
 
 /** Mean squared error (input − target)², any shape. */
-export const mseLoss = defineOp('mseLoss', (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor => {
-  const r = options.reduction ?? 'mean';
-  return differenceLoss('mseLoss', input, target, r,
-    (x, t, n, losses) => native.mseLossForward(x, t, n, r, losses), (x, t, n, gy, gx) => native.mseLossBackward(x, t, n, r, gy, gx));
-});
+export const mseLoss = defineOp('mseLoss', (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor =>
+  differenceLoss('mseLoss', input, target, options.reduction ?? 'mean'));
 
 /** Mean absolute error |input − target|; the gradient at input = target is 0. */
-export const l1Loss = defineOp('l1Loss', (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor => {
-  const r = options.reduction ?? 'mean';
-  return differenceLoss('l1Loss', input, target, r,
-    (x, t, n, losses) => native.l1LossForward(x, t, n, r, losses), (x, t, n, gy, gx) => native.l1LossBackward(x, t, n, r, gy, gx));
-});
+export const l1Loss = defineOp('l1Loss', (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor =>
+  differenceLoss('l1Loss', input, target, options.reduction ?? 'mean'));
 
 /** Smooth L1: 0.5·d²/β where |d| < β, else |d| − 0.5·β (β >= 0; β = 0 is L1). */
 export const smoothL1Loss = defineOp('smoothL1Loss', (input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor => {
-  const { reduction: r = 'mean', beta = 1 } = options;
+  const { reduction = 'mean', beta = 1 } = options;
   if (!(beta >= 0) || !Number.isFinite(beta)) throw new RangeError(`smoothL1Loss: beta must be finite and >= 0, got ${beta}`);
-  return differenceLoss('smoothL1Loss', input, target, r,
-    (x, t, n, losses) => native.smoothL1LossForward(x, t, n, beta, r, losses),
-    (x, t, n, gy, gx) => native.smoothL1LossBackward(x, t, n, beta, r, gy, gx));
+  return differenceLoss('smoothL1Loss', input, target, reduction, beta);
 });
 
 /** Huber: 0.5·d² where |d| <= δ, else δ·(|d| − 0.5·δ) (δ > 0). */
 export const huberLoss = defineOp('huberLoss', (input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor => {
-  const { reduction: r = 'mean', delta = 1 } = options;
+  const { reduction = 'mean', delta = 1 } = options;
   if (!(delta > 0) || !Number.isFinite(delta)) throw new RangeError(`huberLoss: delta must be finite and > 0, got ${delta}`);
-  return differenceLoss('huberLoss', input, target, r,
-    (x, t, n, losses) => native.huberLossForward(x, t, n, delta, r, losses),
-    (x, t, n, gy, gx) => native.huberLossBackward(x, t, n, delta, r, gy, gx));
+  return differenceLoss('huberLoss', input, target, reduction, delta);
 });
 
 export interface BceWithLogitsOptions {
@@ -248,14 +202,10 @@ export const binaryCrossEntropyWithLogits = defineOp('binaryCrossEntropyWithLogi
   if (weight && broadcastShapes(op, weight.shape, input.shape).join() !== input.shape.join()) {
     throw new RangeError(`${op}: weight ${fmtShape(weight.shape)} must broadcast to the input's shape ${fmtShape(input.shape)}`);
   }
-  const pw = posWeight ? floats(expand(posWeight.detach(), [lastDim])) : null;
-  const n = input.numel;
+  const pw = posWeight ? expand(posWeight.detach(), [lastDim]) : null;
   const r = weight ? 'none' : reduction;
-  const loss = fusedLoss({
-    name: op, input, reduction: r, sampleShape: input.shape, saved: [input, target],
-    forward: (losses) => native.bceWithLogitsForward(floats(input), floats(target), n, pw, lastDim, r, losses),
-    backward: (gy, gx) => native.bceWithLogitsBackward(floats(input), floats(target), n, pw, lastDim, r, gy, gx),
-  });
+  const kernel = bceWithLogitsK(input, target, pw, lastDim, r);
+  const loss = fusedLoss({ name: op, input, reduction: r, sampleShape: input.shape, saved: [input, target], kernel });
   if (!weight) return loss;
   const weighted = mul(loss, weight);
   return reduction === 'none' ? weighted : reduction === 'sum' ? sum(weighted) : mean(weighted);
@@ -274,12 +224,8 @@ export const distillationLoss = defineOp('distillationLoss', (
   requireRank(op, studentLogits, 'studentLogits', [2], '(N, C)');
   requireShape(op, teacherLogits, 'teacherLogits', studentLogits.shape, ' (the student\'s shape)');
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw new RangeError(`${op}: temperature must be finite and > 0, got ${temperature}`);
-  const [N, C] = studentLogits.shape as [number, number];
-  return fusedLoss({
-    name: op, input: studentLogits, reduction: 'mean', sampleShape: [N], saved: [studentLogits, teacherLogits],
-    forward: () => native.klDivDistillForward(floats(studentLogits), floats(teacherLogits), N, C, temperature, null),
-    backward: (gy, gx) => native.klDivDistillBackward(floats(studentLogits), floats(teacherLogits), N, C, temperature, gy, gx),
-  });
+  const kernel = distillationK(studentLogits, teacherLogits, temperature);
+  return fusedLoss({ name: op, input: studentLogits, reduction: 'mean', sampleShape: [studentLogits.shape[0]!], saved: [studentLogits, teacherLogits], kernel });
 });
 
 /** Σ over params of Σ|w| (a 0-d tensor), for L1 weight decay added to a loss. */

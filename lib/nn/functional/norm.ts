@@ -4,15 +4,17 @@
  * variance; running variance is updated with the unbiased one (PyTorch).
  */
 import type { Tensor } from '../../tensor.js';
-import { attach } from '../../autograd/engine.js';
+import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
-import { binaryK, uninitialized } from '../../ops/kernels.js';
+import { binaryK } from '../../kernels/elementwise.js';
+import {
+  type BatchNormArgs, batchNormBackwardK, batchNormInferenceK, batchNormTrainK, rowNormBackwardK, rowNormForwardK, type RowNormArgs,
+} from '../../kernels/norm.js';
 import { add, mul, rsqrt, sub } from '../../ops/elementwise.js';
 import { reshape } from '../../ops/shape.js';
-import { native } from '../../native.js';
 import {
-  floats, floatsOrNull, fmtShape, fusedBackward, product, requireFloatLike, requireRank, requireShape,
+  fmtShape, fusedBackward, product, requireFloatLike, requireRank, requireShape,
 } from './common.js';
 
 export interface BatchNormOptions {
@@ -47,11 +49,11 @@ function checkEps(op: string, eps: number): void {
   if (!(eps >= 0)) throw new RangeError(`${op}: eps must be >= 0, got ${eps}`);
 }
 
-/** A running-stat buffer the kernel may update in place: contiguous, its elements shared with the tensor. */
-function statBuffer(op: string, t: Tensor, arg: string): Float32Array | Float64Array {
+/** A running-stat buffer the kernel may update in place: contiguous, not requiring grad. */
+function statBuffer(op: string, t: Tensor, arg: string): Tensor {
   if (!t.isContiguous()) throw new RangeError(`${op}: ${arg} must be contiguous to be updated in place`);
   if (t.requiresGrad) throw new Error(`${op}: ${arg} is a buffer and must not require grad`);
-  return t.dataSync() as Float32Array | Float64Array;
+  return t;
 }
 
 /**
@@ -75,30 +77,24 @@ export const batchNorm = defineOp('batchNorm', (
     throw new TypeError(`${op}: runningMean and runningVar must both be given or both be null`);
   }
   const batchStats = training || runningMean === null;
-  const gamma = floatsOrNull(weight), beta = floatsOrNull(bias);
-  const y = uninitialized(x.shape, x.dtype);
-  let mean: Tensor, invstd: Tensor;
+  const args: BatchNormArgs = { N, C, L, eps, fuseRelu };
+  let y: Tensor, mean: Tensor, invstd: Tensor;
   if (batchStats) {
     if (N * L === 1) {
       throw new RangeError(`${op}: expected more than 1 value per channel when using batch statistics, got input ${fmtShape(x.shape)}`);
     }
     if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`${op}: momentum must be in [0, 1], got ${momentum}`);
     const update = training && runningMean !== null;
-    mean = uninitialized([C], x.dtype);
-    invstd = uninitialized([C], x.dtype);
-    native.batchNormForward(
-      floats(x), N, C, L, gamma, beta,
-      update ? statBuffer(op, runningMean!, 'runningMean') : null, update ? statBuffer(op, runningVar!, 'runningVar') : null,
-      momentum, eps, floats(y), floats(mean), floats(invstd), fuseRelu, floatsOrNull(residual),
-    );
+    ({ y, mean, invstd } = batchNormTrainK(
+      x, weight, bias, update ? statBuffer(op, runningMean!, 'runningMean') : null, update ? statBuffer(op, runningVar!, 'runningVar') : null,
+      residual, momentum, args,
+    ));
     if (update) {
       runningMean!.storage.version++;
       runningVar!.storage.version++;
     }
   } else {
-    native.batchNormInference(
-      floats(x), N, C, L, gamma, beta, floats(runningMean!), floats(runningVar!), eps, fuseRelu, floatsOrNull(residual), floats(y),
-    );
+    y = batchNormInferenceK(x, weight, bias, runningMean!, runningVar!, residual, args);
     mean = runningMean!;
     invstd = noGrad(() => rsqrt(add(runningVar!, eps)));
   }
@@ -106,13 +102,9 @@ export const batchNorm = defineOp('batchNorm', (
     // With a residual the ReLU's gradient is also the residual's, so it is formed once; alone, the ReLU's
     // mask is applied inside the batch-norm backward.
     const gOut = fuseRelu && residual ? binaryK('reluBackward', g, y, 0, 0) : g;
-    const [gx, gw, gb] = needs.slice(0, 3).map((n, i) => (n ? uninitialized(i === 0 ? x.shape : [C], x.dtype) : null));
-    if (gx || gw || gb) {
-      native.batchNormBackward(
-        floats(x), floats(gOut), N, C, L, floatsOrNull(weight), floats(mean), floats(invstd), batchStats,
-        floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb), fuseRelu && !residual ? floats(y) : null,
-      );
-    }
+    const [gx, gw, gb] = needs.slice(0, 3).some((n) => n)
+      ? batchNormBackwardK(x, gOut, weight, mean, invstd, batchStats, fuseRelu && !residual ? y : null, needs, args)
+      : [null, null, null];
     return [gx!, gw!, gb!, gOut];
   });
   const saved = [...(batchStats ? [x] : [x, runningMean!, runningVar!]), ...(fuseRelu ? [y] : [])];
@@ -174,17 +166,15 @@ export const layerNorm = defineOp('layerNorm', (
   if (bias) requireShape(op, bias, 'bias', normalizedShape, ' (normalizedShape)');
   checkEps(op, eps);
   const D = product(normalizedShape), M = D === 0 ? 0 : x.numel / D;
-  const y = uninitialized(x.shape, x.dtype), mean = uninitialized([M], x.dtype), invstd = uninitialized([M], x.dtype);
-  native.layerNormForward(floats(x), M, D, floatsOrNull(weight), floatsOrNull(bias), eps, floats(y), floats(mean), floats(invstd));
-  const grads = fusedBackward([x, weight, bias], (g, needs) => {
-    const [gx, gw, gb] = needs.map((n, i) => (n ? uninitialized(i === 0 ? x.shape : normalizedShape, x.dtype) : null));
-    native.layerNormBackward(
-      floats(x), floats(g), M, D, floatsOrNull(weight), floats(mean), floats(invstd), floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb),
-    );
-    return [gx!, gw!, gb!];
-  });
-  return attach(op, y, [x, weight, bias], grads, weight ? [x, weight] : [x]);
+  return rowNorm(op, x, weight ?? null, bias ?? null, normalizedShape, { eps, dims: [M, D] });
 });
+
+/** Records layer or group norm (see rowNormForwardK) with its fused backward. */
+function rowNorm(op: string, x: Tensor, weight: Tensor | null, bias: Tensor | null, paramShape: readonly number[], args: RowNormArgs): Tensor {
+  const { y, mean, invstd } = rowNormForwardK(x, weight, bias, args);
+  const grads = fusedBackward([x, weight, bias], (g, needs) => rowNormBackwardK(x, g, weight, mean, invstd, needs, paramShape, args));
+  return attach(op, y, [x, weight, bias], grads, weight ? [x, weight] : [x]);
+}
 
 /**
  * Group normalization of x [N, C, ...]: statistics per sample over each of numGroups channel groups;
@@ -203,15 +193,5 @@ export const groupNorm = defineOp('groupNorm', (
   if (weight) requireShape(op, weight, 'weight', [C], ' (the input\'s channels)');
   if (bias) requireShape(op, bias, 'bias', [C], ' (the input\'s channels)');
   checkEps(op, eps);
-  const G = numGroups;
-  const y = uninitialized(x.shape, x.dtype), mean = uninitialized([N, G], x.dtype), invstd = uninitialized([N, G], x.dtype);
-  native.groupNormForward(floats(x), N, C, L, G, floatsOrNull(weight), floatsOrNull(bias), eps, floats(y), floats(mean), floats(invstd));
-  const grads = fusedBackward([x, weight, bias], (g, needs) => {
-    const [gx, gw, gb] = needs.map((n, i) => (n ? uninitialized(i === 0 ? x.shape : [C], x.dtype) : null));
-    native.groupNormBackward(
-      floats(x), floats(g), N, C, L, G, floatsOrNull(weight), floats(mean), floats(invstd), floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb),
-    );
-    return [gx!, gw!, gb!];
-  });
-  return attach(op, y, [x, weight, bias], grads, weight ? [x, weight] : [x]);
+  return rowNorm(op, x, weight ?? null, bias ?? null, [C], { eps, dims: [N, C, L, numGroups] });
 });

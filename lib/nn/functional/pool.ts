@@ -3,13 +3,15 @@
  * and max, global average. Inputs are [N, C, H, W]; outputs [N, C, P, Q].
  */
 import type { Tensor } from '../../tensor.js';
-import type { Shape4 } from '../../bindings/conv.js';
-import { attach } from '../../autograd/engine.js';
+import { attach } from '../../autograd/node.js';
 import { defineOp } from '../../ops/registry.js';
-import { uninitialized } from '../../ops/kernels.js';
+import { type Shape4, shape4 } from '../../kernels/conv.js';
+import {
+  type PoolWindow, adaptiveAvgPool2dBackwardK, adaptiveAvgPool2dForwardK, adaptiveMaxPool2dBackwardK, adaptiveMaxPool2dForwardK,
+  avgPool2dBackwardK, avgPool2dForwardK, maxPool2dBackwardK, maxPool2dForwardK,
+} from '../../kernels/pool.js';
 import { mean } from '../../ops/reduce.js';
-import { native } from '../../native.js';
-import { type Pair, type PairArg, floats, pair, requireFloatLike, requireRank, requireWindowFits, windowOut } from './common.js';
+import { type PairArg, pair, requireFloatLike, requireRank, requireWindowFits, windowOut } from './common.js';
 
 export interface MaxPool2dOptions {
   /** Defaults to the kernel size. */
@@ -29,20 +31,8 @@ export interface AvgPool2dOptions {
   countIncludePad?: boolean;
 }
 
-interface Window {
-  kernel: Pair;
-  stride: Pair;
-  padding: Pair;
-  dilation: Pair;
-  ceilMode: boolean;
-  xShape: Shape4;
-  outShape: Shape4;
-}
-
-const shape4 = (t: Tensor): Shape4 => [t.shape[0]!, t.shape[1]!, t.shape[2]!, t.shape[3]!];
-
 /** Validates a pooling call and resolves its window parameters and output shape. */
-function poolWindow(op: string, x: Tensor, kernelSize: PairArg, options: MaxPool2dOptions): Window {
+function poolWindow(op: string, x: Tensor, kernelSize: PairArg, options: MaxPool2dOptions): PoolWindow {
   requireFloatLike(op, x);
   requireRank(op, x, 'input', [4], '(N, C, H, W)');
   const kernel = pair(kernelSize, op, 'kernelSize', 1);
@@ -71,16 +61,8 @@ export const maxPool2dWithIndices = defineOp('maxPool2d', (
   x: Tensor, kernelSize: PairArg, options: MaxPool2dOptions = {},
 ): { values: Tensor; indices: Tensor } => {
   const w = poolWindow('maxPool2d', x, kernelSize, options);
-  const values = uninitialized(w.outShape, x.dtype);
-  const indices = uninitialized(w.outShape, 'int32');
-  const idx = indices.buffer as Int32Array;
-  native.maxPool2dForward(floats(x), w.xShape, floats(values), idx, w.kernel, w.stride, w.padding, w.dilation, w.ceilMode);
-  const grad = (g: Tensor): Tensor => {
-    const gx = uninitialized(w.xShape, x.dtype);
-    native.maxPool2dBackward(floats(g), w.outShape, idx, floats(gx), w.xShape, w.kernel, w.stride, w.padding, w.dilation, w.ceilMode);
-    return gx;
-  };
-  return { values: attach('maxPool2d', values, [x], [grad]), indices };
+  const { values, indices } = maxPool2dForwardK(x, w);
+  return { values: attach('maxPool2d', values, [x], [(g) => maxPool2dBackwardK(g, indices, w)]), indices };
 });
 
 /** Max pooling: x [N, C, H, W] → [N, C, P, Q]. */
@@ -92,51 +74,30 @@ export function maxPool2d(x: Tensor, kernelSize: PairArg, options: MaxPool2dOpti
 export const avgPool2d = defineOp('avgPool2d', (x: Tensor, kernelSize: PairArg, options: AvgPool2dOptions = {}): Tensor => {
   const w = poolWindow('avgPool2d', x, kernelSize, { ...options, dilation: 1 });
   const countIncludePad = options.countIncludePad ?? true;
-  const out = uninitialized(w.outShape, x.dtype);
-  native.avgPool2dForward(floats(x), w.xShape, floats(out), w.kernel, w.stride, w.padding, w.ceilMode, countIncludePad);
-  const grad = (g: Tensor): Tensor => {
-    const gx = uninitialized(w.xShape, x.dtype);
-    native.avgPool2dBackward(floats(g), w.outShape, floats(gx), w.xShape, w.kernel, w.stride, w.padding, w.ceilMode, countIncludePad);
-    return gx;
-  };
-  return attach('avgPool2d', out, [x], [grad]);
+  const out = avgPool2dForwardK(x, w, countIncludePad);
+  return attach('avgPool2d', out, [x], [(g) => avgPool2dBackwardK(g, w, countIncludePad)]);
 });
 
-function adaptiveShape(op: string, x: Tensor, outputSize: PairArg): { xShape: Shape4; outShape: Shape4; size: Pair } {
+function adaptiveShape(op: string, x: Tensor, outputSize: PairArg): { xShape: Shape4; outShape: Shape4 } {
   requireFloatLike(op, x);
   requireRank(op, x, 'input', [4], '(N, C, H, W)');
   const size = pair(outputSize, op, 'outputSize', 1);
   const xShape = shape4(x);
-  return { xShape, outShape: [xShape[0], xShape[1], size[0], size[1]], size };
+  return { xShape, outShape: [xShape[0], xShape[1], size[0], size[1]] };
 }
 
 /** Adaptive average pooling to outputSize: window i along an axis of In elements covers [⌊i·In/Out⌋, ⌈(i+1)·In/Out⌉). */
 export const adaptiveAvgPool2d = defineOp('adaptiveAvgPool2d', (x: Tensor, outputSize: PairArg): Tensor => {
-  const { xShape, outShape, size } = adaptiveShape('adaptiveAvgPool2d', x, outputSize);
-  const out = uninitialized(outShape, x.dtype);
-  native.adaptiveAvgPool2dForward(floats(x), xShape, floats(out), size);
-  return attach('adaptiveAvgPool2d', out, [x], [
-    (g) => {
-      const gx = uninitialized(xShape, x.dtype);
-      native.adaptiveAvgPool2dBackward(floats(g), outShape, floats(gx), xShape);
-      return gx;
-    },
-  ]);
+  const { xShape, outShape } = adaptiveShape('adaptiveAvgPool2d', x, outputSize);
+  const out = adaptiveAvgPool2dForwardK(x, xShape, outShape);
+  return attach('adaptiveAvgPool2d', out, [x], [(g) => adaptiveAvgPool2dBackwardK(g, xShape, outShape)]);
 });
 
 /** Adaptive max pooling to outputSize (windows as adaptiveAvgPool2d); the gradient goes to each window's argmax. */
 export const adaptiveMaxPool2d = defineOp('adaptiveMaxPool2d', (x: Tensor, outputSize: PairArg): Tensor => {
-  const { xShape, outShape, size } = adaptiveShape('adaptiveMaxPool2d', x, outputSize);
-  const out = uninitialized(outShape, x.dtype);
-  const indices = new Int32Array(out.numel);
-  native.adaptiveMaxPool2dForward(floats(x), xShape, floats(out), indices, size);
-  return attach('adaptiveMaxPool2d', out, [x], [
-    (g) => {
-      const gx = uninitialized(xShape, x.dtype);
-      native.adaptiveMaxPool2dBackward(floats(g), outShape, indices, floats(gx), xShape);
-      return gx;
-    },
-  ]);
+  const { xShape, outShape } = adaptiveShape('adaptiveMaxPool2d', x, outputSize);
+  const { values, indices } = adaptiveMaxPool2dForwardK(x, xShape, outShape);
+  return attach('adaptiveMaxPool2d', values, [x], [(g) => adaptiveMaxPool2dBackwardK(g, indices, xShape, outShape)]);
 });
 
 /** Mean over H and W: x [N, C, H, W] → [N, C]. */

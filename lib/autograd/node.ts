@@ -1,0 +1,60 @@
+/**
+ * The autograd tape's record: the Node an op attaches to its output (one lazy gradient function per
+ * input and the tensors those functions read), and `attach`, which every differentiable op calls. Kept
+ * apart from the engine (engine.ts), which needs ops to run backward, so that ops do not import it.
+ */
+import type { Tensor, GradHook } from '../tensor.js';
+import { isGradEnabled } from './mode.js';
+
+export type GradFn = (grad: Tensor) => Tensor;
+
+export class Node {
+  /** Inputs that require grad (null elsewhere), parallel to gradFns. */
+  inputs: Array<Tensor | null>;
+  gradFns: Array<GradFn | null> | null;
+  saved: Array<[Tensor, number]>;
+  /** Hooks registered on the output tensor, run on its gradient. */
+  readonly hooks: GradHook[] = [];
+  /**
+   * The output tensor, only once it asked to keep its gradient (retainGrad). The node never holds its
+   * output otherwise, so an unused activation is collectable as soon as the user drops it.
+   */
+  retained: Tensor | null = null;
+
+  constructor(readonly name: string, inputs: Array<Tensor | null>, gradFns: Array<GradFn | null>, saved: Tensor[]) {
+    this.inputs = inputs;
+    this.gradFns = gradFns;
+    this.saved = saved.map((t) => [t, t.storage.version]);
+  }
+
+  release(): void {
+    this.gradFns = null;
+    this.saved = [];
+  }
+}
+
+/**
+ * Records `out` as produced by op `name` from `inputs` when grad mode is on and any input requires
+ * grad. gradFns[i] maps the output's gradient to input i's (any broadcastable shape); `saved` lists the
+ * tensors the gradient functions read, checked for in-place modification at backward.
+ */
+export function attach(
+  name: string,
+  out: Tensor,
+  inputs: ReadonlyArray<Tensor | null | undefined>,
+  gradFns: ReadonlyArray<GradFn | null>,
+  saved: Tensor[] = [],
+): Tensor {
+  if (!isGradEnabled()) return out;
+  let any = false;
+  const tracked = inputs.map((t) => {
+    const needs = t != null && t.requiresGrad;
+    any ||= needs;
+    return needs ? t : null;
+  });
+  if (!any) return out;
+  const node = new Node(name, tracked, tracked.map((t, i) => (t ? gradFns[i] ?? null : null)), saved);
+  out.gradFn = node;
+  out.requiresGrad = true;
+  return out;
+}

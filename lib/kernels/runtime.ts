@@ -1,0 +1,236 @@
+/**
+ * The tensor side of the kernel layer: shape and dtype checks, allocation on a device, the operands a
+ * native call takes (a typed array on cpu, a device handle on cuda), copies within and across devices,
+ * and the host fallback of the kernel families that have no CUDA implementation yet.
+ */
+import { native } from '../native.js';
+import { type DType, type FloatArray, type TypedArray, arrayConstructors, isFloatDType } from '../dtype.js';
+import { allocateStorage } from '../memory.js';
+import { type DeviceId, type DeviceSpec, deviceName, parseDevice } from '../storage.js';
+import { Tensor, contiguousStrides } from '../tensor.js';
+import type { AnyBuffer } from '../bindings/elementwise.js';
+import { type DeviceHandle, deviceDownload, deviceDownloadAsync, deviceUpload, requireCudaDevice } from './device.js';
+
+export const cpu: DeviceId = { type: 'cpu', index: 0 };
+
+/** Validates a shape (non-negative integers, element count within 2^53) and returns its element count. */
+export function checkShape(shape: readonly number[], op: string, what = 'shape'): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new RangeError(`${op}: ${what} must contain non-negative integers, got [${shape.join(', ')}]`);
+    }
+    n *= d;
+  }
+  if (n > 2 ** 53) throw new RangeError(`${op}: ${what} [${shape.join(', ')}] has more than 2^53 elements`);
+  if (shape.length > 16) throw new RangeError(`${op}: at most 16 dims are supported, got ${shape.length}`);
+  return n;
+}
+
+export function requireFloat(op: string, t: Tensor, arg = 'input'): void {
+  if (!isFloatDType(t.dtype)) throw new TypeError(`${op}: ${arg} must be float32 or float64, got ${t.dtype}`);
+}
+
+export function requireSameDType(op: string, a: Tensor, b: Tensor): void {
+  if (a.dtype !== b.dtype) {
+    throw new TypeError(`${op}: dtypes must match, got ${a.dtype} and ${b.dtype} (convert one with .to())`);
+  }
+}
+
+export function deviceOf(t: Tensor): DeviceId {
+  return { type: t.device, index: t.deviceIndex };
+}
+
+function sameDevice(a: DeviceId, b: DeviceId): boolean {
+  return a.type === b.type && a.index === b.index;
+}
+
+/**
+ * The one device of the given tensors (nulls skipped; cpu when none is given). Checked here, before the
+ * native call, so that the message names the op: "add: expected all tensors on one device, got cuda:0 and cpu".
+ */
+export function commonDevice(op: string, tensors: ReadonlyArray<Tensor | null | undefined>): DeviceId {
+  let device: DeviceId | null = null;
+  for (const t of tensors) {
+    if (!t) continue;
+    const d = deviceOf(t);
+    if (device === null) device = d;
+    else if (!sameDevice(device, d)) {
+      throw new Error(`${op}: expected all tensors on one device, got ${deviceName(device)} and ${deviceName(d)}`);
+    }
+  }
+  return device ?? cpu;
+}
+
+/** Parses a device spec and checks that it is usable: a cuda device throws the reason it is not. */
+export function resolveDevice(spec: DeviceSpec | undefined, op: string): DeviceId {
+  if (spec === undefined) return cpu;
+  const device = parseDevice(spec, op);
+  if (device.type === 'cuda') requireCudaDevice(op, device.index);
+  return device;
+}
+
+function allocate(shape: readonly number[], dtype: DType, device: DeviceId, zero: boolean, op: string): Tensor {
+  const n = checkShape(shape, op);
+  return new Tensor(allocateStorage(dtype, n, zero, device), [...shape], contiguousStrides(shape), 0, dtype);
+}
+
+/** A new contiguous zero-filled tensor. */
+export function empty(shape: readonly number[], dtype: DType = 'float32', device: DeviceId = cpu): Tensor {
+  return allocate(shape, dtype, device, true, 'empty');
+}
+
+/**
+ * A new contiguous tensor whose contents are undefined: for kernel outputs that write every element
+ * (skips the zero fill, which costs as much as a memory-bound kernel).
+ */
+export function uninitialized(shape: readonly number[], dtype: DType = 'float32', device: DeviceId = cpu): Tensor {
+  return allocate(shape, dtype, device, false, 'empty');
+}
+
+/** The device handle of a cuda tensor's storage. */
+function handleOf(t: Tensor): DeviceHandle {
+  const s = t.storage;
+  if (s.device !== 'cuda') throw new Error(`tensorforge: expected a cuda tensor, got one on ${t.deviceName}`);
+  return s.handle;
+}
+
+/** What a native entry point takes for t's storage: its typed array (cpu) or its device handle (cuda). */
+export function bufferOf(t: Tensor): AnyBuffer {
+  const s = t.storage;
+  return s.device === 'cpu' ? s.data : s.handle;
+}
+
+/** NumPy broadcasting of two shapes. */
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1, db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new RangeError(
+        `${op}: shapes [${a.join(', ')}] and [${b.join(', ')}] are not broadcastable (dim ${i}: ${da} vs ${db})`,
+      );
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Strides that read `t` as if expanded to `shape` (0 along broadcast dims). */
+export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] {
+  const lead = shape.length - t.ndim;
+  return shape.map((d, i) => (i < lead || t.shape[i - lead] !== d ? 0 : t.strides[i - lead]!));
+}
+
+/** Writes src (broadcast to dst's shape, converting dtype) into the view dst; both on one device. */
+export function copyInto(dst: Tensor, src: Tensor): void {
+  commonDevice('copy_', [dst, src]);
+  broadcastShapes('copy_', src.shape, dst.shape);
+  native.copy([...dst.shape], bufferOf(dst), dst.offset, [...dst.strides], bufferOf(src), src.offset, broadcastStrides(src, dst.shape));
+  dst.storage.version++;
+}
+
+/** A contiguous copy in `dtype` on x's device. */
+export function copyAs(x: Tensor, dtype: DType): Tensor {
+  const out = uninitialized(x.shape, dtype, deviceOf(x));
+  native.copy([...x.shape], bufferOf(out), 0, [...out.strides], bufferOf(x), x.offset, [...x.strides]);
+  return out;
+}
+
+/** Whether t is contiguous and spans its whole storage from element 0. */
+function isWholeStorage(t: Tensor): boolean {
+  return t.offset === 0 && t.numel === t.storage.length && t.isContiguous();
+}
+
+/**
+ * t's elements as one contiguous buffer from element 0, for the entry points that take no offset or
+ * strides: on cpu a zero-copy subarray where the layout allows; on cuda the handle itself when t spans
+ * its storage, else a contiguous copy's. Not recorded by autograd.
+ */
+export function denseBuffer(t: Tensor): AnyBuffer {
+  const s = t.storage;
+  if (s.device === 'cpu' && t.isContiguous()) return s.data.subarray(t.offset, t.offset + t.numel);
+  return bufferOf(isWholeStorage(t) ? t : copyAs(t, t.dtype));
+}
+
+/**
+ * A cpu tensor's elements as one contiguous float array from index 0 (zero-copy where the layout allows),
+ * for the host kernels; inside hostFallback every tensor is on cpu.
+ */
+export function floats(t: Tensor): FloatArray {
+  if (t.device !== 'cpu') throw new Error(`tensorforge: a host kernel got a tensor on ${t.deviceName}`);
+  return denseBuffer(t) as FloatArray;
+}
+
+export function floatsOrNull(t: Tensor | null | undefined): FloatArray | null {
+  return t ? floats(t) : null;
+}
+
+/** A host array for the elements of a cuda tensor (contiguous on the device first when needed). */
+function downloadTarget(t: Tensor): { source: Tensor; out: TypedArray } {
+  return { source: isWholeStorage(t) ? t : copyAs(t, t.dtype), out: new arrayConstructors[t.dtype](t.numel) };
+}
+
+/** t's elements in row-major order on the host: see Tensor.dataSync. */
+export function hostData(t: Tensor): TypedArray {
+  const s = t.storage;
+  if (s.device === 'cpu') {
+    if (!t.isContiguous()) return copyAs(t, t.dtype).buffer;
+    return t.offset === 0 && t.numel === s.data.length ? s.data : s.data.subarray(t.offset, t.offset + t.numel);
+  }
+  const { source, out } = downloadTarget(t);
+  deviceDownload(handleOf(source), 0, out);
+  return out;
+}
+
+/** As hostData, without blocking the event loop while a cuda device finishes its work. */
+export async function hostDataAsync(t: Tensor): Promise<TypedArray> {
+  if (t.device === 'cpu') return hostData(t);
+  const { source, out } = downloadTarget(t);
+  await deviceDownloadAsync(handleOf(source), 0, out);
+  return out;
+}
+
+/**
+ * A contiguous copy of t on `device` with t's dtype and shape (t itself when already there); between two
+ * cuda devices it goes through the host. Not recorded by autograd: ops/shape.ts's `to` attaches the gradient.
+ */
+export function toDevice(t: Tensor, device: DeviceId): Tensor {
+  if (sameDevice(deviceOf(t), device)) return t;
+  // from cuda, hostData is a fresh download that the cpu tensor can own
+  if (device.type === 'cpu') return Tensor.fromArray(hostData(t), t.shape);
+  const out = uninitialized(t.shape, t.dtype, device);
+  deviceUpload(handleOf(out), 0, hostData(t));
+  return out;
+}
+
+/** Moves every tensor in a kernel's result (a tensor, or arrays / plain objects of them) to `device`. */
+function resultTo(result: unknown, device: DeviceId): unknown {
+  if (result instanceof Tensor) return toDevice(result, device);
+  if (Array.isArray(result)) return result.map((r) => resultTo(r, device));
+  if (result !== null && typeof result === 'object' && Object.getPrototypeOf(result) === Object.prototype) {
+    return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, resultTo(v, device)]));
+  }
+  return result;
+}
+
+/**
+ * Runs a CPU kernel on tensors that may live on cuda, for the kernel families without CUDA kernels in
+ * this milestone (gemm, conv, pool, norm, loss, optim, prelu, upsample; the addon throws "not implemented
+ * on cuda yet" for their device handles). On cpu this is `run(inputs)`. On cuda the inputs are
+ * downloaded, `run` gets the host copies, every tensor in its result is uploaded to the inputs' device,
+ * and the inputs listed in `mutated` (written in place by the kernel) get their host copies written back.
+ * Only the kernel modules of those families call it, around each entry point; the next milestone deletes
+ * those calls family by family as the CUDA kernels land.
+ */
+export function hostFallback<const I extends ReadonlyArray<Tensor | null>, R>(
+  op: string, inputs: I, run: (host: I) => R, mutated: readonly number[] = [],
+): R {
+  const device = commonDevice(op, inputs);
+  if (device.type === 'cpu') return run(inputs);
+  const host = inputs.map((t) => t && toDevice(t, cpu)) as unknown as I;
+  const result = run(host);
+  for (const i of mutated) if (inputs[i]) copyInto(inputs[i]!, toDevice(host[i]!, device));
+  return resultTo(result, device) as R;
+}

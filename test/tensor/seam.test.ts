@@ -1,0 +1,39 @@
+/**
+ * The device seam: lib/kernels/<family>.ts are the only modules that call the addon (and lib/native.ts,
+ * which loads it). Everything above them (tensor, ops, autograd, nn, optim, io, train) reaches a device
+ * only through the kernel layer, so that a device is added without touching them.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const libDir = join(import.meta.dirname, '..', '..', 'lib');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+}
+
+/** Module specifiers of a file's imports and re-exports: `from '...'`, side-effect and dynamic imports. */
+function imports(source: string): string[] {
+  const pattern = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+  return [...source.matchAll(pattern)].map((m) => m[1] ?? m[2] ?? m[3]!);
+}
+
+describe('the device seam', () => {
+  it('only lib/kernels/* and lib/native.ts import the addon (native.js)', () => {
+    const offenders = sources(libDir)
+      .map((file) => relative(libDir, file).split('\\').join('/'))
+      .filter((file) => !file.startsWith('kernels/') && file !== 'native.ts')
+      .filter((file) => imports(readFileSync(join(libDir, file), 'utf8')).some((spec) => /(^|\/)native\.js$/.test(spec)));
+    expect(offenders).toEqual([]);
+  });
+
+  it('tensor.ts and storage.ts import no op, autograd or nn module at run time', () => {
+    for (const file of ['tensor.ts', 'storage.ts']) {
+      const source = readFileSync(join(libDir, file), 'utf8');
+      const runtimeImports = imports(source.replace(/(?:^|\n)\s*(?:import|export) type [^;]*;/g, ''));
+      expect(runtimeImports.filter((spec) => /\/(ops|autograd|nn|optim)\//.test(spec)), file).toEqual([]);
+    }
+  });
+});
