@@ -1,10 +1,37 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/** The emulated-CUDA addon (`npm run build:emu`; `npm test` builds it when it is missing or stale). */
+const emulatedAddon = resolve('build-emu/Release/tensorforge.node');
+
+/** Suites with a device axis: they run again in the 'cuda-emulated' project, on its 'cuda' column only. */
+const deviceSuites = [
+  'test/tensor/ops.test.ts',
+  'test/tensor/device.test.ts',
+  'test/native/device.test.ts',
+  'test/native/cuda_*.test.ts',
+  'test/train/device.test.ts',
+];
+
+const env = { OPENBLAS_NUM_THREADS: '1' };
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     pool: 'threads',
     testTimeout: 60_000,
-    env: { OPENBLAS_NUM_THREADS: '1' },
+    projects: [
+      { extends: true, test: { name: 'cpu', include: ['test/**/*.test.ts'], env } },
+      ...(existsSync(emulatedAddon)
+        ? [{
+            extends: true,
+            test: {
+              name: 'cuda-emulated',
+              include: deviceSuites,
+              env: { ...env, TENSORFORGE_ADDON: emulatedAddon, TENSORFORGE_EMU_CHECKED: '1', TF_TEST_DEVICES: 'cuda' },
+            },
+          }]
+        : []),
+    ],
   },
 });

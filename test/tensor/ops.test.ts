@@ -3,12 +3,16 @@
  * reference, in float32 and float64, plus gradcheck) and error cases. The nn.functional ops have their
  * gradcheck and error cases in test/nn/functional_cases.ts (nnOpCases), run here as well. An op
  * registered without an entry in either fails the suite.
+ *
+ * Every sample runs on every test device (test/devices.ts): forward against the float64 reference, and
+ * backward on a non-cpu device against the cpu gradients, which gradcheck verifies.
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../lib/index.js';
 import { Tensor } from '../../lib/index.js';
 import { opTable } from '../../lib/ops/registry.js';
-import { makeRng } from '../util.js';
+import { makeRng, expectClose } from '../util.js';
+import { type TestDevice, testDevices, runsCpu, forwardBackwardOn } from '../devices.js';
 import { nnOpCases } from '../nn/functional_cases.js';
 import { type Ref, mapRef, reduceRef, matmulRef, permuteRef, numelOf, erf } from './reference.js';
 
@@ -34,13 +38,37 @@ function refOf(shape: number[], domain: Domain = 'any'): Ref {
  * Builds a tensor holding `ref`, optionally as a non-contiguous view (stored transposed, then
  * permuted back), in the given dtype.
  */
-function build(ref: Ref, dtype: 'float32' | 'float64', layout: 'contiguous' | 'strided'): Tensor {
-  if (layout === 'contiguous' || ref.shape.length < 2) return tf.tensor(Float64Array.from(ref.data), { shape: ref.shape }).to(dtype);
+function build(ref: Ref, dtype: 'float32' | 'float64', layout: 'contiguous' | 'strided', device: TestDevice = 'cpu'): Tensor {
+  if (layout === 'contiguous' || ref.shape.length < 2) return tf.tensor(Float64Array.from(ref.data), { shape: ref.shape }).to(dtype).to(device);
   const n = ref.shape.length;
   const order = [n - 1, ...ref.shape.slice(0, -1).map((_, i) => i)];
   const stored = permuteRef(ref, order);
   const inverse = order.map((_, i) => order.indexOf(i));
-  return tf.tensor(Float64Array.from(stored.data), { shape: stored.shape }).to(dtype).permute(inverse);
+  return tf.tensor(Float64Array.from(stored.data), { shape: stored.shape }).to(dtype).to(device).permute(inverse);
+}
+
+/** A fresh upstream gradient for an output of `shape`. */
+function upstreamFor(shape: readonly number[]): Float64Array {
+  return Float64Array.from(sample(numelOf([...shape]), 'any'));
+}
+
+/**
+ * Backward on `device` against cpu, in float64 and through strided inputs: the cpu gradients are the
+ * ones gradcheck verifies, so agreement to float64 rounding (scaled by the reduction length k) carries the
+ * check over to the device.
+ */
+function expectDeviceMatchesCpu(device: TestDevice, label: string, fn: (...x: Tensor[]) => Tensor, inputs: Tensor[], k = 1): void {
+  const upstream = upstreamFor(tf.noGrad(() => fn(...inputs)).shape);
+  const cpu = forwardBackwardOn('cpu', fn, inputs, upstream);
+  const dev = forwardBackwardOn(device, fn, inputs, upstream);
+  expect(dev.outDevice, `${label}: output device`).toBe(device);
+  const tol = { atol: 1e-12 * k, rtol: 1e-10 * k, label: `${label} on ${device}`, seed: rng.seed };
+  expectClose(dev.out, cpu.out, { ...tol, label: `${tol.label}: output` });
+  cpu.grads.forEach((g, i) => {
+    if (g === null) return expect(dev.grads[i], `${label}: input ${i} gets no gradient on cpu`).toBeNull();
+    expect(dev.grads[i], `${label}: input ${i} has no gradient on ${device}`).not.toBeNull();
+    expectClose(dev.grads[i]!, g, { ...tol, label: `${tol.label}: gradient of input ${i}` });
+  });
 }
 
 interface Sample {
@@ -310,7 +338,7 @@ const table: Record<string, OpEntry> = {
     samples: [{ label: 'to float64', inputs: () => [refOf([3, 4])], fn: (x) => x.to('float64'), ref: (x) => x }],
     errors: [
       { label: 'unknown dtype', call: () => t32([2]).to('float16' as 'float32'), error: TypeError, message: /to: unknown dtype or device 'float16'/ },
-      { label: 'cuda without GPU', call: () => t32([2]).to('cuda'), error: Error, message: /to\('cuda'\): CUDA is not available: / },
+      ...(tf.cuda.isAvailable() ? [] : [{ label: 'cuda without a usable device', call: () => t32([2]).to('cuda'), error: Error, message: /to\('cuda'\): CUDA is not available: / }]),
     ],
   },
   indexSelect: {
@@ -341,7 +369,7 @@ const table: Record<string, OpEntry> = {
 };
 
 describe('op table', () => {
-  it('every registered op has an entry with error cases', () => {
+  it.runIf(runsCpu)('every registered op has an entry with error cases', () => {
     const missing = [...opTable.keys()].filter((name) => !(name in table) && !(name in nnOpCases));
     expect(missing, 'ops registered without samples/error cases').toEqual([]);
     const both = Object.keys(nnOpCases).filter((name) => name in table);
@@ -361,13 +389,14 @@ describe('op table', () => {
   for (const [name, entry] of Object.entries(table)) {
     describe(name, () => {
       for (const s of entry.samples) {
-        for (const layout of ['contiguous', 'strided'] as const) {
-          it(`${s.label} forward (${layout}) matches the float64 reference in float32 and float64`, () => {
+        for (const device of testDevices) for (const layout of ['contiguous', 'strided'] as const) {
+          it(`${s.label} forward on ${device} (${layout}) matches the float64 reference in float32 and float64`, () => {
             const refs = s.inputs();
             const expected = s.ref(...refs);
             for (const dtype of ['float32', 'float64'] as const) {
-              const out = s.fn(...refs.map((r) => build(r, dtype, layout)));
+              const out = s.fn(...refs.map((r) => build(r, dtype, layout, device)));
               expect(out.shape).toEqual(expected.shape);
+              expect(out.device).toBe(device);
               const got = out.dataSync();
               const eps = dtype === 'float32' ? 1.1920929e-7 : 2.220446e-16;
               const k = s.k ?? 1;
@@ -380,13 +409,21 @@ describe('op table', () => {
           });
         }
         if (!s.noGrad && opTable.get(name)?.differentiable !== false) {
-          it(`${s.label} passes gradcheck`, () => {
-            const inputs = s.inputs().map((r) => build(r, 'float64', 'strided').requiresGrad_());
-            expect(tf.gradcheck(s.fn, inputs, { eps: 1e-6, atol: 1e-5, rtol: 1e-3 })).toBe(true);
-          });
+          if (runsCpu) {
+            it(`${s.label} passes gradcheck`, () => {
+              const inputs = s.inputs().map((r) => build(r, 'float64', 'strided').requiresGrad_());
+              expect(tf.gradcheck(s.fn, inputs, { eps: 1e-6, atol: 1e-5, rtol: 1e-3 })).toBe(true);
+            });
+          }
+          for (const device of testDevices.filter((d) => d !== 'cpu')) {
+            it(`${s.label} backward on ${device} matches cpu`, () => {
+              const inputs = s.inputs().map((r) => build(r, 'float64', 'strided').requiresGrad_());
+              expectDeviceMatchesCpu(device, `${name} ${s.label}`, s.fn, inputs, s.k);
+            });
+          }
         }
       }
-      for (const e of entry.errors) {
+      if (runsCpu) for (const e of entry.errors) {
         it(`rejects ${e.label}`, () => {
           expect(e.call).toThrow(e.error);
           expect(e.call).toThrow(e.message);
@@ -398,11 +435,18 @@ describe('op table', () => {
   for (const [name, entry] of Object.entries(nnOpCases)) {
     describe(`${name} (nn.functional)`, () => {
       for (const g of entry.gradchecks) {
-        it(`${g.label} passes gradcheck`, () => {
-          expect(tf.gradcheck(g.fn, g.inputs(), { eps: 1e-6, atol: 1e-5, rtol: 1e-3 })).toBe(true);
-        });
+        if (runsCpu) {
+          it(`${g.label} passes gradcheck`, () => {
+            expect(tf.gradcheck(g.fn, g.inputs(), { eps: 1e-6, atol: 1e-5, rtol: 1e-3 })).toBe(true);
+          });
+        }
+        for (const device of testDevices.filter((d) => d !== 'cpu')) {
+          it(`${g.label} forward and backward on ${device} match cpu`, () => {
+            expectDeviceMatchesCpu(device, `${name} ${g.label}`, g.fn, g.inputs(), 64);
+          });
+        }
       }
-      for (const e of entry.errors) {
+      if (runsCpu) for (const e of entry.errors) {
         it(`rejects ${e.label}`, () => {
           expect(e.call).toThrow(e.error);
           expect(e.call).toThrow(e.message);
