@@ -28,7 +28,7 @@ export default defineConfig({
             test: {
               name: 'cuda-emulated',
               include: deviceSuites,
-              env: { ...env, TENSORFORGE_ADDON: emulatedAddon, TENSORFORGE_EMU_CHECKED: '1', TF_TEST_DEVICES: 'cuda' },
+              env: { ...env, TENSORFORGE_ADDON: emulatedAddon, TENSORFORGE_EMU_CHECKED: '1', TENSORFORGE_EMU_DEVICES: '2', TF_TEST_DEVICES: 'cuda' },
             },
           }]
         : []),

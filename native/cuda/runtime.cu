@@ -248,6 +248,17 @@ void launch_failed(const char* name, dim3 grid, dim3 block, size_t shared_bytes,
        shape_str(block), ", ", shared_bytes, " bytes of dynamic shared memory): ", take_error(err));
 }
 
+// In the emulator's checked mode a block is bounded by the bytes its tensor asked for, in stream order: an
+// overrun into a cached block's slack, or a kernel writing a released block, is reported like a write past a
+// cudaMalloc'd buffer. Nothing on a GPU.
+cudaError_t mark_in_use(Device& d, void* ptr, size_t bytes) {
+#if defined(TF_CUDA_EMULATE)
+  return emu::set_extent_async(ptr, bytes, d.stream);
+#else
+  return cudaSuccess;
+#endif
+}
+
 void* allocate(int device, size_t bytes) {
   if (bytes == 0) return nullptr;
   Device& d = activate(device);
@@ -255,6 +266,7 @@ void* allocate(int device, size_t bytes) {
   std::lock_guard<std::mutex> lock(d.mutex);
   void* ptr = take_cached(d, size);
   if (!ptr) ptr = take_fresh(d, size, bytes);
+  check(mark_in_use(d, ptr, bytes), d.index, "marking a block in use");
   d.stats.allocated += int64_t(size);
   d.stats.max_allocated = std::max(d.stats.max_allocated, d.stats.allocated);
   d.stats.allocations += 1;
@@ -269,6 +281,7 @@ void release(int device, void* ptr) noexcept {
   std::lock_guard<std::mutex> lock(d.mutex);
   const auto it = d.in_use.find(ptr);
   if (it == d.in_use.end()) return;
+  if (mark_in_use(d, ptr, 0) != cudaSuccess) cudaGetLastError();  // noexcept: the block stays usable
   d.cached.emplace(it->second, ptr);
   d.stats.allocated -= int64_t(it->second);
   d.stats.allocations -= 1;

@@ -1,9 +1,7 @@
 /**
  * Tensors on 'cuda': creation, moves, mixed-device errors, memory, modules and optimizers, and a CNN
- * step against the CPU. Skipped where CUDA is not usable (no GPU and not the emulated-CUDA build); to
- * exercise the TypeScript side on any machine, run it over the test double of the device API:
- *
- *   TENSORFORGE_ADDON=$PWD/test/tensor/fake_cuda_addon.cjs npx vitest run test/tensor/device.test.ts
+ * step against the CPU. Skipped where CUDA is not usable; `npm test` runs it on the emulated-CUDA addon
+ * (vitest project 'cuda-emulated'), and scripts/gpu-check.sh on a GPU.
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../lib/index.js';

@@ -161,6 +161,10 @@ std::string last_error_message();
 bool check_pointer(const void* p);
 // TENSORFORGE_EMU_CHECKED: red zones around allocations, bounds-checked shared arrays.
 bool checked();
+// Checked mode, in stream order: only the first `bytes` of the allocation starting at ptr are in use from
+// here on (a caching allocator handing a block out for a smaller request, or taking it back with 0); writes
+// beyond them are reported like writes past the end, and bytes leaving use read as NaN. No-op otherwise.
+cudaError_t set_extent_async(void* ptr, size_t bytes, cudaStream_t stream);
 
 namespace detail {
 cudaError_t check_launch_pointer(const char* kernel, int index, const void* p);

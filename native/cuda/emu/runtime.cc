@@ -280,6 +280,9 @@ cudaError_t require_device(const char* api) {
 struct Allocation {
   char* raw;       // what aligned_alloc returned: red zone, user bytes, padding, red zone
   size_t size;     // requested
+  // The bytes in use (checked mode): `size`, or less while a caching allocator hands the allocation out for
+  // a smaller request (set_extent_async); the bytes from here to the red zone are guarded like padding.
+  size_t extent;
   size_t padded;   // size rounded up to kAlignment, accounted against the device's memory
   size_t zone;     // kRedZone in checked mode, else 0
   int device;
@@ -423,7 +426,7 @@ KernelError verify_red_zones(const std::string& kernel) {
   for (auto& [address, a] : mem.live) {
     if (a.zone == 0) continue;
     auto* user = reinterpret_cast<unsigned char*>(address);
-    const long long size = (long long)a.size, padded = (long long)a.padded, zone = (long long)a.zone;
+    const long long size = (long long)a.extent, padded = (long long)a.padded, zone = (long long)a.zone;
     const auto before = overwritten(user, -zone, 0, padded);
     const auto after = overwritten(user, size, padded + zone, padded);
     const bool bad_before = before.first != 0, bad_after = after.first != padded + zone;
@@ -432,7 +435,7 @@ KernelError verify_red_zones(const std::string& kernel) {
       const auto range = bad_before ? before : after;
       error.code = cudaErrorIllegalAddress;
       error.message = "kernel '" + kernel + "' wrote outside device allocation " + pointer_text(user) + " of " +
-                      std::to_string(a.size) + " bytes: byte offsets " + std::to_string(range.first) + ".." +
+                      std::to_string(a.extent) + " bytes in use: byte offsets " + std::to_string(range.first) + ".." +
                       std::to_string(range.second) + (bad_before ? " (before its start)" : " (past its end)") +
                       " were overwritten";
     }
@@ -651,7 +654,7 @@ cudaError_t cudaMalloc(void** ptr, size_t size) {
     std::memset(user, 0xff, padded);
     fill_zone(reinterpret_cast<unsigned char*>(user + padded), zone);
   }
-  mem.live.emplace(reinterpret_cast<uintptr_t>(user), Allocation{raw, size, padded, zone, tls_device});
+  mem.live.emplace(reinterpret_cast<uintptr_t>(user), Allocation{raw, size, size, padded, zone, tls_device});
   used += padded;
   *ptr = user;
   return cudaSuccess;
@@ -725,6 +728,28 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpy
 cudaError_t cudaMemset(void* ptr, int value, size_t count) {
   if (const cudaError_t err = check_memset("cudaMemset", ptr, count); err != cudaSuccess) return err;
   return run_on_legacy(memset_op(ptr, value, count));
+}
+
+cudaError_t emu::set_extent_async(void* ptr, size_t bytes, cudaStream_t stream) {
+  if (!config().checked) return cudaSuccess;
+  if (!is_device(ptr))
+    return fail(cudaErrorInvalidValue, "set_extent_async: " + pointer_text(ptr) + " is not in a live device allocation");
+  const StreamPtr state = resolve(stream);
+  if (!state) return fail(cudaErrorInvalidResourceHandle, "set_extent_async: unknown stream " + pointer_text(stream));
+  submit(state, [ptr, bytes] {
+    Memory& mem = memory();
+    std::lock_guard<std::mutex> lock(mem.m);
+    const auto it = mem.live.find(reinterpret_cast<uintptr_t>(ptr));
+    if (it == mem.live.end())
+      return KernelError{cudaErrorInvalidValue, "set_extent_async: " + pointer_text(ptr) + " was freed before its extent was set"};
+    Allocation& a = it->second;
+    const size_t extent = std::min(bytes, a.size);
+    // Bytes leaving use read as NaN again, so a later reuse of the block cannot read them as valid data.
+    if (extent < a.extent) std::memset(static_cast<char*>(ptr) + extent, 0xff, a.extent - extent);
+    a.extent = extent;
+    return KernelError{};
+  });
+  return cudaSuccess;
 }
 
 cudaError_t cudaMemsetAsync(void* ptr, int value, size_t count, cudaStream_t stream) {
