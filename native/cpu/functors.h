@@ -35,7 +35,9 @@ template <UnaryOp op, class T>
 TF_FN T unary(T x, T a, T b) {
   using std::abs, std::exp, std::log, std::log1p, std::sqrt, std::sin, std::cos, std::tanh, std::pow, std::erf;
   if constexpr (op == UnaryOp::NEG) return -x;
+  else if constexpr (op == UnaryOp::ABS && std::is_unsigned_v<T>) return x;  // (nvcc warns on x < 0 for uint8)
   else if constexpr (op == UnaryOp::ABS) return x < T(0) ? -x : x;
+  else if constexpr (op == UnaryOp::SIGN && std::is_unsigned_v<T>) return T(x > T(0));
   else if constexpr (op == UnaryOp::SIGN) return T((x > T(0)) - (x < T(0)));
   else if constexpr (op == UnaryOp::EXP) return exp(x);
   else if constexpr (op == UnaryOp::LOG) return log(x);
