@@ -1,22 +1,19 @@
-// CUDA elementwise kernels: unary/binary/compare maps, where, copy with dtype conversion, random fills.
-// The CUDA side of cpu/elementwise.h, with the same signatures and semantics; the math is cpu/functors.h's.
+// CUDA elementwise kernels: unary/binary/compare maps, where, copy with dtype conversion. The CUDA side of
+// cpu/elementwise.h, with the same signatures and semantics; the math is cpu/functors.h's. (random_fill is in
+// cuda/random.cu.)
 //
 // Legend: n elements of a layout's shape, i an element's row-major position in it, k an operand (0 = out,
-// then the inputs in argument order), off[k] operand k's element offset at i, c a Philox counter.
+// then the inputs in argument order), off[k] operand k's element offset at i.
 #include "cuda/kernel.h"
 
-#include <cmath>
 #include <type_traits>
 
 #include "core/error.h"
-#include "core/philox.h"
 #include "core/strided.h"
-#include "cpu/elementwise.h"  // RandomKind (until core/elementwise.h declares it for both devices)
+#include "cpu/elementwise.h"  // the signatures mirrored here (until core/elementwise.h declares them for both devices)
 #include "cpu/functors.h"
 
 namespace tf::cuda {
-
-using cpu::RandomKind;
 
 namespace {
 
@@ -88,58 +85,6 @@ struct CopyBody {
   const From* x;
   __device__ void operator()(const int64_t (&off)[2]) const { out[off[0]] = To(x[off[1]]); }
 };
-
-// a + b * c with the product rounded first: nvcc would contract it to a fused multiply-add, and the CPU build
-// does not (x86-64 without FMA), so this keeps the values bit for bit.
-__device__ inline double add_product(double a, double b, double c) {
-#if defined(__CUDA_ARCH__)
-  return __dadd_rn(a, __dmul_rn(b, c));
-#else
-  return a + b * c;
-#endif
-}
-
-// Elements 2c and 2c + 1 of the stream from Philox counter offset + c: the arithmetic of cpu::random_fill,
-// element for element (the uniforms, Uniform, Bernoulli and Integer are bit-identical; Normal goes through
-// the device's log1p/cos/sin, which may differ from glibc's in the last bit of the double before rounding
-// to T).
-template <class T>
-__global__ void random_fill_kernel(RandomKind kind, T* out, int64_t n, Philox gen, uint64_t offset, double a,
-                                   double b) {
-  using std::cos, std::floor, std::log1p, std::nextafter, std::sin, std::sqrt;
-  const int64_t counters = (n + 1) / 2;
-  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < counters;
-       c += int64_t(gridDim.x) * blockDim.x) {
-    uint32_t w[4];
-    gen.generate(offset + uint64_t(c), w);
-    const double u[2] = {(double(w[0] >> 5) * 67108864.0 + double(w[1] >> 6)) * (1.0 / 9007199254740992.0),
-                         (double(w[2] >> 5) * 67108864.0 + double(w[3] >> 6)) * (1.0 / 9007199254740992.0)};
-    double v[2];
-    switch (kind) {
-      case RandomKind::Uniform:
-        for (int k = 0; k < 2; ++k) v[k] = add_product(a, b - a, u[k]);
-        break;
-      case RandomKind::Normal: {  // Box-Muller, as the CPU
-        const double r = sqrt(-2.0 * log1p(-u[0])), t = 6.283185307179586 * u[1];
-        v[0] = add_product(a, b * r, cos(t));
-        v[1] = add_product(a, b * r, sin(t));
-        break;
-      }
-      case RandomKind::Bernoulli:
-        for (int k = 0; k < 2; ++k) v[k] = u[k] < a ? 1 : 0;
-        break;
-      default:
-        for (int k = 0; k < 2; ++k) v[k] = floor(add_product(a, b - a, u[k]));
-        break;
-    }
-    for (int k = 0; k < 2 && 2 * c + k < n; ++k) {
-      T value = T(v[k]);
-      if constexpr (std::is_floating_point_v<T>)  // rounding to float must not reach b
-        if (kind == RandomKind::Uniform && b > a && value >= T(b)) value = nextafter(T(b), T(a));
-      out[2 * c + k] = value;
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Launchers
@@ -216,20 +161,11 @@ void copy(const StridedLayout<2>& layout, To* out, const From* x) {
   map("copy", layout, CopyBody<To, From>{out, x});
 }
 
-template <class T>
-void random_fill(RandomKind kind, T* out, int64_t n, uint64_t seed, uint64_t offset, double a, double b) {
-  if (n == 0) return;
-  const int64_t counters = (n + 1) / 2;
-  launch("random_fill", random_fill_kernel<T>, grid_for(counters, kThreads), dim3(kThreads), 0, kind, out, n,
-         Philox(seed), offset, a, b);
-}
-
 #define TF_INSTANTIATE(T)                                                                                        \
   template void unary<T>(UnaryOp, const StridedLayout<2>&, T*, const T*, T, T);                                 \
   template void binary<T>(BinaryOp, const StridedLayout<3>&, T*, const T*, const T*, T, T);                     \
   template void compare<T>(CompareOp, const StridedLayout<3>&, uint8_t*, const T*, const T*);                   \
-  template void where<T>(const StridedLayout<4>&, T*, const uint8_t*, const T*, const T*);                      \
-  template void random_fill<T>(RandomKind, T*, int64_t, uint64_t, uint64_t, double, double);
+  template void where<T>(const StridedLayout<4>&, T*, const uint8_t*, const T*, const T*);
 TF_INSTANTIATE(float)
 TF_INSTANTIATE(double)
 TF_INSTANTIATE(int32_t)
