@@ -14,14 +14,18 @@
 
 namespace tf::fn {
 
+// (The using-declarations pick the overload for T: unqualified, exp(float) is the C library's double exp
+// on the CPU but expf on the device, and the two backends would round differently.)
 template <class T>
 TF_FN T sigmoid(T x) {
+  using std::exp;
   return x >= T(0) ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x));
 }
 
 // softplus(x) = log(1 + exp(beta x)) / beta, linear above `threshold` like PyTorch.
 template <class T>
 TF_FN T softplus(T x, T beta, T threshold) {
+  using std::exp, std::log1p;
   const T bx = beta * x;
   return bx > threshold ? x : log1p(exp(bx)) / beta;
 }

@@ -32,19 +32,29 @@ __device__ T warp_all_reduce(T v, F combine) {
   return v;
 }
 
+// A warp's partial result in shared memory, as bytes: one array serves every accumulator type, so that
+// the emulator, which keys TF_SHARED arrays by their source line, sees one size at this line even when a
+// kernel reduces a float and then a double.
+struct alignas(16) PartialSlot {
+  unsigned char bytes[16];
+};
+
 // combine() over the whole block; every thread gets the result. `identity` stands in for the missing warps
 // of a block smaller than 32 warps. Every thread of the block must call it (it has two barriers), and it may
 // be called again at once: the first barrier keeps a fast warp from overwriting partials still being read.
 template <class T, class F>
 __device__ T block_all_reduce(T v, T identity, F combine) {
-  TF_SHARED(T, partials, kWarpSize);
+  static_assert(sizeof(T) <= sizeof(PartialSlot), "block_all_reduce: values of at most 16 bytes");
+  TF_SHARED(PartialSlot, partials, kWarpSize);
   const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
   const int warps = blockDim.x / kWarpSize;
   v = warp_all_reduce(v, combine);
   __syncthreads();
-  if (lane == 0) partials[warp] = v;
+  if (lane == 0) memcpy(partials[warp].bytes, &v, sizeof(T));
   __syncthreads();
-  return warp_all_reduce(lane < warps ? partials[lane] : identity, combine);
+  T partial = identity;
+  if (lane < warps) memcpy(&partial, partials[lane].bytes, sizeof(T));
+  return warp_all_reduce(partial, combine);
 }
 
 }  // namespace tf::cuda
