@@ -384,7 +384,8 @@ std::vector<T> reduce_inputs(size_t n, ReduceOp op) {
 template <class T>
 void test_reduce() {
   const std::vector<ReduceCase> cases = {
-      {"columns [40,64] axis 0 (thread a column)", {40, 64}, {0}},
+      {"columns [40,2100] axis 0 (thread a column)", {40, 2100}, {0}},
+      {"few columns [40,64] axis 0 (warp a column)", {40, 64}, {0}},
       {"short blocks [57,5] axis 1 (thread a block)", {57, 5}, {1}},
       {"rows [6,300] axis 1 (warp a row)", {6, 300}, {1}},
       {"rows [3,5000] axis 1 (block a row)", {3, 5000}, {1}},
