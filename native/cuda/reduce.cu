@@ -253,14 +253,17 @@ void launch_reduce(const char* name, const StridedLayout<1>& kept, const Strided
          FlatStrides<1>(kept), FlatStrides<1>(block), kept.numel, block.numel, x, out, index, param);
 }
 
-// Which team computes one output: a thread when neighbouring outputs are neighbours in memory (a column
-// reduction such as x.sum(0): a warp's loads then coalesce) or blocks are tiny; a warp for blocks up to a
-// few warps' worth per lane; else a block.
+// Which team computes one output: a thread when neighbouring outputs are neighbours in memory and there are
+// enough of them to fill the GPU (a column reduction such as x.sum(0): a warp's loads then coalesce), or when
+// blocks are tiny; a warp for blocks up to 32 elements a lane; else a block.
+constexpr int64_t kEnoughThreads = 2048;
+
 template <ReduceOp op, class T>
 void reduce_with(const char* name, const StridedLayout<1>& kept, const StridedLayout<1>& block, const T* x, T* out,
                  int32_t* index, double param) {
   const int64_t count = block.numel;
-  const bool columns = kept.strides[0][kept.ndim - 1] == 1 && kept.inner() >= kWarpSize;
+  const bool columns =
+      kept.strides[0][kept.ndim - 1] == 1 && kept.inner() >= kWarpSize && kept.numel >= kEnoughThreads;
   if (columns || count <= 8) return launch_reduce<op, T, ThreadTeam>(name, kept, block, x, out, index, param);
   if (count <= 32 * kWarpSize) return launch_reduce<op, T, WarpTeam>(name, kept, block, x, out, index, param);
   launch_reduce<op, T, BlockTeam>(name, kept, block, x, out, index, param);
