@@ -77,8 +77,8 @@ struct MaxSkippingNaN {
   }
 };
 
-// A candidate extreme: its value and its position in the block (-1: none yet). No constructors, so it can
-// live in shared memory.
+// A candidate extreme: its value and its position in the block (-1: none yet). Plain data: it crosses lanes and
+// shared memory as bytes (block_reduce.h).
 struct Pick {
   double value;
   int64_t pos;
