@@ -213,6 +213,7 @@ const std::vector<LayoutCase>& layout_cases() {
       {"broadcast [3,5,7]", {3, 5, 7}, {P::Contiguous, P::Contiguous, P::Broadcast, P::Broadcast}},
       {"strided out, transposed x [4,3,5]", {4, 3, 5}, {P::EveryOther, P::Transposed, P::Broadcast, P::Contiguous}},
       {"transposed [2,9,1,3]", {2, 9, 1, 3}, {P::Contiguous, P::Broadcast, P::Transposed, P::Transposed}},
+      {"every other, scalar broadcast [37]", {37}, {P::EveryOther, P::EveryOther, P::Broadcast, P::Contiguous}},
       {"zero-size [4,0,3]", {4, 0, 3}, {P::Contiguous, P::Transposed}},
       {"scalar []", {}, {P::Contiguous}},
   };
@@ -393,6 +394,7 @@ void test_reduce() {
       {"[4,6,50] axes 0,2 (strided block)", {4, 6, 50}, {0, 2}},
       {"transposed [9,11,13] axes 1,2", {9, 11, 13}, {1, 2}, true},
       {"transposed [33,70] axis 0", {33, 70}, {0}, true},
+      {"transposed [33,70] axis 1 (stride 33)", {33, 70}, {1}, true},
       {"empty reduced dim [5,0] axis 1", {5, 0}, {1}},
       {"no outputs [0,7] axis 1", {0, 7}, {1}},
   };
