@@ -303,6 +303,20 @@ void test_maps() {
   }
 }
 
+// More elements than one launch has threads (grid_for caps the grid at 65536 blocks of 256), so every thread
+// takes a second trip around its grid-stride loop.
+void test_grid_stride() {
+  const int64_t n = int64_t(65536) * 256 + 333;
+  const Dims shape{n}, contiguous{1};
+  const StridedLayout<2> layout(shape, {&contiguous, &contiguous});
+  const auto x = random_values<float>(size_t(n), -3, 3);
+  std::vector<float> want(static_cast<size_t>(n));
+  DeviceVector<float> dx(x), got(want);
+  cpu::unary<float>(UnaryOp::NEG, layout, want.data(), x.data(), 0, 0);
+  cuda::unary<float>(UnaryOp::NEG, layout, got.ptr, dx.ptr, 0, 0);
+  expect_equal(got.to_host(), want, 0, "unary neg over " + std::to_string(n) + " elements");
+}
+
 template <class To, class From>
 void test_copy_pair() {
   for (const LayoutCase& c : layout_cases()) {
@@ -560,6 +574,7 @@ int main() {
   section("unary/binary/compare/where float64", test_maps<double>);
   section("unary/binary/compare/where int32", test_maps<int32_t>);
   section("unary/binary/compare/where uint8", test_maps<uint8_t>);
+  section("grid-stride loops", test_grid_stride);
   section("copy to float32", test_copy_to<float>);
   section("copy to float64", test_copy_to<double>);
   section("copy to int32", test_copy_to<int32_t>);
