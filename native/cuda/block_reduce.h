@@ -24,8 +24,9 @@ __device__ T shfl_xor(T v, int lane_mask) {
   return v;
 }
 
-// combine() over the 32 lanes of the warp; every lane gets the result. A butterfly, so every lane combines
-// the same values in the same order and the result is the same bits on every lane.
+// combine() over the 32 lanes of the warp; every lane gets the result. A butterfly: at each step two lanes
+// combine the same pair of values, so with a commutative combine (all of ours) every lane ends with the same
+// bits.
 template <class T, class F>
 __device__ T warp_all_reduce(T v, F combine) {
   for (int lane_mask = kWarpSize / 2; lane_mask > 0; lane_mask /= 2) v = combine(v, shfl_xor(v, lane_mask));
