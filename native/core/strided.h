@@ -6,6 +6,14 @@
 
 #include "core/shape.h"
 
+#ifndef TF_HD  // (as core/philox.h)
+#if defined(__CUDACC__)
+#define TF_HD __host__ __device__ __forceinline__
+#else
+#define TF_HD inline
+#endif
+#endif
+
 namespace tf {
 
 constexpr int kMaxDims = 16;
@@ -76,6 +84,36 @@ struct StridedLayout {
       if (++c.index[d] < shape[d]) return;
       c.index[d] = 0;
       for (int k = 0; k < NOps; ++k) c.off[k] -= shape[d] * strides[k][d];
+    }
+  }
+};
+
+// A StridedLayout as plain arrays that a CUDA kernel takes by value (device code cannot index std::array
+// without --expt-relaxed-constexpr): the operands' offsets of any element by its row-major position.
+template <int NOps>
+struct FlatStrides {
+  int ndim;
+  int64_t shape[kMaxDims];
+  int64_t strides[NOps][kMaxDims];
+
+  explicit FlatStrides(const StridedLayout<NOps>& layout) : ndim(layout.ndim), shape{}, strides{} {
+    for (int d = 0; d < ndim; ++d) {
+      shape[d] = layout.shape[d];
+      for (int k = 0; k < NOps; ++k) strides[k][d] = layout.strides[k][d];
+    }
+  }
+
+  // off[k] = operand k's element offset at row-major position i of the shape.
+  TF_HD void offsets(int64_t i, int64_t (&off)[NOps]) const {
+    if (ndim == 1) {  // one merged dim: no division (64-bit divisions are slow on a GPU)
+      for (int k = 0; k < NOps; ++k) off[k] = i * strides[k][0];
+      return;
+    }
+    for (int k = 0; k < NOps; ++k) off[k] = 0;
+    for (int d = ndim - 1; d >= 0; --d) {
+      const int64_t q = i / shape[d], index = i - q * shape[d];
+      for (int k = 0; k < NOps; ++k) off[k] += index * strides[k][d];
+      i = q;
     }
   }
 };

@@ -14,14 +14,18 @@
 
 namespace tf::fn {
 
+// (The using-declarations pick the overload for T: unqualified, exp(float) is the C library's double exp
+// on the CPU but expf on the device, and the two backends would round differently.)
 template <class T>
 TF_FN T sigmoid(T x) {
+  using std::exp;
   return x >= T(0) ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x));
 }
 
 // softplus(x) = log(1 + exp(beta x)) / beta, linear above `threshold` like PyTorch.
 template <class T>
 TF_FN T softplus(T x, T beta, T threshold) {
+  using std::exp, std::log1p;
   const T bx = beta * x;
   return bx > threshold ? x : log1p(exp(bx)) / beta;
 }
@@ -35,7 +39,9 @@ template <UnaryOp op, class T>
 TF_FN T unary(T x, T a, T b) {
   using std::abs, std::exp, std::log, std::log1p, std::sqrt, std::sin, std::cos, std::tanh, std::pow, std::erf;
   if constexpr (op == UnaryOp::NEG) return -x;
+  else if constexpr (op == UnaryOp::ABS && std::is_unsigned_v<T>) return x;  // (nvcc warns on x < 0 for uint8)
   else if constexpr (op == UnaryOp::ABS) return x < T(0) ? -x : x;
+  else if constexpr (op == UnaryOp::SIGN && std::is_unsigned_v<T>) return T(x > T(0));
   else if constexpr (op == UnaryOp::SIGN) return T((x > T(0)) - (x < T(0)));
   else if constexpr (op == UnaryOp::EXP) return exp(x);
   else if constexpr (op == UnaryOp::LOG) return log(x);

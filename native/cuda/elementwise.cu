@@ -1,0 +1,195 @@
+// CUDA elementwise kernels: unary/binary/compare maps, where, copy with dtype conversion. The CUDA side of
+// cpu/elementwise.h, with the same signatures and semantics; the math is cpu/functors.h's. (random_fill is in
+// cuda/random.cu.)
+//
+// Legend: n elements of a layout's shape, i an element's row-major position in it, k an operand (0 = out,
+// then the inputs in argument order), off[k] operand k's element offset at i.
+#include "cuda/kernel.h"
+
+#include <type_traits>
+
+#include "core/error.h"
+#include "core/strided.h"
+#include "cpu/elementwise.h"  // the signatures mirrored here (until core/elementwise.h declares them for both devices)
+#include "cpu/functors.h"
+
+namespace tf::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+// ---------------------------------------------------------------------------------------------------------
+// Kernels
+
+// body(off) for every position i of a strided layout, in a grid-stride loop.
+template <int N, class Body>
+__global__ void strided_map_kernel(FlatStrides<N> layout, int64_t n, Body body) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t off[N];
+    layout.offsets(i, off);
+    body(off);
+  }
+}
+
+// The same over operands that are all contiguous: every offset is i, with no index arithmetic.
+template <int N, class Body>
+__global__ void contiguous_map_kernel(int64_t n, Body body) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    int64_t off[N];
+    for (int k = 0; k < N; ++k) off[k] = i;
+    body(off);
+  }
+}
+
+// The bodies: one element of each map, through the shared functors.
+template <UnaryOp op, class T>
+struct UnaryBody {
+  T* out;
+  const T* x;
+  T a, b;
+  __device__ void operator()(const int64_t (&off)[2]) const { out[off[0]] = fn::unary<op, T>(x[off[1]], a, b); }
+};
+
+template <BinaryOp op, class T>
+struct BinaryBody {
+  T* out;
+  const T* x;
+  const T* y;
+  T alpha, beta;
+  __device__ void operator()(const int64_t (&off)[3]) const {
+    out[off[0]] = fn::binary<op, T>(x[off[1]], y[off[2]], alpha, beta);
+  }
+};
+
+template <CompareOp op, class T>
+struct CompareBody {
+  uint8_t* out;
+  const T* x;
+  const T* y;
+  __device__ void operator()(const int64_t (&off)[3]) const { out[off[0]] = fn::compare<op, T>(x[off[1]], y[off[2]]); }
+};
+
+template <class T>
+struct WhereBody {
+  T* out;
+  const uint8_t* cond;
+  const T* x;
+  const T* y;
+  __device__ void operator()(const int64_t (&off)[4]) const { out[off[0]] = cond[off[1]] ? x[off[2]] : y[off[3]]; }
+};
+
+template <class To, class From>
+struct CopyBody {
+  To* out;
+  const From* x;
+  __device__ void operator()(const int64_t (&off)[2]) const { out[off[0]] = To(x[off[1]]); }
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Launchers
+
+template <int N>
+bool all_contiguous(const StridedLayout<N>& layout) {
+  if (layout.ndim != 1) return false;
+  for (int k = 0; k < N; ++k)
+    if (layout.strides[k][0] != 1) return false;
+  return true;
+}
+
+// The dtype's name, for errors.
+template <class T>
+constexpr const char* dtype_of() {
+  if constexpr (std::is_same_v<T, float>) return "float32";
+  else if constexpr (std::is_same_v<T, double>) return "float64";
+  else if constexpr (std::is_same_v<T, int32_t>) return "int32";
+  else return "uint8";
+}
+
+template <int N, class Body>
+void map(const char* name, const StridedLayout<N>& layout, const Body& body) {
+  const int64_t n = layout.numel;
+  if (n == 0) return;
+  if (all_contiguous(layout))
+    launch(name, contiguous_map_kernel<N, Body>, grid_for(n, kThreads), dim3(kThreads), 0, n, body);
+  else
+    launch(name, strided_map_kernel<N, Body>, grid_for(n, kThreads), dim3(kThreads), 0, FlatStrides<N>(layout), n,
+           body);
+}
+
+}  // namespace
+
+template <class T>
+void unary(UnaryOp op, const StridedLayout<2>& layout, T* out, const T* x, T a, T b) {
+  switch (op) {
+#define TF_CASE(name, js)                                                                    \
+  case UnaryOp::name:                                                                        \
+    if constexpr (std::is_floating_point_v<T> || fn::unary_int_ok(UnaryOp::name))           \
+      return map("unary " js, layout, UnaryBody<UnaryOp::name, T>{out, x, a, b});            \
+    else                                                                                     \
+      fail(ErrorKind::Type, "unary: " js " is defined for float32/float64, got ", dtype_of<T>());
+    TF_UNARY_OPS(TF_CASE)
+#undef TF_CASE
+    default: fail(ErrorKind::Range, "unary: unknown op ", int(op));
+  }
+}
+
+template <class T>
+void binary(BinaryOp op, const StridedLayout<3>& layout, T* out, const T* x, const T* y, T alpha, T beta) {
+  switch (op) {
+#define TF_CASE(name, js)                                                                      \
+  case BinaryOp::name:                                                                         \
+    if constexpr (std::is_floating_point_v<T> || fn::binary_int_ok(BinaryOp::name))           \
+      return map("binary " js, layout, BinaryBody<BinaryOp::name, T>{out, x, y, alpha, beta}); \
+    else                                                                                       \
+      fail(ErrorKind::Type, "binary: " js " is defined for float32/float64, got ", dtype_of<T>());
+    TF_BINARY_OPS(TF_CASE)
+#undef TF_CASE
+    default: fail(ErrorKind::Range, "binary: unknown op ", int(op));
+  }
+}
+
+template <class T>
+void compare(CompareOp op, const StridedLayout<3>& layout, uint8_t* out, const T* x, const T* y) {
+  switch (op) {
+#define TF_CASE(name, js) \
+  case CompareOp::name: return map("compare " js, layout, CompareBody<CompareOp::name, T>{out, x, y});
+    TF_COMPARE_OPS(TF_CASE)
+#undef TF_CASE
+    default: fail(ErrorKind::Range, "compare: unknown op ", int(op));
+  }
+}
+
+template <class T>
+void where(const StridedLayout<4>& layout, T* out, const uint8_t* cond, const T* x, const T* y) {
+  map("where", layout, WhereBody<T>{out, cond, x, y});
+}
+
+template <class To, class From>
+void copy(const StridedLayout<2>& layout, To* out, const From* x) {
+  map("copy", layout, CopyBody<To, From>{out, x});
+}
+
+#define TF_INSTANTIATE(T)                                                                                        \
+  template void unary<T>(UnaryOp, const StridedLayout<2>&, T*, const T*, T, T);                                 \
+  template void binary<T>(BinaryOp, const StridedLayout<3>&, T*, const T*, const T*, T, T);                     \
+  template void compare<T>(CompareOp, const StridedLayout<3>&, uint8_t*, const T*, const T*);                   \
+  template void where<T>(const StridedLayout<4>&, T*, const uint8_t*, const T*, const T*);
+TF_INSTANTIATE(float)
+TF_INSTANTIATE(double)
+TF_INSTANTIATE(int32_t)
+TF_INSTANTIATE(uint8_t)
+#undef TF_INSTANTIATE
+
+#define TF_COPY_FROM(To)                                                       \
+  template void copy<To, float>(const StridedLayout<2>&, To*, const float*);     \
+  template void copy<To, double>(const StridedLayout<2>&, To*, const double*);   \
+  template void copy<To, int32_t>(const StridedLayout<2>&, To*, const int32_t*); \
+  template void copy<To, uint8_t>(const StridedLayout<2>&, To*, const uint8_t*);
+TF_COPY_FROM(float)
+TF_COPY_FROM(double)
+TF_COPY_FROM(int32_t)
+TF_COPY_FROM(uint8_t)
+#undef TF_COPY_FROM
+
+}  // namespace tf::cuda
