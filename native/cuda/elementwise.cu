@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "core/strided.h"
-#include "cpu/elementwise.h"  // the signatures mirrored here (until core/elementwise.h declares them for both devices)
+#include "core/elementwise.h"
 #include "cpu/functors.h"
 
 namespace tf::cuda {

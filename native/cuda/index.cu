@@ -9,7 +9,8 @@
 // differ from the CPU's (and between runs) in the last bits; integer sums are exact.
 #include "cuda/kernel.h"
 
-#include "cpu/reduce.h"  // the signatures mirrored here (until core/reduce.h declares them for both devices)
+#include "core/reduce.h"
+#include "cuda/runtime.h"
 
 namespace tf::cuda {
 namespace {
@@ -45,6 +46,12 @@ __global__ void index_kernel(const T* src, const int32_t* idx, T* dst, int64_t d
   }
 }
 
+// first = the least position k with idx[k] outside [0, dim), by atomicMin (left at ~0 when there is none).
+__global__ void first_out_of_range_kernel(const int32_t* idx, int64_t n, int64_t dim, unsigned long long* first) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x)
+    if (idx[k] < 0 || idx[k] >= dim) atomicMin(first, static_cast<unsigned long long>(k));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Launchers
 
@@ -77,6 +84,29 @@ void gather(const T* x, const int32_t* idx, T* out, int64_t outer, int64_t dim, 
 template <class T>
 void scatter_add(const T* src, const int32_t* idx, T* out, int64_t outer, int64_t dim, int64_t n_idx, int64_t inner) {
   launch_index<ScatterAddKind>("scatter_add", src, idx, out, outer, dim, n_idx, inner);
+}
+
+// Synchronizes: the bindings validate indices before any kernel reads through them.
+IndexOutOfRange find_index_out_of_range(const int32_t* idx, int64_t n, int64_t dim) {
+  if (n == 0) return {-1, 0};
+  const int device = current_device();
+  constexpr unsigned long long kNone = ~0ull;
+  auto* first = static_cast<unsigned long long*>(allocate(device, sizeof(unsigned long long)));
+  unsigned long long found = kNone;
+  try {
+    upload(device, first, &found, sizeof found);
+    launch("first_out_of_range", first_out_of_range_kernel, grid_for(n, kThreads), dim3(kThreads), 0, idx, n, dim,
+           first);
+    download(device, &found, first, sizeof found);
+  } catch (...) {
+    release(device, first);
+    throw;
+  }
+  release(device, first);
+  if (found == kNone) return {-1, 0};
+  int32_t value = 0;
+  download(device, &value, idx + found, sizeof value);
+  return {int64_t(found), value};
 }
 
 #define TF_INSTANTIATE(T)                                                                                    \

@@ -12,12 +12,11 @@
 
 #include "core/nn.h"
 #include "core/philox.h"
-#include "cpu/elementwise.h"  // random_fill's signature and RandomKind (until core/elementwise.h declares them)
-#include "cpu/nn.h"           // dropout's signatures and DropoutApply (until core/nn.h declares them)
+#include "core/elementwise.h"
+#include "cpu/nn.h"  // DropoutApply, the host/device functor both devices apply
 
 namespace tf::cuda {
 
-using cpu::RandomKind;
 
 namespace {
 

@@ -11,12 +11,11 @@
 
 #include "core/error.h"
 #include "core/strided.h"
-#include "cpu/reduce.h"  // ReduceShape (until core/reduce.h declares it for both devices)
+#include "core/reduce.h"
 #include "cuda/block_reduce.h"
 
 namespace tf::cuda {
 
-using cpu::ReduceShape;
 
 namespace {
 
