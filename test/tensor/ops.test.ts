@@ -137,9 +137,14 @@ const sigmoidRef = (v: number) => 1 / (1 + Math.exp(-v));
 const softplusRef = (v: number) => Math.log1p(Math.exp(v));
 
 function reduceEntry(op: (x: Tensor, dims: number[] | undefined, keepdim: boolean) => Tensor, combine: (v: number[]) => number, domain: Domain = 'any'): OpEntry {
-  // The last case keeps rows of 260 contiguous elements (runs of 256 and 4 in the column sums), 3 of them, and
-  // reduces over dims that do not merge: too large for gradcheck.
-  const cases: Array<[number[], number[] | undefined, boolean, boolean?]> = [[[4, 5], [1], false], [[3, 4, 5], [0, 2], true], [[6], undefined, false], [[2, 3, 4], [1], true], [[3, 4], [0], false], [[4, 3, 5, 260], [0, 2], false, true]];
+  // The last three are too large for gradcheck. [4,3,5,260] keeps rows of 260 contiguous elements (runs of 256
+  // and 4 in the CPU's column sums), 3 of them, and reduces over dims that do not merge; [3,1500] has blocks
+  // longer than a warp covers 32 a lane (a block of threads an output on cuda); [5,2100] over dim 0 is a column
+  // reduction wide enough for a thread an output.
+  const cases: Array<[number[], number[] | undefined, boolean, boolean?]> = [
+    [[4, 5], [1], false], [[3, 4, 5], [0, 2], true], [[6], undefined, false], [[2, 3, 4], [1], true], [[3, 4], [0], false],
+    [[4, 3, 5, 260], [0, 2], false, true], [[3, 1500], [1], false, true], [[5, 2100], [0], true, true],
+  ];
   return {
     samples: cases.map(([shape, dims, keepdim, large = false]) => ({
       label: `[${shape.join(',')}] dims ${dims ? dims.join(',') : 'all'} keepdim ${keepdim}`,
@@ -246,9 +251,9 @@ const table: Record<string, OpEntry> = {
     errors: [{ label: 'p <= 0', call: () => tf.norm(t32([3]), 0), error: RangeError, message: /norm: p must be > 0, got 0/ }],
   },
   max: {
-    samples: [[4, 5], [3, 4, 2]].map((shape) => ({
+    samples: [[4, 5], [3, 4, 2], [2, 300], [3, 1500]].map((shape) => ({
       label: `[${shape.join(',')}] dim 1`, inputs: () => [refOf(shape)], fn: (x: Tensor) => tf.max(x, 1).values,
-      ref: (x: Ref) => reduceRef(x, [1], false, (v) => Math.max(...v)),
+      ref: (x: Ref) => reduceRef(x, [1], false, (v) => Math.max(...v)), noGrad: numelOf(shape) > 100,
     })),
     errors: [{ label: 'empty dim', call: () => tf.max(t32([2, 0]), 1), error: RangeError, message: /cannot take max\/min\/argmax\/argmin over an empty dim/ }],
   },
@@ -258,17 +263,20 @@ const table: Record<string, OpEntry> = {
   },
   argmax: { samples: [], errors: [{ label: 'bad dim', call: () => tf.argmax(t32([2]), 1), error: RangeError, message: /argmax: dim/ }] },
   argmin: { samples: [], errors: [{ label: 'bad dim', call: () => tf.argmin(t32([2]), -2), error: RangeError, message: /argmin: dim/ }] },
+  // Rows of 300 and 1100 take a warp and a block of threads a row on cuda (too large for gradcheck).
   softmax: {
-    samples: [[[4, 7], 1], [[3, 4, 5], 1], [[6], 0]].map(([shape, dim]) => ({
+    samples: [[[4, 7], 1], [[3, 4, 5], 1], [[6], 0], [[2, 300], 1], [[3, 1100], 1]].map(([shape, dim]) => ({
       label: `[${(shape as number[]).join(',')}] dim ${dim}`, inputs: () => [refOf(shape as number[])],
       fn: (x: Tensor) => tf.softmax(x, dim as number), ref: (x: Ref) => softmaxRef(x, dim as number, false),
+      noGrad: numelOf(shape as number[]) > 100,
     })),
     errors: [{ label: 'int input', call: () => tf.softmax(tf.tensor([1, 2], { dtype: 'int32' }), 0), error: TypeError, message: /softmax: input must be float32 or float64, got int32/ }],
   },
   logSoftmax: {
-    samples: [[[4, 7], 1], [[3, 4, 5], 0]].map(([shape, dim]) => ({
+    samples: [[[4, 7], 1], [[3, 4, 5], 0], [[2, 1100], 1]].map(([shape, dim]) => ({
       label: `[${(shape as number[]).join(',')}] dim ${dim}`, inputs: () => [refOf(shape as number[])],
       fn: (x: Tensor) => tf.logSoftmax(x, dim as number), ref: (x: Ref) => softmaxRef(x, dim as number, true),
+      noGrad: numelOf(shape as number[]) > 100,
     })),
     errors: [{ label: 'bad dim', call: () => tf.logSoftmax(t32([2, 3]), 2), error: RangeError, message: /logSoftmax: dim/ }],
   },
