@@ -840,9 +840,10 @@ cudaError_t cudaEventQuery(cudaEvent_t event) {
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   if (event == nullptr) return fail(cudaErrorInvalidResourceHandle, "cudaEventSynchronize: event is null");
+  // Like a GPU's sticky fault, an error of the work the event waited for is returned here too: a download
+  // that synchronizes on an event must not read a faulted kernel's output as valid.
   const Waypoint w = recorded(event).at;
-  if (w.stream) w.stream->wait(w.ticket);
-  return cudaSuccess;
+  return w.stream ? finish({w}) : cudaSuccess;
 }
 
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {

@@ -157,7 +157,7 @@ TEST(write_outside_a_device_allocation) {
   emu_test::DeviceArray<float> d(n);
   launch("write_past_end", write_past_end_kernel, dim3(1), dim3(128), 0, d.get(), n);
   EXPECT_KERNEL_ERROR(cudaErrorIllegalAddress, "kernel 'write_past_end' wrote outside device allocation",
-                      "of 4000 bytes: byte offsets 4000..4003 (past its end)");
+                      "of 4000 bytes in use: byte offsets 4000..4003 (past its end)");
   launch("write_before_start", write_before_start_kernel, dim3(1), dim3(32), 0, d.get());
   EXPECT_KERNEL_ERROR(cudaErrorIllegalAddress, "kernel 'write_before_start'", "byte offsets -4..-1 (before its start)");
   // The padding reads as NaN in checked mode, so that an out-of-bounds read shows in results.
@@ -167,6 +167,25 @@ TEST(write_outside_a_device_allocation) {
   CHECK_EQ(cudaGetLastError(), cudaErrorInvalidValue);
   std::memcpy(&past_end, d.get() + n, sizeof(float));
   CHECK(std::isnan(past_end));
+  check_recovered();
+}
+
+// A caching allocator hands a block out for fewer bytes than it holds (set_extent_async): a write past those
+// bytes is reported like one past a cudaMalloc'd buffer, and so is any write to a block taken back (extent 0).
+TEST(writes_beyond_a_blocks_extent) {
+  if (!emu::checked()) return emu_test::skip("needs TENSORFORGE_EMU_CHECKED=1");
+  emu_test::DeviceArray<float> d(1024);
+  const int n = 100;
+  CHECK_EQ(emu::set_extent_async(d.get(), n * sizeof(float), emu_test::current), cudaSuccess);
+  launch("write_past_extent", write_past_end_kernel, dim3(1), dim3(128), 0, d.get(), n);
+  EXPECT_KERNEL_ERROR(cudaErrorIllegalAddress, "kernel 'write_past_extent' wrote outside device allocation",
+                      "of 400 bytes in use: byte offsets 400..403 (past its end)");
+  CHECK_EQ(emu::set_extent_async(d.get(), 0, emu_test::current), cudaSuccess);
+  launch("write_released", write_past_end_kernel, dim3(1), dim3(32), 0, d.get(), 0);
+  EXPECT_KERNEL_ERROR(cudaErrorIllegalAddress, "kernel 'write_released'", "of 0 bytes in use: byte offsets 0..3");
+  CHECK_EQ(emu::set_extent_async(d.get(), 1024 * sizeof(float), emu_test::current), cudaSuccess);
+  launch("write_within", write_past_end_kernel, dim3(1), dim3(128), 0, d.get(), 1023);
+  CHECK_EQ(cudaStreamSynchronize(emu_test::current), cudaSuccess);
   check_recovered();
 }
 
