@@ -27,6 +27,9 @@ export default defineConfig({
             extends: true,
             test: {
               name: 'cuda-emulated',
+              // Child processes: the emulator reads TENSORFORGE_EMU_* with getenv(), which a worker thread's
+              // process.env does not reach.
+              pool: 'forks' as const,
               include: deviceSuites,
               env: { ...env, TENSORFORGE_ADDON: emulatedAddon, TENSORFORGE_EMU_CHECKED: '1', TENSORFORGE_EMU_DEVICES: '2', TF_TEST_DEVICES: 'cuda' },
             },
