@@ -1,0 +1,646 @@
+// Kernel execution: blocks spread over worker threads, a block's threads as fibers on one worker, barriers
+// and warp collectives that release when every participant has arrived, and the diagnosis of the ways a
+// block can stop making progress (divergent barriers, bad masks, deadlock) as kernel errors.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "cuda/emu/fiber.h"
+#include "cuda/emu/internal.h"
+
+namespace emu::detail {
+
+__thread ThreadView* tls_thread = nullptr;
+
+namespace {
+
+// Kernels keep small frames; a guard page below each stack turns an overflow into a fault, not corruption.
+constexpr size_t kStackBytes = 128 * 1024;
+constexpr unsigned kWarpSize = 32;
+constexpr unsigned kMaxWarps = kMaxThreadsPerBlock / kWarpSize;
+
+enum class State : uint8_t { kReady, kBarrier, kCollective, kActiveMask, kExited, kFaulted };
+
+struct Block;
+
+struct Thread : ThreadView {
+  unsigned linear = 0;
+  Block* block = nullptr;
+  State state = State::kReady;
+  bool started = false;  // its fiber holds a frame that must be discarded if the block is abandoned
+  // Where and how it waits (barrier, collective or __activemask), and what the wait returns.
+  const char* file = nullptr;
+  int line = 0;
+  Collective op = Collective::kSyncWarp;
+  unsigned mask = 0;
+  int arg = 0;
+  int width = 0;
+  uint64_t value = 0;
+  uint64_t result = 0;
+  FiberContext context;
+};
+
+struct SharedVar {
+  const char* file;
+  int line;
+  const char* name;
+  size_t offset, bytes;
+};
+
+struct Block {
+  const Kernel* kernel = nullptr;
+  uint3 idx{};
+  unsigned n = 0;
+  Thread* threads = nullptr;
+  FiberContext* scheduler = nullptr;
+  // Runnable threads, in the order they became runnable (a ring: each thread is in it at most once).
+  unsigned* ready = nullptr;
+  unsigned ready_head = 0, ready_count = 0;
+  unsigned exited = 0, at_barrier = 0;
+  const char* barrier_file = nullptr;
+  int barrier_line = 0;
+  // Per warp: lanes waiting at a collective, at __activemask, and lanes that have exited.
+  unsigned collective_lanes[kMaxWarps] = {};
+  unsigned activemask_lanes[kMaxWarps] = {};
+  unsigned exited_lanes[kMaxWarps] = {};
+  bool failed = false;
+  KernelError error;
+  char* shared = nullptr;
+  size_t shared_used = 0;
+  std::vector<SharedVar> shared_vars;
+
+  void push(Thread& t) {
+    t.state = State::kReady;
+    unsigned slot = ready_head + ready_count++;
+    if (slot >= n) slot -= n;
+    ready[slot] = t.linear;
+  }
+  Thread& pop() {
+    Thread& t = threads[ready[ready_head]];
+    if (++ready_head == n) ready_head = 0;
+    --ready_count;
+    return t;
+  }
+  void fail(cudaError_t code, const std::string& what) {
+    if (failed) return;
+    failed = true;
+    error.code = code;
+    error.message = "kernel '" + kernel->name + "' block (" + std::to_string(idx.x) + "," + std::to_string(idx.y) +
+                    "," + std::to_string(idx.z) + "): " + what;
+  }
+};
+
+bool same_site(const char* file_a, int line_a, const char* file_b, int line_b) {
+  return line_a == line_b && (file_a == file_b || std::strcmp(file_a, file_b) == 0);
+}
+
+std::string site(const char* file, int line) { return std::string(file) + ":" + std::to_string(line); }
+
+std::string hex(unsigned mask) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%08x", mask);
+  return text;
+}
+
+std::string thread_name(const Thread& t) {
+  return "thread (" + std::to_string(t.thread_idx.x) + "," + std::to_string(t.thread_idx.y) + "," +
+         std::to_string(t.thread_idx.z) + ")";
+}
+
+// "thread (3,0,0)" or "threads 16..31, 40" (linear ids x + y*blockDim.x + z*blockDim.x*blockDim.y).
+std::string thread_names(const Block& b, const std::vector<unsigned>& ids) {
+  if (ids.size() == 1) return thread_name(b.threads[ids[0]]);
+  std::string out = "threads ";
+  for (size_t i = 0; i < ids.size();) {
+    size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    if (i > 0) out += ", ";
+    out += std::to_string(ids[i]);
+    if (j > i) out += ".." + std::to_string(ids[j]);
+    i = j + 1;
+  }
+  if (b.kernel->block.y * b.kernel->block.z > 1) out += " (linear ids)";
+  return out;
+}
+
+template <class Pred>
+std::vector<unsigned> threads_where(const Block& b, Pred pred) {
+  std::vector<unsigned> ids;
+  for (unsigned i = 0; i < b.n; ++i)
+    if (pred(b.threads[i])) ids.push_back(i);
+  return ids;
+}
+
+const char* collective_name(Collective op) {
+  switch (op) {
+    case Collective::kSyncWarp: return "__syncwarp";
+    case Collective::kShflIdx: return "__shfl_sync";
+    case Collective::kShflUp: return "__shfl_up_sync";
+    case Collective::kShflDown: return "__shfl_down_sync";
+    case Collective::kShflXor: return "__shfl_xor_sync";
+    case Collective::kBallot: return "__ballot_sync";
+    case Collective::kAny: return "__any_sync";
+    case Collective::kAll: return "__all_sync";
+  }
+  return "?";
+}
+
+std::string describe_wait(const Thread& t) {
+  switch (t.state) {
+    case State::kBarrier: return "waits at __syncthreads() at " + site(t.file, t.line);
+    case State::kCollective:
+      return std::string("waits at ") + collective_name(t.op) + "(mask " + hex(t.mask) + ") at " + site(t.file, t.line);
+    case State::kActiveMask: return "waits at __activemask() at " + site(t.file, t.line);
+    case State::kExited: return "has exited";
+    case State::kFaulted: return "has faulted";
+    case State::kReady: return "is runnable";
+  }
+  return "?";
+}
+
+Thread& current(const char* what) {
+  auto* t = static_cast<Thread*>(tls_thread);
+  if (t == nullptr) {
+    std::fprintf(stderr, "tensorforge emulated CUDA: %s called outside a kernel\n", what);
+    std::abort();
+  }
+  return *t;
+}
+
+// Suspends the calling fiber until the scheduler resumes it.
+void wait(Thread& t) { switch_fiber(t.context, *t.block->scheduler); }
+
+// Records the error and abandons the block: the calling fiber is never resumed.
+[[noreturn]] void fault(Thread& t, cudaError_t code, const std::string& what) {
+  t.block->fail(code, thread_name(t) + ": " + what);
+  t.state = State::kFaulted;
+  wait(t);
+  __builtin_unreachable();
+}
+
+[[noreturn]] void fiber_main(void* arg) {
+  Thread& t = *static_cast<Thread*>(arg);
+  for (;;) {
+    try {
+      t.block->kernel->body();
+      t.state = State::kExited;
+    } catch (const std::exception& e) {
+      t.block->fail(cudaErrorLaunchFailure, thread_name(t) + ": threw " + e.what());
+      t.state = State::kFaulted;
+    } catch (...) {
+      t.block->fail(cudaErrorLaunchFailure, thread_name(t) + ": threw an exception");
+      t.state = State::kFaulted;
+    }
+    wait(t);
+  }
+}
+
+// The lane whose value a shuffle reads (PTX shfl.sync), or -1 when it lies outside the lane's segment of
+// `width` lanes, in which case the lane keeps its own value.
+int source_lane(Collective op, int lane, int arg, int width) {
+  const int first = lane & ~(width - 1), last = first + width - 1;
+  switch (op) {
+    case Collective::kShflIdx: return first + (arg & (width - 1));
+    case Collective::kShflUp: return lane - arg < first ? -1 : lane - arg;
+    case Collective::kShflDown: return lane + arg > last ? -1 : lane + arg;
+    case Collective::kShflXor: return (lane ^ arg) > last ? -1 : (lane ^ arg);
+    default: return -1;
+  }
+}
+
+// Every lane of `mask` has arrived at the same collective: computes each one's result and wakes them.
+void complete_collective(Block& b, Thread& caller, unsigned base, unsigned mask) {
+  Thread* warp = b.threads + base;
+  unsigned votes = 0;
+  for (unsigned m = mask; m; m &= m - 1) {
+    const int lane = __builtin_ctz(m);
+    if (warp[lane].value) votes |= 1u << lane;
+  }
+  for (unsigned m = mask; m; m &= m - 1) {
+    const int lane = __builtin_ctz(m);
+    Thread& t = warp[lane];
+    switch (t.op) {
+      case Collective::kSyncWarp: t.result = 0; break;
+      case Collective::kBallot: t.result = votes; break;
+      case Collective::kAny: t.result = votes != 0; break;
+      case Collective::kAll: t.result = votes == mask; break;
+      default: {
+        const int src = source_lane(t.op, lane, t.arg, t.width);
+        t.result = (src >= 0 && (mask >> src & 1)) ? warp[src].value : t.value;
+      }
+    }
+    if (&t == &caller)
+      t.state = State::kReady;
+    else
+      b.push(t);
+  }
+  b.collective_lanes[base / kWarpSize] &= ~mask;
+}
+
+void release_barrier(Block& b, Thread& caller) {
+  unsigned count = 0;
+  for (unsigned i = 0; i < b.n; ++i) count += unsigned(b.threads[i].value != 0);
+  for (unsigned i = 0; i < b.n; ++i) {
+    Thread& t = b.threads[i];
+    t.result = count;
+    if (&t == &caller)
+      t.state = State::kReady;
+    else
+      b.push(t);
+  }
+  b.at_barrier = 0;
+}
+
+void on_exit(Block& b, Thread& t) {
+  ++b.exited;
+  const unsigned warp = t.linear / kWarpSize, lane = t.linear % kWarpSize;
+  b.exited_lanes[warp] |= 1u << lane;
+  for (unsigned m = b.collective_lanes[warp]; m; m &= m - 1) {
+    const Thread& waiter = b.threads[warp * kWarpSize + __builtin_ctz(m)];
+    if (waiter.mask >> lane & 1)
+      return b.fail(cudaErrorLaunchFailure, thread_name(t) + " exited while " + thread_name(waiter) + " " +
+                                                describe_wait(waiter) + ", whose mask names it");
+  }
+}
+
+// No thread is runnable and some have not exited: release __activemask groups, else report why the block
+// cannot go on.
+void resolve_stall(Block& b) {
+  bool released = false;
+  for (unsigned w = 0; w * kWarpSize < b.n; ++w) {
+    while (unsigned waiting = b.activemask_lanes[w]) {
+      const Thread& first = b.threads[w * kWarpSize + __builtin_ctz(waiting)];
+      unsigned group = 0;
+      for (unsigned m = waiting; m; m &= m - 1) {
+        const Thread& t = b.threads[w * kWarpSize + __builtin_ctz(m)];
+        if (same_site(t.file, t.line, first.file, first.line)) group |= 1u << __builtin_ctz(m);
+      }
+      for (unsigned m = group; m; m &= m - 1) {
+        Thread& t = b.threads[w * kWarpSize + __builtin_ctz(m)];
+        t.result = group;
+        b.push(t);
+      }
+      b.activemask_lanes[w] &= ~group;
+      released = true;
+    }
+  }
+  if (released) return;
+  const auto at_barrier = [](const Thread& t) { return t.state == State::kBarrier; };
+  if (b.at_barrier > 0 && b.at_barrier + b.exited == b.n)
+    return b.fail(cudaErrorLaunchFailure,
+                  "divergent __syncthreads(): " +
+                      thread_names(b, threads_where(b, [](const Thread& t) { return t.state == State::kExited; })) +
+                      " exited while " + thread_names(b, threads_where(b, at_barrier)) +
+                      " wait at __syncthreads() at " + site(b.barrier_file, b.barrier_line));
+  for (unsigned i = 0; i < b.n; ++i) {
+    const Thread& t = b.threads[i];
+    if (t.state != State::kCollective) continue;
+    const unsigned base = i - i % kWarpSize;
+    for (unsigned m = t.mask; m; m &= m - 1) {
+      const Thread& other = b.threads[base + __builtin_ctz(m)];
+      if (other.state != State::kCollective || other.mask != t.mask ||
+          !same_site(other.file, other.line, t.file, t.line))
+        return b.fail(cudaErrorLaunchFailure, "divergent warp: " + thread_name(t) + " " + describe_wait(t) +
+                                                  ", but " + thread_name(other) + ", named in the mask, " +
+                                                  describe_wait(other));
+    }
+  }
+  std::string waits;
+  for (unsigned i = 0; i < b.n; ++i) {
+    const Thread& t = b.threads[i];
+    if (t.state == State::kExited) continue;
+    if (!waits.empty()) waits += "; ";
+    waits += thread_name(t) + " " + describe_wait(t);
+  }
+  b.fail(cudaErrorLaunchFailure, "deadlock, no thread can proceed: " + waits);
+}
+
+// Runs the blocks of kernels on one OS thread: its fibers, stacks and shared memory are reused by every
+// block it runs.
+class Executor {
+ public:
+  Executor() : threads_(new Thread[kMaxThreadsPerBlock]), ready_(new unsigned[kMaxThreadsPerBlock]) {
+    block_.threads = threads_.get();
+    block_.ready = ready_.get();
+    block_.scheduler = &scheduler_;
+    block_.shared = shared_;
+  }
+
+  KernelError run_block(const Kernel& kernel, uint3 idx) {
+    const dim3 dim = kernel.block;
+    const unsigned n = dim.x * dim.y * dim.z;
+    while (stacks_.size() < n) {
+      Thread& t = threads_[stacks_.size()];
+      stacks_.push_back(std::make_unique<FiberStack>(kStackBytes));
+      stacks_.back()->prepare(t.context, &fiber_main, &t, stacks_.size() - 1);
+    }
+    Block& b = block_;
+    b.kernel = &kernel;
+    b.idx = idx;
+    b.n = n;
+    b.ready_head = 0;
+    b.ready_count = 0;
+    b.exited = b.at_barrier = 0;
+    std::fill_n(b.collective_lanes, kMaxWarps, 0u);
+    std::fill_n(b.activemask_lanes, kMaxWarps, 0u);
+    std::fill_n(b.exited_lanes, kMaxWarps, 0u);
+    b.failed = false;
+    b.error = KernelError{};
+    b.shared_vars.clear();
+    b.shared_used = (kernel.shared_bytes + 15) & ~size_t(15);
+    // Shared memory starts undefined on a GPU; NaN bytes make a read before the first write visible.
+    if (config().checked) std::memset(b.shared, 0xff, kernel.shared_bytes);
+    // Coordinates cost three divisions a thread: computed again only when the block's shape changes.
+    const bool same_shape = dim.x == shape_.x && dim.y == shape_.y && dim.z == shape_.z;
+    shape_ = dim;
+    for (unsigned i = 0; i < n; ++i) {
+      Thread& t = threads_[i];
+      if (!same_shape) t.thread_idx = uint3{i % dim.x, i / dim.x % dim.y, i / (dim.x * dim.y)};
+      t.block_idx = idx;
+      t.block_dim = dim;
+      t.grid_dim = kernel.grid;
+      t.linear = i;
+      t.block = &b;
+      t.started = false;
+      t.value = 0;
+      b.push(t);
+    }
+    while (!b.failed) {
+      while (b.ready_count > 0 && !b.failed) {
+        Thread& t = b.pop();
+        t.started = true;
+        tls_thread = &t;
+        switch_fiber(scheduler_, t.context);
+        tls_thread = nullptr;
+        if (t.state == State::kExited) on_exit(b, t);
+      }
+      if (b.failed || b.exited == n) break;
+      resolve_stall(b);
+    }
+    if (b.failed) {
+      for (unsigned i = 0; i < n; ++i) {
+        Thread& t = threads_[i];
+        if (t.started && t.state != State::kExited) stacks_[i]->prepare(t.context, &fiber_main, &t, i);
+      }
+    }
+    return std::move(b.error);
+  }
+
+ private:
+  std::unique_ptr<Thread[]> threads_;
+  std::unique_ptr<unsigned[]> ready_;
+  std::vector<std::unique_ptr<FiberStack>> stacks_;
+  FiberContext scheduler_;
+  dim3 shape_{0, 0, 0};  // of the last block run
+  Block block_;
+  alignas(64) char shared_[kMaxSharedBytes];
+};
+
+Executor& executor() {
+  thread_local std::unique_ptr<Executor> instance;
+  if (!instance) instance = std::make_unique<Executor>();
+  return *instance;
+}
+
+struct Job {
+  const Kernel* kernel = nullptr;
+  uint64_t total = 0;
+  std::atomic<uint64_t> next{0};
+  std::mutex m;
+  std::condition_variable idle;
+  int active = 0;  // pool workers inside work()
+  KernelError error;
+};
+
+uint3 block_index(uint64_t linear, dim3 grid) {
+  return uint3{unsigned(linear % grid.x), unsigned(linear / grid.x % grid.y),
+               unsigned(linear / (uint64_t(grid.x) * grid.y))};
+}
+
+// Runs blocks of `job` until none is left; the first error stops the blocks not yet started.
+void work(Job& job) {
+  Executor& ex = executor();
+  for (;;) {
+    const uint64_t b = job.next.fetch_add(1);
+    if (b >= job.total) return;
+    KernelError e = ex.run_block(*job.kernel, block_index(b, job.kernel->grid));
+    if (e.code != cudaSuccess) {
+      std::lock_guard<std::mutex> lock(job.m);
+      if (job.error.code == cudaSuccess) job.error = std::move(e);
+      job.next.store(job.total);
+    }
+  }
+}
+
+// Worker threads that help run the blocks of whichever kernels are running.
+class Pool {
+ public:
+  explicit Pool(int workers) {
+    for (int i = 0; i < workers; ++i) std::thread([this] { loop(); }).detach();
+    size_ = workers;
+  }
+  int size() const { return size_; }
+
+  void publish(const std::shared_ptr<Job>& job) {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      jobs_.push_back(job);
+    }
+    cv_.notify_all();
+  }
+  void retire(const Job* job) {
+    std::lock_guard<std::mutex> lock(m_);
+    jobs_.erase(std::remove_if(jobs_.begin(), jobs_.end(), [job](const auto& j) { return j.get() == job; }),
+                jobs_.end());
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock<std::mutex> lock(m_);
+        cv_.wait(lock, [this] { return !jobs_.empty(); });
+        job = jobs_.front();
+        // Kernels of several streams share the workers in turn.
+        std::rotate(jobs_.begin(), jobs_.begin() + 1, jobs_.end());
+      }
+      {
+        std::lock_guard<std::mutex> lock(job->m);
+        ++job->active;
+      }
+      work(*job);
+      {
+        std::lock_guard<std::mutex> lock(job->m);
+        if (--job->active == 0) job->idle.notify_all();
+      }
+      retire(job.get());
+    }
+  }
+
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<Job>> jobs_;
+  int size_ = 0;
+};
+
+Pool& pool() {
+  // The caller of run_kernel is one worker; the pool's threads live as long as the process.
+  static Pool& instance = *new Pool(std::max(0, config().workers - 1));
+  return instance;
+}
+
+void arrive(Thread& t, State state, const char* file, int line) {
+  t.state = state;
+  t.file = file;
+  t.line = line;
+}
+
+}  // namespace
+
+KernelError run_kernel(const Kernel& kernel) {
+  auto job = std::make_shared<Job>();
+  job->kernel = &kernel;
+  job->total = uint64_t(kernel.grid.x) * kernel.grid.y * kernel.grid.z;
+  Pool& workers = pool();
+  if (job->total == 1 || workers.size() == 0) {
+    work(*job);
+    return std::move(job->error);
+  }
+  workers.publish(job);
+  work(*job);
+  workers.retire(job.get());
+  std::unique_lock<std::mutex> lock(job->m);
+  job->idle.wait(lock, [&] { return job->active == 0; });
+  return std::move(job->error);
+}
+
+int syncthreads(int predicate, const char* file, int line) {
+  Thread& t = current("__syncthreads()");
+  Block& b = *t.block;
+  if (b.at_barrier > 0 && !same_site(b.barrier_file, b.barrier_line, file, line))
+    fault(t, cudaErrorLaunchFailure,
+          "divergent __syncthreads(): it waits at " + site(file, line) + " while " +
+              thread_names(b, threads_where(b, [](const Thread& o) { return o.state == State::kBarrier; })) +
+              " wait at " + site(b.barrier_file, b.barrier_line));
+  arrive(t, State::kBarrier, file, line);
+  t.value = predicate != 0;
+  if (b.at_barrier++ == 0) {
+    b.barrier_file = file;
+    b.barrier_line = line;
+  }
+  if (b.at_barrier == b.n)
+    release_barrier(b, t);
+  else
+    wait(t);
+  return int(t.result);
+}
+
+uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int arg, int width, const char* file,
+                         int line) {
+  Thread& t = current(collective_name(op));
+  Block& b = *t.block;
+  const unsigned lane = t.linear % kWarpSize, warp = t.linear / kWarpSize, base = t.linear - lane;
+  const unsigned lanes = std::min(kWarpSize, b.n - base);
+  const unsigned present = lanes == kWarpSize ? ~0u : (1u << lanes) - 1;
+  const auto misuse = [&](const std::string& what) {
+    fault(t, cudaErrorLaunchFailure,
+          std::string(collective_name(op)) + "(mask " + hex(mask) + ") at " + site(file, line) + ": " + what);
+  };
+  if (!(mask >> lane & 1)) misuse("the calling lane " + std::to_string(lane) + " is not in the mask");
+  if (mask & ~present)
+    misuse("the mask names lanes " + hex(mask & ~present) + " that do not exist (this warp has " +
+           std::to_string(lanes) + " lanes)");
+  if (mask & b.exited_lanes[warp]) misuse("the mask names lanes " + hex(mask & b.exited_lanes[warp]) + " that have exited");
+  if (width < 1 || width > int(kWarpSize) || (width & (width - 1)))
+    misuse("width " + std::to_string(width) + " is not a power of 2 in [1, 32]");
+  arrive(t, State::kCollective, file, line);
+  t.op = op;
+  t.mask = mask;
+  t.value = value;
+  t.arg = arg;
+  t.width = width;
+  b.collective_lanes[warp] |= 1u << lane;
+  if ((b.collective_lanes[warp] & mask) == mask) {
+    bool together = true;
+    for (unsigned m = mask; m && together; m &= m - 1) {
+      const Thread& other = b.threads[base + __builtin_ctz(m)];
+      together = other.mask == mask && same_site(other.file, other.line, file, line);
+    }
+    if (together) {
+      complete_collective(b, t, base, mask);
+      return t.result;
+    }
+  }
+  wait(t);
+  return t.result;
+}
+
+unsigned activemask(const char* file, int line) {
+  Thread& t = current("__activemask()");
+  arrive(t, State::kActiveMask, file, line);
+  Block& b = *t.block;
+  const unsigned lane = t.linear % kWarpSize, warp = t.linear / kWarpSize, base = t.linear - lane;
+  const unsigned lanes = std::min(kWarpSize, b.n - base);
+  const unsigned live = (lanes == kWarpSize ? ~0u : (1u << lanes) - 1) & ~b.exited_lanes[warp];
+  b.activemask_lanes[warp] |= 1u << lane;
+  // Fast path: the whole warp is here together; otherwise the stall resolution groups the lanes that came.
+  if (b.activemask_lanes[warp] == live) {
+    bool together = true;
+    for (unsigned m = live; m && together; m &= m - 1) {
+      const Thread& other = b.threads[base + __builtin_ctz(m)];
+      together = same_site(other.file, other.line, file, line);
+    }
+    if (together) {
+      for (unsigned m = live & ~(1u << lane); m; m &= m - 1) {
+        Thread& other = b.threads[base + __builtin_ctz(m)];
+        other.result = live;
+        b.push(other);
+      }
+      b.activemask_lanes[warp] = 0;
+      t.state = State::kReady;
+      return live;
+    }
+  }
+  wait(t);
+  return unsigned(t.result);
+}
+
+void kernel_fault(const std::string& what) { fault(current("__trap()"), cudaErrorLaunchFailure, what); }
+
+SharedSpan static_shared(size_t bytes, size_t align, const char* name, const char* file, int line) {
+  Thread& t = current("TF_SHARED");
+  Block& b = *t.block;
+  for (const SharedVar& v : b.shared_vars)
+    if (v.line == line && v.name == name && v.file == file) return SharedSpan{b.shared + v.offset, v.bytes};
+  const size_t a = std::max<size_t>(align, 16);
+  const size_t offset = (b.shared_used + a - 1) / a * a;
+  if (offset + bytes > kMaxSharedBytes)
+    fault(t, cudaErrorLaunchOutOfResources,
+          std::string("TF_SHARED '") + name + "' at " + site(file, line) + " needs " + std::to_string(bytes) +
+              " bytes, but the block already uses " + std::to_string(b.shared_used) + " (" +
+              std::to_string(b.kernel->shared_bytes) + " dynamic) of " + std::to_string(kMaxSharedBytes));
+  b.shared_vars.push_back(SharedVar{file, line, name, offset, bytes});
+  b.shared_used = offset + bytes;
+  if (config().checked) std::memset(b.shared + offset, 0xff, bytes);
+  return SharedSpan{b.shared + offset, bytes};
+}
+
+SharedSpan dynamic_shared() {
+  Thread& t = current("TF_DYNAMIC_SHARED");
+  return SharedSpan{t.block->shared, t.block->kernel->shared_bytes};
+}
+
+void shared_out_of_bounds(const char* name, long long index, size_t count) {
+  fault(current("a shared array"), cudaErrorIllegalAddress,
+        std::string("shared array '") + name + "' index " + std::to_string(index) + " is out of bounds [0, " +
+            std::to_string(count) + ")");
+}
+
+}  // namespace emu::detail
