@@ -28,12 +28,22 @@ constexpr unsigned kMaxWarps = kMaxThreadsPerBlock / kWarpSize;
 enum class State : uint8_t { kReady, kBarrier, kCollective, kActiveMask, kExited, kFaulted };
 
 struct Block;
+struct Thread;
+
+// A stack that runs threads: one from its start until it exits, then, without a switch, the next thread
+// that has not started yet. A block without barriers therefore runs all its threads on one fiber.
+struct Fiber {
+  FiberContext context;
+  std::unique_ptr<FiberStack> stack;
+  size_t index = 0;
+  Thread* thread = nullptr;  // the thread it runs, null while idle
+};
 
 struct Thread : ThreadView {
   unsigned linear = 0;
   Block* block = nullptr;
   State state = State::kReady;
-  bool started = false;  // its fiber holds a frame that must be discarded if the block is abandoned
+  Fiber* fiber = nullptr;  // from its start until it exits
   // Where and how it waits (barrier, collective or __activemask), and what the wait returns.
   const char* file = nullptr;
   int line = 0;
@@ -43,7 +53,6 @@ struct Thread : ThreadView {
   int width = 0;
   uint64_t value = 0;
   uint64_t result = 0;
-  FiberContext context;
 };
 
 struct SharedVar {
@@ -59,6 +68,7 @@ struct Block {
   unsigned n = 0;
   Thread* threads = nullptr;
   FiberContext* scheduler = nullptr;
+  std::vector<Fiber*> idle;  // fibers without a thread
   // Runnable threads, in the order they became runnable (a ring: each thread is in it at most once).
   unsigned* ready = nullptr;
   unsigned ready_head = 0, ready_count = 0;
@@ -174,7 +184,7 @@ Thread& current(const char* what) {
 }
 
 // Suspends the calling fiber until the scheduler resumes it.
-void wait(Thread& t) { switch_fiber(t.context, *t.block->scheduler); }
+void wait(Thread& t) { switch_fiber(t.fiber->context, *t.block->scheduler); }
 
 // Records the error and abandons the block: the calling fiber is never resumed.
 [[noreturn]] void fault(Thread& t, cudaError_t code, const std::string& what) {
@@ -184,20 +194,37 @@ void wait(Thread& t) { switch_fiber(t.context, *t.block->scheduler); }
   __builtin_unreachable();
 }
 
+void on_exit(Block& b, Thread& t);
+
 [[noreturn]] void fiber_main(void* arg) {
-  Thread& t = *static_cast<Thread*>(arg);
+  Fiber& f = *static_cast<Fiber*>(arg);
   for (;;) {
-    try {
-      t.block->kernel->body();
-      t.state = State::kExited;
-    } catch (const std::exception& e) {
-      t.block->fail(cudaErrorLaunchFailure, thread_name(t) + ": threw " + e.what());
-      t.state = State::kFaulted;
-    } catch (...) {
-      t.block->fail(cudaErrorLaunchFailure, thread_name(t) + ": threw an exception");
-      t.state = State::kFaulted;
+    Thread* t = f.thread;
+    Block& b = *t->block;
+    for (;;) {
+      try {
+        b.kernel->body();
+        t->state = State::kExited;
+        t->fiber = nullptr;
+        on_exit(b, *t);
+      } catch (const std::exception& e) {
+        b.fail(cudaErrorLaunchFailure, thread_name(*t) + ": threw " + e.what());
+        t->state = State::kFaulted;
+      } catch (...) {
+        b.fail(cudaErrorLaunchFailure, thread_name(*t) + ": threw an exception");
+        t->state = State::kFaulted;
+      }
+      if (b.failed || b.ready_count == 0 || b.threads[b.ready[b.ready_head]].fiber != nullptr) break;
+      t = &b.pop();
+      t->fiber = &f;
+      f.thread = t;
+      tls_thread = t;
     }
-    wait(t);
+    if (!b.failed) {
+      f.thread = nullptr;
+      b.idle.push_back(&f);
+    }
+    switch_fiber(f.context, *b.scheduler);
   }
 }
 
@@ -335,11 +362,6 @@ class Executor {
   KernelError run_block(const Kernel& kernel, uint3 idx) {
     const dim3 dim = kernel.block;
     const unsigned n = dim.x * dim.y * dim.z;
-    while (stacks_.size() < n) {
-      Thread& t = threads_[stacks_.size()];
-      stacks_.push_back(std::make_unique<FiberStack>(kStackBytes));
-      stacks_.back()->prepare(t.context, &fiber_main, &t, stacks_.size() - 1);
-    }
     Block& b = block_;
     b.kernel = &kernel;
     b.idx = idx;
@@ -367,26 +389,32 @@ class Executor {
       t.grid_dim = kernel.grid;
       t.linear = i;
       t.block = &b;
-      t.started = false;
+      t.fiber = nullptr;
       t.value = 0;
       b.push(t);
     }
     while (!b.failed) {
       while (b.ready_count > 0 && !b.failed) {
         Thread& t = b.pop();
-        t.started = true;
+        if (t.fiber == nullptr) {
+          t.fiber = idle_fiber();
+          t.fiber->thread = &t;
+        }
         tls_thread = &t;
-        switch_fiber(scheduler_, t.context);
+        switch_fiber(scheduler_, t.fiber->context);
         tls_thread = nullptr;
-        if (t.state == State::kExited) on_exit(b, t);
       }
       if (b.failed || b.exited == n) break;
       resolve_stall(b);
     }
     if (b.failed) {
-      for (unsigned i = 0; i < n; ++i) {
-        Thread& t = threads_[i];
-        if (t.started && t.state != State::kExited) stacks_[i]->prepare(t.context, &fiber_main, &t, i);
+      // The abandoned threads' frames are dropped: their fibers start afresh.
+      for (auto& f : fibers_) {
+        if (f->thread == nullptr) continue;
+        f->thread->fiber = nullptr;
+        f->thread = nullptr;
+        f->stack->prepare(f->context, &fiber_main, f.get(), f->index);
+        b.idle.push_back(f.get());
       }
     }
     return std::move(b.error);
@@ -395,7 +423,21 @@ class Executor {
  private:
   std::unique_ptr<Thread[]> threads_;
   std::unique_ptr<unsigned[]> ready_;
-  std::vector<std::unique_ptr<FiberStack>> stacks_;
+  Fiber* idle_fiber() {
+    if (block_.idle.empty()) {
+      auto f = std::make_unique<Fiber>();
+      f->stack = std::make_unique<FiberStack>(kStackBytes);
+      f->index = fibers_.size();
+      f->stack->prepare(f->context, &fiber_main, f.get(), f->index);
+      block_.idle.push_back(f.get());
+      fibers_.push_back(std::move(f));
+    }
+    Fiber* f = block_.idle.back();
+    block_.idle.pop_back();
+    return f;
+  }
+
+  std::vector<std::unique_ptr<Fiber>> fibers_;
   FiberContext scheduler_;
   dim3 shape_{0, 0, 0};  // of the last block run
   Block block_;

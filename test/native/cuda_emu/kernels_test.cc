@@ -41,8 +41,9 @@ __global__ void warp_sum_kernel(T* down, T* butterfly, T* segment, const T* x) {
   segment[i] = s;
 }
 
-// Inclusive scan per warp with __shfl_up_sync, and lane 7's value broadcast with __shfl_sync.
-__global__ void scan_kernel(int* scan, int* broadcast, const int* x) {
+// Inclusive scan per warp with __shfl_up_sync, lane 7's value broadcast with __shfl_sync, and shuffles
+// within segments: down by 3 in segments of 8, up by 5 in segments of 16, lane 5 of each segment of 8.
+__global__ void scan_kernel(int* scan, int* broadcast, int* segments, const int* x) {
   const unsigned i = blockIdx.x * blockDim.x + threadIdx.x, lane = threadIdx.x % 32;
   int v = x[i];
   for (unsigned d = 1; d < 32; d *= 2) {
@@ -51,6 +52,9 @@ __global__ void scan_kernel(int* scan, int* broadcast, const int* x) {
   }
   scan[i] = v;
   broadcast[i] = __shfl_sync(0xffffffffu, x[i], 7);
+  segments[3 * i] = __shfl_down_sync(0xffffffffu, x[i], 3, 8);
+  segments[3 * i + 1] = __shfl_up_sync(0xffffffffu, x[i], 5, 16);
+  segments[3 * i + 2] = __shfl_sync(0xffffffffu, x[i], 5, 8);
 }
 
 __global__ void vote_kernel(unsigned* ballot, int* any, int* all, const int* pred) {
@@ -156,17 +160,21 @@ TEST(warp_sums_with_shfl_down_and_shfl_xor) {
   check_warp_sums<unsigned>(7);
 }
 
-TEST(shfl_up_scan_and_shfl_broadcast) {
+TEST(shfl_up_scan_broadcast_and_segments) {
   const unsigned n = 2 * 64;
   std::vector<int> x(n);
-  for (unsigned i = 0; i < n; ++i) x[i] = int(i * 7 % 13) - 6;
-  emu_test::DeviceArray<int> dx(x), dscan(n), dbroadcast(n);
-  launch("scan", scan_kernel, dim3(2), dim3(64), 0, dscan.get(), dbroadcast.get(), dx.get());
-  const auto scan = dscan.download(), broadcast = dbroadcast.download();
+  for (unsigned i = 0; i < n; ++i) x[i] = int(i * 7 % 13) - 6 + int(i) * 100;
+  emu_test::DeviceArray<int> dx(x), dscan(n), dbroadcast(n), dsegments(3 * n);
+  launch("scan", scan_kernel, dim3(2), dim3(64), 0, dscan.get(), dbroadcast.get(), dsegments.get(), dx.get());
+  const auto scan = dscan.download(), broadcast = dbroadcast.download(), segments = dsegments.download();
   for (unsigned i = 0; i < n; ++i) {
     const unsigned first = i - i % 32;
     CHECK_EQ(scan[i], std::accumulate(x.begin() + first, x.begin() + i + 1, 0));
     CHECK_EQ(broadcast[i], x[first + 7]);
+    // PTX: a source lane outside the caller's segment leaves the caller's own value.
+    CHECK_EQ(segments[3 * i], i % 8 + 3 < 8 ? x[i + 3] : x[i]);
+    CHECK_EQ(segments[3 * i + 1], i % 16 >= 5 ? x[i - 5] : x[i]);
+    CHECK_EQ(segments[3 * i + 2], x[i - i % 8 + 5]);
   }
 }
 
