@@ -163,6 +163,27 @@ bool check_pointer(const void* p);
 bool checked();
 
 namespace detail {
+cudaError_t check_launch_pointer(const char* kernel, int index, const void* p);
+}  // namespace detail
+
+// Checked mode: every pointer among a launch's arguments must be null or point into a live device
+// allocation (or just past its end); otherwise cudaErrorInvalidValue, with last_error_message() naming the
+// kernel, the argument's position and the pointer. cudaSuccess outside checked mode.
+template <class... A>
+cudaError_t check_launch_pointers(const char* kernel, const A&... args) {
+  if (!checked()) return cudaSuccess;
+  cudaError_t err = cudaSuccess;
+  int index = 0;
+  const auto check = [&](const auto& arg) {
+    if constexpr (std::is_pointer_v<std::decay_t<decltype(arg)>>)
+      if (err == cudaSuccess) err = detail::check_launch_pointer(kernel, index, arg);
+    ++index;
+  };
+  (check(args), ...);
+  return err;
+}
+
+namespace detail {
 
 // The running thread's coordinates; the scheduler points tls_thread at the fiber it switches to.
 struct ThreadView {

@@ -365,9 +365,9 @@ cudaError_t check_copy(const char* api, void* dst, const void* src, size_t count
                           (kind == cudaMemcpyDefault && is_device(dst));
   const bool src_device = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice ||
                           (kind == cudaMemcpyDefault && is_device(src));
-  if (dst_device && check_device_range(api, "dst", dst, count) != cudaSuccess) return tls_last_error;
-  if (src_device && check_device_range(api, "src", src, count) != cudaSuccess) return tls_last_error;
-  return cudaSuccess;
+  const cudaError_t dst_error = dst_device ? check_device_range(api, "dst", dst, count) : cudaSuccess;
+  if (dst_error != cudaSuccess) return dst_error;
+  return src_device ? check_device_range(api, "src", src, count) : cudaSuccess;
 }
 
 cudaError_t check_memset(const char* api, void* p, size_t count) {
@@ -442,6 +442,19 @@ KernelError verify_red_zones(const std::string& kernel) {
     fill_zone(user + padded, size_t(zone));
   }
   return error;
+}
+
+cudaError_t check_launch_pointer(const char* kernel, int index, const void* p) {
+  if (p == nullptr) return cudaSuccess;
+  Memory& mem = memory();
+  std::lock_guard<std::mutex> lock(mem.m);
+  const auto address = reinterpret_cast<uintptr_t>(p);
+  auto it = mem.live.upper_bound(address);
+  if (it != mem.live.begin() && address <= std::prev(it)->first + std::prev(it)->second.size) return cudaSuccess;
+  return fail(cudaErrorInvalidValue,
+              std::string("kernel '") + kernel + "' argument " + std::to_string(index) + ": pointer " +
+                  pointer_text(p) + " is not in a live device allocation",
+              false);
 }
 
 }  // namespace detail
@@ -697,12 +710,12 @@ cudaError_t cudaFreeHost(void* ptr) {
 }
 
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t count, cudaMemcpyKind kind) {
-  if (check_copy("cudaMemcpy", dst, src, count, kind) != cudaSuccess) return tls_last_error;
+  if (const cudaError_t err = check_copy("cudaMemcpy", dst, src, count, kind); err != cudaSuccess) return err;
   return run_on_legacy(copy_op(dst, src, count));
 }
 
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpyKind kind, cudaStream_t stream) {
-  if (check_copy("cudaMemcpyAsync", dst, src, count, kind) != cudaSuccess) return tls_last_error;
+  if (const cudaError_t err = check_copy("cudaMemcpyAsync", dst, src, count, kind); err != cudaSuccess) return err;
   const StreamPtr state = resolve(stream);
   if (!state) return fail(cudaErrorInvalidResourceHandle, "cudaMemcpyAsync: unknown stream " + pointer_text(stream));
   submit(state, copy_op(dst, src, count));
@@ -710,12 +723,12 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t count, cudaMemcpy
 }
 
 cudaError_t cudaMemset(void* ptr, int value, size_t count) {
-  if (check_memset("cudaMemset", ptr, count) != cudaSuccess) return tls_last_error;
+  if (const cudaError_t err = check_memset("cudaMemset", ptr, count); err != cudaSuccess) return err;
   return run_on_legacy(memset_op(ptr, value, count));
 }
 
 cudaError_t cudaMemsetAsync(void* ptr, int value, size_t count, cudaStream_t stream) {
-  if (check_memset("cudaMemsetAsync", ptr, count) != cudaSuccess) return tls_last_error;
+  if (const cudaError_t err = check_memset("cudaMemsetAsync", ptr, count); err != cudaSuccess) return err;
   const StreamPtr state = resolve(stream);
   if (!state) return fail(cudaErrorInvalidResourceHandle, "cudaMemsetAsync: unknown stream " + pointer_text(stream));
   submit(state, memset_op(ptr, value, count));

@@ -33,6 +33,8 @@ std::string describe(const A& a, const B& b) {
 }
 
 void fail(const char* file, int line, const std::string& what);
+// Marks the running case skipped, with the reason.
+void skip(const std::string& why);
 
 // The stream tf::cuda::current_stream() returns (0 unless a case sets it).
 extern cudaStream_t current;

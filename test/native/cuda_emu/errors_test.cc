@@ -141,7 +141,7 @@ TEST(lanes_at_different_collectives_are_divergence) {
 }
 
 TEST(shared_array_index_out_of_bounds) {
-  CHECK(emu::checked());
+  if (!emu::checked()) return emu_test::skip("needs TENSORFORGE_EMU_CHECKED=1");
   emu_test::DeviceArray<float> d(64);
   launch("shared_oob", shared_out_of_bounds_kernel, dim3(1), dim3(33), 0, d.get());
   EXPECT_KERNEL_ERROR(cudaErrorIllegalAddress, "kernel 'shared_oob' block (0,0,0): thread (32,0,0)",
@@ -152,7 +152,7 @@ TEST(shared_array_index_out_of_bounds) {
 }
 
 TEST(write_outside_a_device_allocation) {
-  CHECK(emu::checked());
+  if (!emu::checked()) return emu_test::skip("needs TENSORFORGE_EMU_CHECKED=1");
   const int n = 1000;
   emu_test::DeviceArray<float> d(n);
   launch("write_past_end", write_past_end_kernel, dim3(1), dim3(128), 0, d.get(), n);
@@ -199,6 +199,20 @@ TEST(out_of_memory_and_bad_pointers) {
   CHECK_EQ(cudaFree(a), cudaErrorInvalidValue);
   CHECK(!emu::check_pointer(a));
   cudaGetLastError();
+}
+
+TEST(launch_pointer_arguments_outside_allocations) {
+  if (!emu::checked()) return emu_test::skip("needs TENSORFORGE_EMU_CHECKED=1");
+  float* p = nullptr;
+  CHECK_EQ(cudaMalloc(&p, 100 * sizeof(float)), cudaSuccess);
+  int host = 0;
+  CHECK_EQ(emu::check_launch_pointers("axpy", p, p + 100, static_cast<const float*>(nullptr), 2.0f, 7), cudaSuccess);
+  CHECK_EQ(emu::check_launch_pointers("axpy", p, 2.0f, &host), cudaErrorInvalidValue);
+  CHECK(emu::last_error_message().find("kernel 'axpy' argument 2: pointer") != std::string::npos);
+  CHECK_EQ(emu::check_launch_pointers("axpy", p + 101), cudaErrorInvalidValue);
+  CHECK_EQ(cudaFree(p), cudaSuccess);
+  CHECK_EQ(emu::check_launch_pointers("axpy", p), cudaErrorInvalidValue);
+  CHECK_EQ(cudaGetLastError(), cudaSuccess);  // like a launch error, not sticky
 }
 
 TEST(invalid_launch_configurations_fail_at_once) {

@@ -23,6 +23,12 @@ void fail(const char* file, int line, const std::string& what) {
   failures().push_back(std::string(file) + ":" + std::to_string(line) + ": " + what);
 }
 
+namespace {
+std::string skipped;
+}  // namespace
+
+void skip(const std::string& why) { skipped = why; }
+
 void expect_kernel_error(const char* file, int line, cudaError_t code, const std::vector<std::string>& fragments) {
   const cudaError_t got = cudaStreamSynchronize(current);
   const std::string message = emu::last_error_message();
@@ -60,6 +66,7 @@ int main(int argc, char** argv) {
     if (argc > 1 && std::string(c.name).find(argv[1]) == std::string::npos) continue;
     ++ran;
     emu_test::failures().clear();
+    emu_test::skipped.clear();
     emu_test::current = nullptr;
     try {
       c.run();
@@ -67,6 +74,10 @@ int main(int argc, char** argv) {
       emu_test::failures().push_back(std::string("threw: ") + e.what());
     }
     const bool ok = emu_test::failures().empty();
+    if (ok && !emu_test::skipped.empty()) {
+      std::printf("skip %s (%s)\n", c.name, emu_test::skipped.c_str());
+      continue;
+    }
     std::printf("%s %s\n", ok ? "ok  " : "FAIL", c.name);
     for (const std::string& f : emu_test::failures()) std::printf("      %s\n", f.c_str());
     std::fflush(stdout);
