@@ -33,7 +33,7 @@ namespace {
 size_t color_offset(size_t color) { return color % 64 * 64 + 64; }
 }  // namespace
 
-#if defined(__x86_64__)
+#if defined(TF_EMU_ASM_SWITCH)
 
 extern "C" void tf_emu_swap(void** save_sp, void* load_sp);
 extern "C" void tf_emu_fiber_start();

@@ -1,17 +1,20 @@
 // Fibers: stacks that a worker thread switches between cooperatively. On x86-64 a switch saves the
 // callee-saved registers, the stack pointer and the MXCSR/x87 control words (a few ns); elsewhere it is
-// ucontext's swapcontext.
+// ucontext's swapcontext (which also saves the signal mask: a system call a switch).
 #pragma once
 #include <cstddef>
 
-#if !defined(__x86_64__)
+// TF_EMU_UCONTEXT forces the portable switch (to test it, or for tools that understand only ucontext).
+#if defined(__x86_64__) && !defined(TF_EMU_UCONTEXT)
+#define TF_EMU_ASM_SWITCH 1
+#else
 #include <ucontext.h>
 #endif
 
 namespace emu::detail {
 
 struct FiberContext {
-#if defined(__x86_64__)
+#if defined(TF_EMU_ASM_SWITCH)
   void* sp = nullptr;
 #else
   ucontext_t uc;

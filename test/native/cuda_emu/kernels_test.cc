@@ -105,7 +105,51 @@ __global__ void activemask_kernel(unsigned* out) {
   out[threadIdx.x] = mask;
 }
 
+// The device math and bit functions that <cmath> lacks, and CUDA's min/max overloads.
+__global__ void math_kernel(float* f, int* i, double* d) {
+  const float x = 2.0f;
+  f[0] = rsqrtf(4.0f * x);
+  f[1] = __expf(x) - expf(x);
+  f[2] = __fdividef(1.0f, 8.0f);
+  f[3] = __int_as_float(__float_as_int(-1.5f));
+  f[4] = min(3.0f, NAN);  // NaN-ignoring, like fminf
+  f[5] = max(-2.0f, 1.0f);
+  f[6] = float(isnan(NAN) && !isnan(x));
+  f[7] = __saturatef(1.5f);
+  i[0] = min(-3, 4);
+  i[1] = int(max(2u, 7u));
+  i[2] = int(min(int64_t(-5), int64_t(9)));
+  i[3] = __popc(0xf0f0u);
+  i[4] = __clz(1);
+  i[5] = __ffs(8);
+  i[6] = int(max(-1, 5u) == 0xffffffffu);  // (int, unsigned) compares as unsigned
+  d[0] = rsqrt(16.0);
+  d[1] = min(1.5, 2.0f);
+}
+
 }  // namespace
+
+TEST(device_math_functions) {
+  emu_test::DeviceArray<float> df(8);
+  emu_test::DeviceArray<int> di(7);
+  emu_test::DeviceArray<double> dd(2);
+  launch("math", math_kernel, dim3(1), dim3(1), 0, df.get(), di.get(), dd.get());
+  const auto f = df.download();
+  const auto i = di.download();
+  const auto d = dd.download();
+  CHECK_NEAR(f[0], 1.0 / std::sqrt(8.0), 1e-6);
+  CHECK_EQ(f[1], 0.0f);
+  CHECK_EQ(f[2], 0.125f);
+  CHECK_EQ(f[3], -1.5f);
+  CHECK_EQ(f[4], 3.0f);
+  CHECK_EQ(f[5], 1.0f);
+  CHECK_EQ(f[6], 1.0f);
+  CHECK_EQ(f[7], 1.0f);
+  const std::vector<int> expected{-3, 7, -5, 8, 31, 4, 1};
+  for (size_t k = 0; k < expected.size(); ++k) CHECK_EQ(i[k], expected[k]);
+  CHECK_EQ(d[0], 0.25);
+  CHECK_EQ(d[1], 1.5);
+}
 
 TEST(grid_stride_loop_covers_every_element) {
   const int64_t n = 100003;
