@@ -183,8 +183,20 @@ Thread& current(const char* what) {
   return *t;
 }
 
-// Suspends the calling fiber until the scheduler resumes it.
-void wait(Thread& t) { switch_fiber(t.fiber->context, *t.block->scheduler); }
+// Switches from `from` to the next runnable thread when it is suspended (a direct switch, half the cost of
+// going through the scheduler), else to the scheduler.
+void switch_away(FiberContext& from, Block& b) {
+  if (!b.failed && b.ready_count > 0 && b.threads[b.ready[b.ready_head]].fiber != nullptr) {
+    Thread& next = b.pop();
+    tls_thread = &next;
+    switch_fiber(from, next.fiber->context);
+  } else {
+    switch_fiber(from, *b.scheduler);
+  }
+}
+
+// Suspends the calling thread until a barrier or collective releases it; whoever resumes it sets tls_thread.
+void wait(Thread& t) { switch_away(t.fiber->context, *t.block); }
 
 // Records the error and abandons the block: the calling fiber is never resumed.
 [[noreturn]] void fault(Thread& t, cudaError_t code, const std::string& what) {
@@ -224,7 +236,7 @@ void on_exit(Block& b, Thread& t);
       f.thread = nullptr;
       b.idle.push_back(&f);
     }
-    switch_fiber(f.context, *b.scheduler);
+    switch_away(f.context, b);
   }
 }
 
