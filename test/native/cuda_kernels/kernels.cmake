@@ -1,6 +1,6 @@
 # tf_cuda_kernels_test: native/cuda/{elementwise,reduce,index,random}.cu compiled as C++ against the emulator and
 # compared with tf::cpu (kernels_test.cc). Include after native/cuda/emu/emu.cmake (TF_CUDA=EMULATE), then
-#   cmake --build <build dir> --target tf_cuda_kernels_test && TENSORFORGE_EMU_CHECKED=1 <build dir>/tf_cuda_kernels_test
+#   cmake --build <dir> --target tf_cuda_kernels_test && TENSORFORGE_EMU_CHECKED=1 <dir>/tf_cuda_kernels_test
 get_filename_component(TF_KERNELS_ROOT "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 set(TF_KERNELS_CUDA_SOURCES
   ${TF_KERNELS_ROOT}/native/cuda/elementwise.cu

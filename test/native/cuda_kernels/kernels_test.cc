@@ -3,7 +3,7 @@
 // each family, every dtype the bindings dispatch. Exits non-zero on the first mismatch, naming it.
 //
 // Through CMake: configure with TF_CUDA=EMULATE (kernels.cmake), then
-//   cmake --build <build dir> --target tf_cuda_kernels_test && TENSORFORGE_EMU_CHECKED=1 <build dir>/tf_cuda_kernels_test
+//   cmake --build <dir> --target tf_cuda_kernels_test && TENSORFORGE_EMU_CHECKED=1 <dir>/tf_cuda_kernels_test
 // or by hand, from the repository root (the .cu files compiled as C++ against the emulator):
 //   g++ -std=c++17 -O1 -Wall -Wextra -Wno-unused-parameter -DTF_CUDA_EMULATE=1 -I native
 //     -o /tmp/cuda_kernels_test test/native/cuda_kernels/kernels_test.cc
