@@ -97,7 +97,8 @@ __global__ void dropout_forward_kernel(const T* x, T* y, uint8_t* mask, int64_t 
 }
 
 template <class T>
-__global__ void dropout_backward_kernel(const T* dy, const uint8_t* mask, T* dx, int64_t n, cpu::DropoutApply<T> apply) {
+__global__ void dropout_backward_kernel(const T* dy, const uint8_t* mask, T* dx, int64_t n,
+                                        cpu::DropoutApply<T> apply) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     dx[i] = apply(dy[i], mask[i]);
 }

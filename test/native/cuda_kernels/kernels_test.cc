@@ -2,14 +2,8 @@
 // with the tf::cpu implementation: odd sizes, zero-size, broadcast and non-contiguous strides, every op of
 // each family, every dtype the bindings dispatch. Exits non-zero on the first mismatch, naming it.
 //
-// Build and run from the repository root (the .cu files compiled as C++ against the emulator):
-//   g++ -std=c++17 -O1 -Wall -Wextra -Wno-unused-parameter -DTF_CUDA_EMULATE=1 -I native
-//     -o /tmp/cuda_kernels_test test/native/cuda_kernels/kernels_test.cc
-//     -x c++ native/cuda/elementwise.cu native/cuda/reduce.cu native/cuda/index.cu native/cuda/random.cu -x none
-//     native/cuda/emu/*.cc native/cpu/elementwise.cc native/cpu/reduce.cc native/cpu/nn.cc
-//     native/core/shape.cc native/core/thread_pool.cc native/core/nn.cc -lpthread
-// (one command: the lines joined)
-//   TENSORFORGE_EMU_CHECKED=1 /tmp/cuda_kernels_test
+// Through CMake: configure with TF_CUDA=EMULATE (kernels.cmake), then
+//   cmake --build <dir> --target tf_cuda_kernels_test && TENSORFORGE_EMU_CHECKED=1 <dir>/tf_cuda_kernels_test
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -21,57 +15,14 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/elementwise.h"
 #include "core/error.h"
 #include "core/nn.h"
+#include "core/reduce.h"
 #include "core/strided.h"
-#include "cpu/elementwise.h"
 #include "cpu/nn.h"
-#include "cpu/reduce.h"
 #include "cuda/kernel.h"
 
-// The CUDA entry points under test. Temporary: these mirror the tf::cpu declarations until the core/<family>.h
-// headers declare both namespaces.
-namespace tf::cuda {
-using cpu::RandomKind;
-using cpu::ReduceShape;
-template <class T>
-void unary(UnaryOp op, const StridedLayout<2>& layout, T* out, const T* x, T a, T b);
-template <class T>
-void binary(BinaryOp op, const StridedLayout<3>& layout, T* out, const T* x, const T* y, T alpha, T beta);
-template <class T>
-void compare(CompareOp op, const StridedLayout<3>& layout, uint8_t* out, const T* x, const T* y);
-template <class T>
-void where(const StridedLayout<4>& layout, T* out, const uint8_t* cond, const T* x, const T* y);
-template <class To, class From>
-void copy(const StridedLayout<2>& layout, To* out, const From* x);
-template <class T>
-void random_fill(RandomKind kind, T* out, int64_t n, uint64_t seed, uint64_t offset, double a, double b);
-template <class T>
-void reduce(ReduceOp op, const ReduceShape& shape, const T* x, T* out, int32_t* index, double param);
-template <class T>
-void softmax(const T* x, T* y, int64_t rows, int64_t n, bool log);
-template <class T>
-void softmax_backward(const T* g, const T* y, T* gx, int64_t rows, int64_t n, bool log);
-template <class T>
-void index_select(const T* x, const int32_t* idx, T* out, int64_t outer, int64_t dim, int64_t n_idx, int64_t inner);
-template <class T>
-void index_add(const T* src, const int32_t* idx, T* out, int64_t outer, int64_t dim, int64_t n_idx, int64_t inner);
-template <class T>
-void gather(const T* x, const int32_t* idx, T* out, int64_t outer, int64_t dim, int64_t n_idx, int64_t inner);
-template <class T>
-void scatter_add(const T* src, const int32_t* idx, T* out, int64_t outer, int64_t dim, int64_t n_idx, int64_t inner);
-template <class T>
-void dropout_forward(const DropoutParams& params, const T* x, T* y, uint8_t* mask);
-template <class T>
-void dropout_backward(const DropoutParams& params, const T* dy, const uint8_t* mask, T* dx);
-
-// Test stand-ins for cuda/runtime.cu: the default stream, no launch log, launch errors as tf::Error.
-cudaStream_t current_stream() { return nullptr; }
-void note_launch(const char*, dim3, dim3) {}
-void launch_failed(const char* name, dim3 grid, dim3 block, size_t, cudaError_t err) {
-  fail(ErrorKind::Generic, name, ": launch of ", grid.x, " blocks of ", block.x, " failed: ", cudaGetErrorString(err));
-}
-}  // namespace tf::cuda
 
 namespace {
 
@@ -350,8 +301,8 @@ void test_random() {
       std::vector<T> want(n, T(7));
       DeviceVector<T> got(want);
       const uint64_t seed = 0x1234567890abcdefull, offset = 977;
-      cpu::random_fill<T>(cpu::RandomKind(kind), want.data(), n, seed, offset, bounds[kind][0], bounds[kind][1]);
-      cuda::random_fill<T>(cpu::RandomKind(kind), got.ptr, n, seed, offset, bounds[kind][0], bounds[kind][1]);
+      cpu::random_fill<T>(RandomKind(kind), want.data(), n, seed, offset, bounds[kind][0], bounds[kind][1]);
+      cuda::random_fill<T>(RandomKind(kind), got.ptr, n, seed, offset, bounds[kind][0], bounds[kind][1]);
       expect_equal(got.to_host(), want, 0,
                    std::string("random_fill kind ") + std::to_string(kind) + " " + dtype_name<T>() + " n " +
                        std::to_string(n));
@@ -369,9 +320,9 @@ struct ReduceCase {
 };
 
 // The binding's view: kept dims then reduced dims, with the input's strides.
-cpu::ReduceShape reduce_shape(const ReduceCase& c) {
+ReduceShape reduce_shape(const ReduceCase& c) {
   Dims shape = c.shape, st = strides_for(c.transpose ? Pattern::Transposed : Pattern::Contiguous, c.shape);
-  cpu::ReduceShape s;
+  ReduceShape s;
   for (size_t d = 0; d < shape.size(); ++d) {
     const bool reduced = std::find(c.axes.begin(), c.axes.end(), int(d)) != c.axes.end();
     (reduced ? s.reduced_shape : s.kept_shape).push_back(shape[d]);
@@ -413,7 +364,7 @@ void test_reduce() {
       {"no outputs [0,7] axis 1", {0, 7}, {1}},
   };
   for (const ReduceCase& c : cases) {
-    const cpu::ReduceShape s = reduce_shape(c);
+    const ReduceShape s = reduce_shape(c);
     int64_t numel = 1, outer = 1, count = 1;
     for (int64_t d : c.shape) numel *= d;
     for (int64_t d : s.kept_shape) outer *= d;
