@@ -5,11 +5,8 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define TF_HD __host__ __device__ __forceinline__
-#else
-#define TF_HD inline
-#endif
+#include "core/host_device.h"
+
 
 namespace tf {
 

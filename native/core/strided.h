@@ -4,15 +4,9 @@
 #include <array>
 #include <cstdint>
 
+#include "core/host_device.h"
 #include "core/shape.h"
 
-#ifndef TF_HD  // (as core/philox.h)
-#if defined(__CUDACC__)
-#define TF_HD __host__ __device__ __forceinline__
-#else
-#define TF_HD inline
-#endif
-#endif
 
 namespace tf {
 

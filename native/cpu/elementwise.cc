@@ -144,45 +144,15 @@ TF_COPY_FROM(uint8_t)
 #include <cmath>
 
 #include "core/philox.h"
+#include "core/random_fill.h"
 
 namespace tf::cpu {
 
 template <class T>
 void random_fill(RandomKind kind, T* out, int64_t n, uint64_t seed, uint64_t offset, double a, double b) {
   const Philox gen(seed);
-  const auto uniform53 = [](uint32_t hi, uint32_t lo) {
-    return (double(hi >> 5) * 67108864.0 + double(lo >> 6)) * (1.0 / 9007199254740992.0);
-  };
   parallel_for((n + 1) / 2, 4096, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      uint32_t w[4];
-      gen.generate(offset + uint64_t(c), w);
-      const double u[2] = {uniform53(w[0], w[1]), uniform53(w[2], w[3])};
-      double v[2];
-      switch (kind) {
-        case RandomKind::Uniform:
-          for (int k = 0; k < 2; ++k) v[k] = a + (b - a) * u[k];
-          break;
-        case RandomKind::Normal: {  // Box-Muller: one pair of uniforms gives two independent normals
-          const double r = std::sqrt(-2.0 * std::log1p(-u[0])), t = 6.283185307179586 * u[1];
-          v[0] = a + b * r * std::cos(t);
-          v[1] = a + b * r * std::sin(t);
-          break;
-        }
-        case RandomKind::Bernoulli:
-          for (int k = 0; k < 2; ++k) v[k] = u[k] < a ? 1 : 0;
-          break;
-        default:
-          for (int k = 0; k < 2; ++k) v[k] = std::floor(a + (b - a) * u[k]);
-          break;
-      }
-      for (int k = 0; k < 2 && 2 * c + k < n; ++k) {
-        T value = T(v[k]);
-        if constexpr (std::is_floating_point_v<T>)  // rounding to float must not reach b
-          if (kind == RandomKind::Uniform && b > a && value >= T(b)) value = std::nextafter(T(b), T(a));
-        out[2 * c + k] = value;
-      }
-    }
+    for (int64_t c = c0; c < c1; ++c) random_pair(gen, kind, offset, c, n, a, b, out);
   });
 }
 

@@ -4,39 +4,34 @@
 #include <cmath>
 #include <type_traits>
 
+#include "core/host_device.h"
 #include "include/ops.h"
-
-#if defined(__CUDACC__)
-#define TF_FN __host__ __device__ __forceinline__
-#else
-#define TF_FN inline
-#endif
 
 namespace tf::fn {
 
 // (The using-declarations pick the overload for T: unqualified, exp(float) is the C library's double exp
 // on the CPU but expf on the device, and the two backends would round differently.)
 template <class T>
-TF_FN T sigmoid(T x) {
+TF_HD T sigmoid(T x) {
   using std::exp;
   return x >= T(0) ? T(1) / (T(1) + exp(-x)) : exp(x) / (T(1) + exp(x));
 }
 
 // softplus(x) = log(1 + exp(beta x)) / beta, linear above `threshold` like PyTorch.
 template <class T>
-TF_FN T softplus(T x, T beta, T threshold) {
+TF_HD T softplus(T x, T beta, T threshold) {
   using std::exp, std::log1p;
   const T bx = beta * x;
   return bx > threshold ? x : log1p(exp(bx)) / beta;
 }
 
 template <class T>
-TF_FN T gelu_tanh_inner(T x) {
+TF_HD T gelu_tanh_inner(T x) {
   return T(0.7978845608028654) * (x + T(0.044715) * x * x * x);
 }
 
 template <UnaryOp op, class T>
-TF_FN T unary(T x, T a, T b) {
+TF_HD T unary(T x, T a, T b) {
   using std::abs, std::exp, std::log, std::log1p, std::sqrt, std::sin, std::cos, std::tanh, std::pow, std::erf;
   if constexpr (op == UnaryOp::NEG) return -x;
   else if constexpr (op == UnaryOp::ABS && std::is_unsigned_v<T>) return x;  // (nvcc warns on x < 0 for uint8)
@@ -78,7 +73,7 @@ constexpr bool unary_int_ok(UnaryOp op) {
 }
 
 template <BinaryOp op, class T>
-TF_FN T binary(T x, T y, T alpha, T beta) {
+TF_HD T binary(T x, T y, T alpha, T beta) {
   using std::exp, std::pow, std::erf, std::tanh;
   if constexpr (op == BinaryOp::ADD) return x + alpha * y;
   else if constexpr (op == BinaryOp::SUB) return x - alpha * y;
@@ -112,7 +107,7 @@ constexpr bool binary_int_ok(BinaryOp op) {
 }
 
 template <CompareOp op, class T>
-TF_FN bool compare(T x, T y) {
+TF_HD bool compare(T x, T y) {
   if constexpr (op == CompareOp::EQ) return x == y;
   else if constexpr (op == CompareOp::NE) return x != y;
   else if constexpr (op == CompareOp::LT) return x < y;

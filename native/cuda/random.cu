@@ -13,6 +13,7 @@
 #include "core/nn.h"
 #include "core/philox.h"
 #include "core/elementwise.h"
+#include "core/random_fill.h"
 #include "cpu/nn.h"  // DropoutApply, the host/device functor both devices apply
 
 namespace tf::cuda {
@@ -25,58 +26,13 @@ constexpr int kThreads = 256;
 // ---------------------------------------------------------------------------------------------------------
 // Kernels
 
-// a + b * c with the product rounded first: nvcc would contract it to a fused multiply-add, and the CPU build
-// does not (x86-64 without FMA), so this keeps the values bit for bit.
-__device__ inline double add_product(double a, double b, double c) {
-#if defined(__CUDA_ARCH__)
-  return __dadd_rn(a, __dmul_rn(b, c));
-#else
-  return a + b * c;
-#endif
-}
-
-// Elements 2c and 2c + 1 of the stream from Philox counter offset + c: the arithmetic of cpu::random_fill,
-// element for element (the uniforms, Uniform, Bernoulli and Integer are bit-identical; Normal goes through
-// the device's log1p/cos/sin, which may differ from glibc's in the last bit of the double before rounding
-// to T).
 template <class T>
 __global__ void random_fill_kernel(RandomKind kind, T* out, int64_t n, Philox gen, uint64_t offset, double a,
                                    double b) {
-  using std::cos, std::floor, std::log1p, std::nextafter, std::sin, std::sqrt;
   const int64_t counters = (n + 1) / 2;
-  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < counters;
-       c += int64_t(gridDim.x) * blockDim.x) {
-    uint32_t w[4];
-    gen.generate(offset + uint64_t(c), w);
-    const double u[2] = {(double(w[0] >> 5) * 67108864.0 + double(w[1] >> 6)) * (1.0 / 9007199254740992.0),
-                         (double(w[2] >> 5) * 67108864.0 + double(w[3] >> 6)) * (1.0 / 9007199254740992.0)};
-    double v[2];
-    switch (kind) {
-      case RandomKind::Uniform:
-        for (int k = 0; k < 2; ++k) v[k] = add_product(a, b - a, u[k]);
-        break;
-      case RandomKind::Normal: {  // Box-Muller, as the CPU
-        const double r = sqrt(-2.0 * log1p(-u[0])), t = 6.283185307179586 * u[1];
-        v[0] = add_product(a, b * r, cos(t));
-        v[1] = add_product(a, b * r, sin(t));
-        break;
-      }
-      case RandomKind::Bernoulli:
-        for (int k = 0; k < 2; ++k) v[k] = u[k] < a ? 1 : 0;
-        break;
-      default:
-        for (int k = 0; k < 2; ++k) v[k] = floor(add_product(a, b - a, u[k]));
-        break;
-    }
-    for (int k = 0; k < 2 && 2 * c + k < n; ++k) {
-      T value = T(v[k]);
-      if constexpr (std::is_floating_point_v<T>)  // rounding to float must not reach b
-        if (kind == RandomKind::Uniform && b > a && value >= T(b)) value = nextafter(T(b), T(a));
-      out[2 * c + k] = value;
-    }
-  }
+  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < counters; c += int64_t(gridDim.x) * blockDim.x)
+    random_pair(gen, kind, offset, c, n, a, b, out);
 }
-
 
 // mask and y for elements 4c .. 4c + 3 of every counter c; the CPU's rule: kept when the element's word as a
 // 24-bit uniform float is >= p.
@@ -115,7 +71,6 @@ void random_fill(RandomKind kind, T* out, int64_t n, uint64_t seed, uint64_t off
   launch("random_fill", random_fill_kernel<T>, grid_for(counters, kThreads), dim3(kThreads), 0, kind, out, n,
          Philox(seed), offset, a, b);
 }
-
 
 template <class T>
 void dropout_forward(const DropoutParams& params, const T* x, T* y, uint8_t* mask) {
