@@ -33,3 +33,22 @@ enum class RandomKind { Uniform = 0, Normal = 1, Bernoulli = 2, Integer = 3 };
   void random_fill(RandomKind kind, T* out, int64_t n, uint64_t seed, uint64_t offset, double a, double b);
 
 TF_DECLARE_ON_DEVICES(TF_ELEMENTWISE_ENTRIES)
+
+// The dtypes the bindings dispatch: each device's definitions are instantiated from these lists (inside its
+// namespace), so the two devices cannot offer different ones.
+#define TF_INSTANTIATE_MAPS_FOR(T)                                                                           \
+  template void unary<T>(UnaryOp, const StridedLayout<2>&, T*, const T*, T, T);                             \
+  template void binary<T>(BinaryOp, const StridedLayout<3>&, T*, const T*, const T*, T, T);                 \
+  template void compare<T>(CompareOp, const StridedLayout<3>&, uint8_t*, const T*, const T*);               \
+  template void where<T>(const StridedLayout<4>&, T*, const uint8_t*, const T*, const T*);                  \
+  template void copy<T, float>(const StridedLayout<2>&, T*, const float*);                                  \
+  template void copy<T, double>(const StridedLayout<2>&, T*, const double*);                                \
+  template void copy<T, int32_t>(const StridedLayout<2>&, T*, const int32_t*);                              \
+  template void copy<T, uint8_t>(const StridedLayout<2>&, T*, const uint8_t*);
+#define TF_INSTANTIATE_ELEMENTWISE_MAPS \
+  TF_INSTANTIATE_MAPS_FOR(float) TF_INSTANTIATE_MAPS_FOR(double) TF_INSTANTIATE_MAPS_FOR(int32_t) TF_INSTANTIATE_MAPS_FOR(uint8_t)
+#define TF_INSTANTIATE_RANDOM_FILL_FOR(T) \
+  template void random_fill<T>(RandomKind, T*, int64_t, uint64_t, uint64_t, double, double);
+#define TF_INSTANTIATE_RANDOM_FILL                                                                  \
+  TF_INSTANTIATE_RANDOM_FILL_FOR(float) TF_INSTANTIATE_RANDOM_FILL_FOR(double)                      \
+  TF_INSTANTIATE_RANDOM_FILL_FOR(int32_t) TF_INSTANTIATE_RANDOM_FILL_FOR(uint8_t)

@@ -54,6 +54,24 @@ struct IndexOutOfRange {
 
 TF_DECLARE_ON_DEVICES(TF_REDUCE_ENTRIES)
 
+// The dtypes the bindings dispatch: each device's definitions are instantiated from these lists (inside its
+// namespace), so the two devices cannot offer different ones.
+#define TF_INSTANTIATE_REDUCE_FOR(T) \
+  template void reduce<T>(ReduceOp, const ReduceShape&, const T*, T*, int32_t*, double);
+#define TF_INSTANTIATE_SOFTMAX_FOR(T)                                              \
+  template void softmax<T>(const T*, T*, int64_t, int64_t, bool);                  \
+  template void softmax_backward<T>(const T*, const T*, T*, int64_t, int64_t, bool);
+#define TF_INSTANTIATE_REDUCE                                                                              \
+  TF_INSTANTIATE_REDUCE_FOR(float) TF_INSTANTIATE_REDUCE_FOR(double) TF_INSTANTIATE_REDUCE_FOR(int32_t) \
+  TF_INSTANTIATE_SOFTMAX_FOR(float) TF_INSTANTIATE_SOFTMAX_FOR(double)
+#define TF_INSTANTIATE_INDEX_FOR(T)                                                                       \
+  template void index_select<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);       \
+  template void index_add<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);          \
+  template void gather<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);             \
+  template void scatter_add<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);
+#define TF_INSTANTIATE_INDEX_OPS \
+  TF_INSTANTIATE_INDEX_FOR(float) TF_INSTANTIATE_INDEX_FOR(double) TF_INSTANTIATE_INDEX_FOR(int32_t)
+
 namespace tf::cuda {
 
 // The device-side range check the index ops need before they run (the host cannot read device indices).

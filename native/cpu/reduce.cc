@@ -287,19 +287,7 @@ void scatter_add(const T* src, const int32_t* idx, T* out, int64_t outer, int64_
       }
 }
 
-#define TF_INSTANTIATE(T)                                                                                    \
-  template void reduce<T>(ReduceOp, const ReduceShape&, const T*, T*, int32_t*, double);                    \
-  template void index_select<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);          \
-  template void index_add<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);             \
-  template void gather<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);                \
-  template void scatter_add<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);
-TF_INSTANTIATE(float)
-TF_INSTANTIATE(double)
-TF_INSTANTIATE(int32_t)
-#undef TF_INSTANTIATE
-template void softmax<float>(const float*, float*, int64_t, int64_t, bool);
-template void softmax<double>(const double*, double*, int64_t, int64_t, bool);
-template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, bool);
-template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t, bool);
+TF_INSTANTIATE_REDUCE
+TF_INSTANTIATE_INDEX_OPS
 
 }  // namespace tf::cpu

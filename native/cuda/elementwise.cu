@@ -170,26 +170,6 @@ void copy(const StridedLayout<2>& layout, To* out, const From* x) {
   map("copy", layout, CopyBody<To, From>{out, x});
 }
 
-#define TF_INSTANTIATE(T)                                                                                        \
-  template void unary<T>(UnaryOp, const StridedLayout<2>&, T*, const T*, T, T);                                 \
-  template void binary<T>(BinaryOp, const StridedLayout<3>&, T*, const T*, const T*, T, T);                     \
-  template void compare<T>(CompareOp, const StridedLayout<3>&, uint8_t*, const T*, const T*);                   \
-  template void where<T>(const StridedLayout<4>&, T*, const uint8_t*, const T*, const T*);
-TF_INSTANTIATE(float)
-TF_INSTANTIATE(double)
-TF_INSTANTIATE(int32_t)
-TF_INSTANTIATE(uint8_t)
-#undef TF_INSTANTIATE
-
-#define TF_COPY_FROM(To)                                                       \
-  template void copy<To, float>(const StridedLayout<2>&, To*, const float*);     \
-  template void copy<To, double>(const StridedLayout<2>&, To*, const double*);   \
-  template void copy<To, int32_t>(const StridedLayout<2>&, To*, const int32_t*); \
-  template void copy<To, uint8_t>(const StridedLayout<2>&, To*, const uint8_t*);
-TF_COPY_FROM(float)
-TF_COPY_FROM(double)
-TF_COPY_FROM(int32_t)
-TF_COPY_FROM(uint8_t)
-#undef TF_COPY_FROM
+TF_INSTANTIATE_ELEMENTWISE_MAPS
 
 }  // namespace tf::cuda

@@ -109,14 +109,6 @@ IndexOutOfRange find_index_out_of_range(const int32_t* idx, int64_t n, int64_t d
   return {int64_t(found), value};
 }
 
-#define TF_INSTANTIATE(T)                                                                                    \
-  template void index_select<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);          \
-  template void index_add<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);             \
-  template void gather<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);                \
-  template void scatter_add<T>(const T*, const int32_t*, T*, int64_t, int64_t, int64_t, int64_t);
-TF_INSTANTIATE(float)
-TF_INSTANTIATE(double)
-TF_INSTANTIATE(int32_t)
-#undef TF_INSTANTIATE
+TF_INSTANTIATE_INDEX_OPS
 
 }  // namespace tf::cuda

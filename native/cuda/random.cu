@@ -87,10 +87,7 @@ void dropout_backward(const DropoutParams& params, const T* dy, const uint8_t* m
          params.n, cpu::DropoutApply<T>{T(params.scale())});
 }
 
-template void random_fill<float>(RandomKind, float*, int64_t, uint64_t, uint64_t, double, double);
-template void random_fill<double>(RandomKind, double*, int64_t, uint64_t, uint64_t, double, double);
-template void random_fill<int32_t>(RandomKind, int32_t*, int64_t, uint64_t, uint64_t, double, double);
-template void random_fill<uint8_t>(RandomKind, uint8_t*, int64_t, uint64_t, uint64_t, double, double);
+TF_INSTANTIATE_RANDOM_FILL
 template void dropout_forward<float>(const DropoutParams&, const float*, float*, uint8_t*);
 template void dropout_forward<double>(const DropoutParams&, const double*, double*, uint8_t*);
 template void dropout_backward<float>(const DropoutParams&, const float*, const uint8_t*, float*);

@@ -308,12 +308,6 @@ void softmax_backward(const T* g, const T* y, T* gx, int64_t rows, int64_t n, bo
               softmax_backward_kernel<T, BlockTeam>, rows, n, g, y, gx, rows, n, log);
 }
 
-template void reduce<float>(ReduceOp, const ReduceShape&, const float*, float*, int32_t*, double);
-template void reduce<double>(ReduceOp, const ReduceShape&, const double*, double*, int32_t*, double);
-template void reduce<int32_t>(ReduceOp, const ReduceShape&, const int32_t*, int32_t*, int32_t*, double);
-template void softmax<float>(const float*, float*, int64_t, int64_t, bool);
-template void softmax<double>(const double*, double*, int64_t, int64_t, bool);
-template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, bool);
-template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t, bool);
+TF_INSTANTIATE_REDUCE
 
 }  // namespace tf::cuda

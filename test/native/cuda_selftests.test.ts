@@ -21,7 +21,9 @@ for (const program of ['tf_emu_selftest', 'tf_cuda_kernels_test']) {
       it('is built', () => expect.fail(`${path} is missing: npm test builds it (cmake --build build-emu --target ${program})`));
       return;
     }
-    const run = spawnSync(path, [], { encoding: 'utf8', env: { ...process.env, TENSORFORGE_EMU_CHECKED: '1' }, timeout: 120_000 });
+    // The programs test the emulator's defaults (one device, 8 GiB), in checked mode.
+    const { TENSORFORGE_EMU_DEVICES: _devices, TENSORFORGE_EMU_MEMORY: _memory, ...env } = process.env;
+    const run = spawnSync(path, [], { encoding: 'utf8', env: { ...env, TENSORFORGE_EMU_CHECKED: '1' }, timeout: 120_000 });
     const output = `${run.stdout}${run.stderr}`;
     const cases = [...output.matchAll(/^(ok|FAIL|skip)\s+(\S.*)$/gm)];
     // A case's detail lines follow it, indented, up to the next case line.
