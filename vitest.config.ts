@@ -12,6 +12,7 @@ const deviceSuites = [
   'test/native/device.test.ts',
   'test/native/cuda_*.test.ts',
   'test/train/device.test.ts',
+  'test/fuzz/device.fuzz.test.ts',
 ];
 
 const env = { OPENBLAS_NUM_THREADS: '1' };

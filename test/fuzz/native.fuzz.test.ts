@@ -9,66 +9,23 @@
  * FUZZ_SEED replays a run; FUZZ_TRACE=file writes each call there before making it, so the last line
  * names the input of a call that crashed.
  */
-import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { native } from '../../lib/native.js';
 import { specs } from './specs.js';
-import { anyValue, mutationOf } from './hostile.js';
+import { anyValue } from './hostile.js';
+import { addon, callChecked, mutatedArgs, trace } from './calls.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 250);
 const RANDOM_RUNS = Math.max(20, Math.round(RUNS / 5));
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
-const TRACE = process.env.FUZZ_TRACE;
-
-/** A one-line rendering of an argument list: typed arrays by kind, length and byte offset. */
-function render(args: unknown[]): string {
-  return args
-    .map((a) => {
-      if (ArrayBuffer.isView(a)) {
-        const n = 'length' in a ? (a as { length: number }).length : a.byteLength;
-        return `${a.constructor.name}(${n}${a.byteOffset ? ` @${a.byteOffset}` : ''})`;
-      }
-      if (typeof a === 'string') return JSON.stringify(a.length > 20 ? `${a.slice(0, 20)}...` : a);
-      if (typeof a === 'bigint') return `${a}n`;
-      if (typeof a === 'symbol' || typeof a === 'function') return typeof a;
-      if (Array.isArray(a)) return `[${render(a)}]`;
-      return Object.is(a, -0) ? '-0' : String(a);
-    })
-    .join(', ');
-}
-
-const addon = native as unknown as Record<string, unknown>;
 const entryPoints = Object.keys(addon).filter((k) => typeof addon[k] === 'function').sort();
 
-/** Calls the entry point; passes when it returns, or throws a TypeError/RangeError naming it. */
-function callChecked(name: string, args: unknown[]): void {
-  const fn = addon[name] as (...a: unknown[]) => unknown;
-  if (TRACE) writeFileSync(TRACE, `${name}(${render(args)})\n`, { flag: 'a' });
-  try {
-    fn(...args);
-  } catch (err) {
-    if (!(err instanceof TypeError || err instanceof RangeError)) {
-      throw new Error(`${name} threw a non-Type/RangeError: ${String(err)}`);
-    }
-    if (!err.message.startsWith(`${name}:`)) throw new Error(`${name} threw an error not naming it: ${err.message}`);
-  }
-}
-
-/** The baseline with 1–3 arguments replaced, truncated, extended or aliased, drawn through `g`. */
-function mutatedArgs(g: fc.GeneratorValue, base: unknown[]): unknown[] {
-  const args = base.slice();
-  const mode = g(() => fc.constantFrom('replace', 'replace', 'replace', 'truncate', 'extend', 'alias'));
-  if (mode === 'truncate') return args.slice(0, g(() => fc.nat({ max: Math.max(0, args.length - 1) })));
-  if (mode === 'extend') return [...args, ...g(() => fc.array(anyValue, { minLength: 1, maxLength: 3 }))];
-  if (args.length === 0) return g(() => fc.array(anyValue, { maxLength: 4 }));
-  const count = g(() => fc.integer({ min: 1, max: Math.min(3, args.length) }));
-  for (let k = 0; k < count; k++) {
-    const i = g(() => fc.nat({ max: args.length - 1 }));
-    args[i] = mode === 'alias' ? args[g(() => fc.nat({ max: args.length - 1 }))] : g(() => mutationOf(base[i]));
-  }
-  return args;
+/** The checked call, traced first. */
+function tracedCall(name: string, args: unknown[]): void {
+  trace(name, args);
+  callChecked(name, args);
 }
 
 describe('native binding fuzz', () => {
@@ -107,16 +64,16 @@ describe('native binding fuzz', () => {
     it.skipIf(needsDevice(name) && deviceCount === 0)(name, () => {
       expect(spec, `no fuzz spec for native.${name}`).toBeDefined();
       if (!spec) return;
-      const fn = addon[name] as (...a: unknown[]) => unknown;
+      const fn = addon[name]!;
       // The baseline itself must be accepted, or the mutations test nothing.
       expect(() => fn(...spec.baseline())).not.toThrow();
       try {
         fc.assert(
-          fc.property(fc.gen(), (g) => callChecked(name, mutatedArgs(g, spec.baseline()))),
+          fc.property(fc.gen(), (g) => tracedCall(name, mutatedArgs(g, spec.baseline()))),
           { numRuns: RUNS, seed: SEED, endOnFailure: true },
         );
         fc.assert(
-          fc.property(fc.array(anyValue, { maxLength: 16 }), (args) => callChecked(name, args)),
+          fc.property(fc.array(anyValue, { maxLength: 16 }), (args) => tracedCall(name, args)),
           { numRuns: RANDOM_RUNS, seed: SEED, endOnFailure: true },
         );
       } finally {
