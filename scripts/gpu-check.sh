@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-suites=(test/native/device.test.ts test/tensor/ops.test.ts test/tensor/device.test.ts test/train/device.test.ts)
+suites=(test/native/device.test.ts test/tensor/ops.test.ts test/tensor/device.test.ts test/train/device.test.ts test/fuzz/device.fuzz.test.ts)
 
 pack() {
   set -e
