@@ -54,43 +54,17 @@ void compare_impl(const StridedLayout<3>& layout, uint8_t* out, const T* x, cons
 
 template <class T>
 void unary(UnaryOp op, const StridedLayout<2>& layout, T* out, const T* x, T a, T b) {
-  switch (op) {
-#define TF_CASE(name, js)                                                              \
-  case UnaryOp::name:                                                                  \
-    if constexpr (std::is_floating_point_v<T> || fn::unary_int_ok(UnaryOp::name))     \
-      return unary_impl<UnaryOp::name, T>(layout, out, x, a, b);                       \
-    break;
-    TF_UNARY_OPS(TF_CASE)
-#undef TF_CASE
-    default: break;
-  }
-  fail(ErrorKind::Type, "unary: op ", int(op), " is not defined for this dtype");
+  fn::with_unary_op<T>(op, [&](auto o, const char*) { unary_impl<decltype(o)::value, T>(layout, out, x, a, b); });
 }
 
 template <class T>
 void binary(BinaryOp op, const StridedLayout<3>& layout, T* out, const T* x, const T* y, T alpha, T beta) {
-  switch (op) {
-#define TF_CASE(name, js)                                                              \
-  case BinaryOp::name:                                                                 \
-    if constexpr (std::is_floating_point_v<T> || fn::binary_int_ok(BinaryOp::name))    \
-      return binary_impl<BinaryOp::name, T>(layout, out, x, y, alpha, beta);           \
-    break;
-    TF_BINARY_OPS(TF_CASE)
-#undef TF_CASE
-    default: break;
-  }
-  fail(ErrorKind::Type, "binary: op ", int(op), " is not defined for this dtype");
+  fn::with_binary_op<T>(op, [&](auto o, const char*) { binary_impl<decltype(o)::value, T>(layout, out, x, y, alpha, beta); });
 }
 
 template <class T>
 void compare(CompareOp op, const StridedLayout<3>& layout, uint8_t* out, const T* x, const T* y) {
-  switch (op) {
-#define TF_CASE(name, js) \
-  case CompareOp::name: return compare_impl<CompareOp::name, T>(layout, out, x, y);
-    TF_COMPARE_OPS(TF_CASE)
-#undef TF_CASE
-    default: fail(ErrorKind::Range, "compare: unknown op ", int(op));
-  }
+  fn::with_compare_op(op, [&](auto o, const char*) { compare_impl<decltype(o)::value, T>(layout, out, x, y); });
 }
 
 template <class T>

@@ -2,8 +2,10 @@
 // instantiate these, so the two backends cannot drift apart.
 #pragma once
 #include <cmath>
+#include <cstdint>
 #include <type_traits>
 
+#include "core/error.h"
 #include "core/host_device.h"
 #include "include/ops.h"
 
@@ -114,6 +116,59 @@ TF_HD bool compare(T x, T y) {
   else if constexpr (op == CompareOp::LE) return x <= y;
   else if constexpr (op == CompareOp::GT) return x > y;
   else if constexpr (op == CompareOp::GE) return x >= y;
+}
+
+// The name of an element type as the bindings name dtypes.
+template <class T>
+constexpr const char* dtype_name() {
+  if constexpr (std::is_same_v<T, float>) return "float32";
+  else if constexpr (std::is_same_v<T, double>) return "float64";
+  else if constexpr (std::is_same_v<T, int32_t>) return "int32";
+  else return "uint8";
+}
+
+// From a runtime op to its compile-time functor: f(std::integral_constant<Op, op>{}, "unary neg") (the op's
+// full name, a literal) for an op defined on T, else a TypeError naming the op and the dtype. Each device's unary/binary/compare entry point
+// dispatches through these (host code), so both accept and reject the same ops.
+template <class T, class F>
+void with_unary_op(UnaryOp op, F&& f) {
+  switch (op) {
+#define TF_CASE(name, js)                                                                     \
+  case UnaryOp::name:                                                                         \
+    if constexpr (std::is_floating_point_v<T> || unary_int_ok(UnaryOp::name))                \
+      return f(std::integral_constant<UnaryOp, UnaryOp::name>{}, "unary " js);                        \
+    else                                                                                      \
+      fail(ErrorKind::Type, "unary: " js " is defined for float32/float64, got ", dtype_name<T>());
+    TF_UNARY_OPS(TF_CASE)
+#undef TF_CASE
+    default: fail(ErrorKind::Range, "unary: unknown op ", int(op));
+  }
+}
+
+template <class T, class F>
+void with_binary_op(BinaryOp op, F&& f) {
+  switch (op) {
+#define TF_CASE(name, js)                                                                     \
+  case BinaryOp::name:                                                                        \
+    if constexpr (std::is_floating_point_v<T> || binary_int_ok(BinaryOp::name))              \
+      return f(std::integral_constant<BinaryOp, BinaryOp::name>{}, "binary " js);                      \
+    else                                                                                      \
+      fail(ErrorKind::Type, "binary: " js " is defined for float32/float64, got ", dtype_name<T>());
+    TF_BINARY_OPS(TF_CASE)
+#undef TF_CASE
+    default: fail(ErrorKind::Range, "binary: unknown op ", int(op));
+  }
+}
+
+template <class F>
+void with_compare_op(CompareOp op, F&& f) {
+  switch (op) {
+#define TF_CASE(name, js) \
+  case CompareOp::name: return f(std::integral_constant<CompareOp, CompareOp::name>{}, "compare " js);
+    TF_COMPARE_OPS(TF_CASE)
+#undef TF_CASE
+    default: fail(ErrorKind::Range, "compare: unknown op ", int(op));
+  }
 }
 
 }  // namespace tf::fn

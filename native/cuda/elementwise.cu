@@ -97,15 +97,6 @@ bool all_contiguous(const StridedLayout<N>& layout) {
   return true;
 }
 
-// The dtype's name, for errors.
-template <class T>
-constexpr const char* dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return "float32";
-  else if constexpr (std::is_same_v<T, double>) return "float64";
-  else if constexpr (std::is_same_v<T, int32_t>) return "int32";
-  else return "uint8";
-}
-
 template <int N, class Body>
 void map(const char* name, const StridedLayout<N>& layout, const Body& body) {
   const int64_t n = layout.numel;
@@ -119,45 +110,26 @@ void map(const char* name, const StridedLayout<N>& layout, const Body& body) {
 
 }  // namespace
 
+// The kernel is named after the op ("unary neg", "compare lt", ...), so an error at synchronization names it.
 template <class T>
 void unary(UnaryOp op, const StridedLayout<2>& layout, T* out, const T* x, T a, T b) {
-  switch (op) {
-#define TF_CASE(name, js)                                                                    \
-  case UnaryOp::name:                                                                        \
-    if constexpr (std::is_floating_point_v<T> || fn::unary_int_ok(UnaryOp::name))           \
-      return map("unary " js, layout, UnaryBody<UnaryOp::name, T>{out, x, a, b});            \
-    else                                                                                     \
-      fail(ErrorKind::Type, "unary: " js " is defined for float32/float64, got ", dtype_of<T>());
-    TF_UNARY_OPS(TF_CASE)
-#undef TF_CASE
-    default: fail(ErrorKind::Range, "unary: unknown op ", int(op));
-  }
+  fn::with_unary_op<T>(op, [&](auto o, const char* name) {
+    map(name, layout, UnaryBody<decltype(o)::value, T>{out, x, a, b});
+  });
 }
 
 template <class T>
 void binary(BinaryOp op, const StridedLayout<3>& layout, T* out, const T* x, const T* y, T alpha, T beta) {
-  switch (op) {
-#define TF_CASE(name, js)                                                                      \
-  case BinaryOp::name:                                                                         \
-    if constexpr (std::is_floating_point_v<T> || fn::binary_int_ok(BinaryOp::name))           \
-      return map("binary " js, layout, BinaryBody<BinaryOp::name, T>{out, x, y, alpha, beta}); \
-    else                                                                                       \
-      fail(ErrorKind::Type, "binary: " js " is defined for float32/float64, got ", dtype_of<T>());
-    TF_BINARY_OPS(TF_CASE)
-#undef TF_CASE
-    default: fail(ErrorKind::Range, "binary: unknown op ", int(op));
-  }
+  fn::with_binary_op<T>(op, [&](auto o, const char* name) {
+    map(name, layout, BinaryBody<decltype(o)::value, T>{out, x, y, alpha, beta});
+  });
 }
 
 template <class T>
 void compare(CompareOp op, const StridedLayout<3>& layout, uint8_t* out, const T* x, const T* y) {
-  switch (op) {
-#define TF_CASE(name, js) \
-  case CompareOp::name: return map("compare " js, layout, CompareBody<CompareOp::name, T>{out, x, y});
-    TF_COMPARE_OPS(TF_CASE)
-#undef TF_CASE
-    default: fail(ErrorKind::Range, "compare: unknown op ", int(op));
-  }
+  fn::with_compare_op(op, [&](auto o, const char* name) {
+    map(name, layout, CompareBody<decltype(o)::value, T>{out, x, y});
+  });
 }
 
 template <class T>
