@@ -6,7 +6,7 @@
 import { native } from '../native.js';
 import { type DType, type FloatArray, type TypedArray, arrayConstructors, isFloatDType } from '../dtype.js';
 import { allocateStorage } from '../memory.js';
-import { type DeviceId, type DeviceSpec, deviceName, parseDevice } from '../storage.js';
+import { type CpuStorage, type DeviceId, type DeviceSpec, parseDevice } from '../storage.js';
 import { Tensor, contiguousStrides } from '../tensor.js';
 import type { AnyBuffer } from '../bindings/elementwise.js';
 import { type DeviceHandle, deviceDownload, deviceDownloadAsync, deviceUpload, requireCudaDevice } from './device.js';
@@ -50,16 +50,16 @@ function sameDevice(a: DeviceId, b: DeviceId): boolean {
  * native call, so that the message names the op: "add: expected all tensors on one device, got cuda:0 and cpu".
  */
 export function commonDevice(op: string, tensors: ReadonlyArray<Tensor | null | undefined>): DeviceId {
-  let device: DeviceId | null = null;
+  // Compared field by field: this runs on every kernel call, and most calls are all-cpu.
+  let first: Tensor | null = null;
   for (const t of tensors) {
     if (!t) continue;
-    const d = deviceOf(t);
-    if (device === null) device = d;
-    else if (!sameDevice(device, d)) {
-      throw new Error(`${op}: expected all tensors on one device, got ${deviceName(device)} and ${deviceName(d)}`);
+    if (first === null) first = t;
+    else if (t.device !== first.device || t.deviceIndex !== first.deviceIndex) {
+      throw new Error(`${op}: expected all tensors on one device, got ${first.deviceName} and ${t.deviceName}`);
     }
   }
-  return device ?? cpu;
+  return first === null || first.device === 'cpu' ? cpu : deviceOf(first);
 }
 
 /** Parses a device spec and checks that it is usable: a cuda device throws the reason it is not. */
@@ -149,9 +149,14 @@ function isWholeStorage(t: Tensor): boolean {
  * its storage, else a contiguous copy's. Not recorded by autograd.
  */
 export function denseBuffer(t: Tensor): AnyBuffer {
-  const s = t.storage;
-  if (s.device === 'cpu' && t.isContiguous()) return s.data.subarray(t.offset, t.offset + t.numel);
+  if (t.device === 'cpu' && t.isContiguous()) return hostView(t);
   return bufferOf(isWholeStorage(t) ? t : copyAs(t, t.dtype));
+}
+
+/** A contiguous cpu tensor's elements without copying: the whole array when t spans it, else a subarray. */
+function hostView(t: Tensor): TypedArray {
+  const data = (t.storage as CpuStorage).data;
+  return t.offset === 0 && t.numel === data.length ? data : data.subarray(t.offset, t.offset + t.numel);
 }
 
 /**
@@ -174,11 +179,7 @@ function downloadTarget(t: Tensor): { source: Tensor; out: TypedArray } {
 
 /** t's elements in row-major order on the host: see Tensor.dataSync. */
 export function hostData(t: Tensor): TypedArray {
-  const s = t.storage;
-  if (s.device === 'cpu') {
-    if (!t.isContiguous()) return copyAs(t, t.dtype).buffer;
-    return t.offset === 0 && t.numel === s.data.length ? s.data : s.data.subarray(t.offset, t.offset + t.numel);
-  }
+  if (t.device === 'cpu') return t.isContiguous() ? hostView(t) : copyAs(t, t.dtype).buffer;
   const { source, out } = downloadTarget(t);
   deviceDownload(handleOf(source), 0, out);
   return out;
