@@ -15,6 +15,7 @@ export { manualSeed, initialSeed, getRngState, setRngState } from './random.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, detectAnomaly } from './autograd/mode.js';
 export { gradcheck } from './autograd/gradcheck.js';
 export { releaseAfter } from './memory.js';
+export { setFloat32MatmulPrecision, getFloat32MatmulPrecision, type MatmulPrecision } from './kernels/precision.js';
 export * as autograd from './autograd/public.js';
 export {
   neg, abs, sign, exp, log, log1p, sqrt, rsqrt, square, reciprocal, sin, cos, tanh, sigmoid, relu, leakyRelu, elu, gelu,
