@@ -140,6 +140,15 @@ export function releaseUnless(tensors: Iterable<Tensor | null | undefined>, keep
   for (const t of tensors) if (t && !kept.has(t.storage)) recycle(t.storage);
 }
 
+/**
+ * Releases one storage now (cpu memory to the free lists, device memory to the caching allocator); every
+ * tensor on it becomes disposed. For callers that know nothing else can reach it (the autograd engine's
+ * intermediate gradients).
+ */
+export function releaseStorage(storage: Storage): void {
+  recycle(storage);
+}
+
 /** Bytes currently held in the free lists (for tests and benchmarks). */
 export function pooledMemory(): number {
   return pooledBytes;

@@ -9,6 +9,7 @@ import type { Node } from './node.js';
 import { clone } from '../ops/shape.js';
 import { enableGrad, isAnomalyEnabled, noGrad } from './mode.js';
 import { sumToShape, hasNonFinite, onesLike, accumulateInto } from './helpers.js';
+import { releaseAfter, releaseStorage } from '../memory.js';
 
 interface RunOptions {
   retainGraph: boolean;
@@ -20,6 +21,47 @@ interface RunOptions {
 /** Whether g is a contiguous view of all of its buffer, which was created at or after serial `since`. */
 function wholeBufferOf(g: Tensor, since: number): boolean {
   return g.storage.serial >= since && g.offset === 0 && g.numel === g.storage.length && g.isContiguous();
+}
+
+/**
+ * The gradient buffers one backward makes, released as soon as nothing can read them, as PyTorch frees an
+ * intermediate gradient when its last reference goes: a node's incoming gradient once its input gradients
+ * are computed, partial sums once added up, the unreduced results of gradient functions. Counted by
+ * storage, since a gradient handed on may be a view of the one it came from. A buffer escapes, and is never
+ * released here, when it becomes a leaf's or a retained .grad, a result of autograd.grad, or is shown to a
+ * user's hook; with createGraph nothing is released (the recorded graph reads the gradients).
+ */
+class GradientBuffers {
+  /** Storages from this serial on were made by this backward. */
+  readonly since = nextStorageSerial();
+  readonly #pending = new Map<Storage, number>();
+  readonly #escaped = new Set<Storage>();
+
+  constructor(private readonly enabled: boolean) {}
+
+  /** A pending gradient now holds t's storage. */
+  hold(t: Tensor): void {
+    this.#pending.set(t.storage, (this.#pending.get(t.storage) ?? 0) + 1);
+  }
+
+  /** A pending gradient on t's storage was consumed. */
+  drop(t: Tensor): void {
+    const n = this.#pending.get(t.storage)! - 1;
+    if (n === 0) this.#pending.delete(t.storage);
+    else this.#pending.set(t.storage, n);
+  }
+
+  escape(t: Tensor): void {
+    this.#escaped.add(t.storage);
+  }
+
+  /** Releases t's storage if this backward made it and no pending or escaped gradient shares it. */
+  releaseIfUnused(t: Tensor): void {
+    const s = t.storage;
+    if (this.enabled && s.serial >= this.since && !s.disposed && !this.#pending.has(s) && !this.#escaped.has(s)) {
+      releaseStorage(s);
+    }
+  }
 }
 
 function topoOrder(roots: Tensor[]): Node[] {
@@ -64,26 +106,49 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
   // gradient too) when the buffer was made by this backward, the gradient spans all of it, and it has not
   // been handed anywhere else before (a pass-through gradient, as add's, reaches a node or a retained .grad
   // first). Should the same buffer be handed on again after a leaf took it, the next consumer gets a copy.
-  const firstOwnSerial = nextStorageSerial();
+  const buffers = new GradientBuffers(!opts.createGraph);
+  const scoped = !opts.createGraph && !opts.retainGraph;
   const handedOn = new Set<Storage>(), takenByLeaf = new Set<Storage>();
+  const hooked = (hooks: readonly GradHook[], g: Tensor): Tensor => {
+    if (hooks.length === 0) return g;
+    buffers.escape(g);
+    const gg = runHooks(hooks, g);
+    buffers.escape(gg);
+    return gg;
+  };
   const deliver = (t: Tensor, gIn: Tensor): void => {
     const g = takenByLeaf.has(gIn.storage) ? clone(gIn) : gIn;
     const fresh = !handedOn.has(g.storage);
     handedOn.add(g.storage);
     if (t.gradFn) {
       const prev = pending.get(t.gradFn);
-      pending.set(t.gradFn, prev ? prev.add(g) : g);
+      const sum = prev ? prev.add(g) : g;
+      pending.set(t.gradFn, sum);
+      buffers.hold(sum);
+      if (prev) {
+        buffers.drop(prev);
+        buffers.releaseIfUnused(prev);
+        buffers.releaseIfUnused(g);
+      }
     } else if (opts.capture) {
       if (captureSet.has(t)) {
-        const gg = runHooks(t.hooks, g);
+        const gg = hooked(t.hooks, g);
         const prev = captured.get(t);
-        captured.set(t, prev ? prev.add(gg) : gg);
-      }
+        const sum = prev ? prev.add(gg) : gg;
+        captured.set(t, sum);
+        buffers.escape(sum);
+        if (prev) buffers.releaseIfUnused(prev);
+      } else buffers.releaseIfUnused(g);
     } else {
-      const gg = runHooks(t.hooks, g);
-      const owned = gg === g && fresh && t.grad === null && wholeBufferOf(g, firstOwnSerial);
-      if (owned) takenByLeaf.add(g.storage);
+      const gg = hooked(t.hooks, g);
+      const owned = gg === g && fresh && t.grad === null && wholeBufferOf(g, buffers.since);
+      if (owned) {
+        takenByLeaf.add(g.storage);
+        buffers.escape(g);
+      }
       accumulateInto(t, gg, opts.createGraph, owned);
+      buffers.escape(t.grad!);
+      buffers.releaseIfUnused(g);
     }
   };
 
@@ -105,13 +170,20 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
 
   const body = (): void => {
     for (const node of topoOrder(roots)) {
-      let g = pending.get(node);
-      if (!g) continue;
+      const incoming = pending.get(node);
+      if (!incoming) continue;
       pending.delete(node);
-      g = runHooks(node.hooks, g);
+      // still held (buffers.drop below) while the input gradients are made from it
+      const g = hooked(node.hooks, incoming);
       const target = captureByNode.get(node);
-      if (target) captured.set(target, g);
-      if (node.retained && !opts.capture) node.retained.grad = g.detach();
+      if (target) {
+        captured.set(target, g);
+        buffers.escape(g);
+      }
+      if (node.retained && !opts.capture) {
+        node.retained.grad = g.detach();
+        buffers.escape(g);
+      }
       if (node.gradFns === null) {
         throw new Error(
           `backward: the graph through '${node.name}' was already freed; call backward with { retainGraph: true } the first time to backward twice`,
@@ -125,15 +197,24 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
           );
         }
       }
-      node.inputs.forEach((input, i) => {
+      const inputGrads = (): Array<Tensor | null> => node.inputs.map((input, i) => {
         const fn = node.gradFns![i];
-        if (!input || !fn) return;
-        const gi = sumToShape(fn(g!), input.shape, node.name);
+        if (!input || !fn) return null;
+        const gi = sumToShape(fn(g), input.shape, node.name);
         if (isAnomalyEnabled() && hasNonFinite(gi)) {
           throw new Error(`detectAnomaly: the backward of '${node.name}' produced NaN or Inf in the gradient of input ${i}`);
         }
-        deliver(input, gi);
+        return gi;
       });
+      // What the gradient functions allocate besides their results (temporaries, unreduced gradients) is
+      // released once all of the node's input gradients exist: they may share one computation. Not when the
+      // graph is kept, whose gradient functions may keep results for the next backward.
+      let grads: Array<Tensor | null> = [];
+      if (scoped) releaseAfter(() => (grads = inputGrads()), () => grads);
+      else grads = inputGrads();
+      grads.forEach((gi, i) => gi && deliver(node.inputs[i]!, gi));
+      buffers.drop(incoming);
+      buffers.releaseIfUnused(g);
       if (!opts.retainGraph) node.release();
     }
   };

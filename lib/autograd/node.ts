@@ -5,6 +5,7 @@
  */
 import type { Tensor, GradHook } from '../tensor.js';
 import { isGradEnabled } from './mode.js';
+import { releaseStorage } from '../memory.js';
 
 export type GradFn = (grad: Tensor) => Tensor;
 
@@ -21,22 +22,33 @@ export class Node {
    */
   retained: Tensor | null = null;
 
-  constructor(readonly name: string, inputs: Array<Tensor | null>, gradFns: Array<GradFn | null>, saved: Tensor[]) {
+  /** Tensors the op made only for its backward (a dropout mask, pooling indices): nothing else holds them. */
+  #scratch: Tensor[];
+
+  constructor(
+    readonly name: string, inputs: Array<Tensor | null>, gradFns: Array<GradFn | null>, saved: Tensor[], scratch: Tensor[],
+  ) {
     this.inputs = inputs;
     this.gradFns = gradFns;
     this.saved = saved.map((t) => [t, t.storage.version]);
+    this.#scratch = scratch;
   }
 
+  /** Drops what the backward needed, after a backward that does not retain the graph; the scratch memory returns now. */
   release(): void {
     this.gradFns = null;
     this.saved = [];
+    for (const t of this.#scratch) releaseStorage(t.storage);
+    this.#scratch = [];
   }
 }
 
 /**
  * Records `out` as produced by op `name` from `inputs` when grad mode is on and any input requires
  * grad. gradFns[i] maps the output's gradient to input i's (any broadcastable shape); `saved` lists the
- * tensors the gradient functions read, checked for in-place modification at backward.
+ * tensors the gradient functions read, checked for in-place modification at backward. `scratch` lists
+ * tensors the op made for its gradient functions alone and never hands out: their memory is released when a
+ * backward through the node ends (else with the step's releaseAfter, or by the garbage collector).
  */
 export function attach(
   name: string,
@@ -44,6 +56,7 @@ export function attach(
   inputs: ReadonlyArray<Tensor | null | undefined>,
   gradFns: ReadonlyArray<GradFn | null>,
   saved: Tensor[] = [],
+  scratch: Tensor[] = [],
 ): Tensor {
   if (!isGradEnabled()) return out;
   let any = false;
@@ -53,7 +66,7 @@ export function attach(
     return needs ? t : null;
   });
   if (!any) return out;
-  const node = new Node(name, tracked, tracked.map((t, i) => (t ? gradFns[i] ?? null : null)), saved);
+  const node = new Node(name, tracked, tracked.map((t, i) => (t ? gradFns[i] ?? null : null)), saved, scratch);
   out.gradFn = node;
   out.requiresGrad = true;
   return out;

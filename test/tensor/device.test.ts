@@ -174,6 +174,39 @@ describe.skipIf(!cudaUsable)('tensors on cuda', () => {
     expect(tf.cuda.memoryAllocated()).toBe(settled);
   });
 
+  it('backward returns each intermediate gradient to the allocator once it is used', () => {
+    const n = 10_000, block = Math.ceil((n * 4) / 512) * 512;
+    const x = tf.randn([n], { device: 'cuda', requiresGrad: true });
+    let h = x;
+    for (let i = 0; i < 20; i++) h = h.mul(1.01);  // saves nothing; each gradient is a new buffer
+    const loss = h.sum();
+    const before = tf.cuda.memoryAllocated();
+    tf.cuda.resetPeakMemoryStats();
+    loss.backward();
+    // an incoming gradient and the one made from it, at most, plus x.grad: not one buffer per node
+    expect(tf.cuda.maxMemoryAllocated() - before).toBeLessThanOrEqual(3 * block);
+    expect(x.grad!.dataSync()[0]).toBeCloseTo(1.01 ** 20, 4);
+  });
+
+  it('memory an op kept only for its backward (pooling indices, a dropout mask, batch statistics) and its gradient functions\' temporaries return when backward ends', () => {
+    const block = (bytes: number) => Math.ceil(bytes / 512) * 512;
+    const x = tf.randn([2, 3, 20, 20], { device: 'cuda', requiresGrad: true });
+    const cases: Array<[string, (x: tf.Tensor) => tf.Tensor, number]> = [
+      ['maxPool2d', (x) => nn.F.maxPool2d(x, 2), block(2 * 3 * 10 * 10 * 4)],  // int32 indices
+      ['adaptiveMaxPool2d', (x) => nn.F.adaptiveMaxPool2d(x, 5), block(2 * 3 * 5 * 5 * 4)],
+      ['dropout', (x) => nn.F.dropout(x, 0.5), block(2 * 3 * 20 * 20)],  // uint8 mask
+      ['batchNorm', (x) => nn.F.batchNorm(x, null, null, null, null, { training: true }), 2 * block(3 * 4)],  // mean, invstd
+    ];
+    for (const [name, op, scratch] of cases) {
+      const loss = op(x).square().sum();  // the op's incoming gradient is a whole buffer, not a broadcast view
+      const before = tf.cuda.memoryAllocated();
+      loss.backward();
+      // x.grad is new on the first case only; afterwards gradients accumulate into it in place
+      const grad = name === 'maxPool2d' ? block(x.numel * 4) : 0;
+      expect(tf.cuda.memoryAllocated(), name).toBe(before + grad - scratch);
+    }
+  });
+
   it('Module.to moves parameters and buffers; optimizers keep their state on the parameters\' device', () => {
     const model = new nn.Sequential(new nn.Linear(3, 4), new nn.BatchNorm1d(4));
     const before = model.parameters();

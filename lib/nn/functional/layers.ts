@@ -30,7 +30,7 @@ export const dropout = defineOp('dropout', (x: Tensor, p = 0.5, training = true)
   if (!training || p === 0) return x;
   const { seed, offset } = nextStream(x.numel);
   const { y, mask } = dropoutForwardK(x, p, seed, offset);
-  return attach('dropout', y, [x], [(g) => dropoutBackwardK(g, mask, p)]);
+  return attach('dropout', y, [x], [(g) => dropoutBackwardK(g, mask, p)], [], [mask]);
 });
 
 /** Channel dropout of x [N, C, H, W]: each (sample, channel) plane is zeroed with probability p, the rest scaled by 1 / (1 − p). */

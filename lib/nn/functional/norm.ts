@@ -108,7 +108,8 @@ export const batchNorm = defineOp('batchNorm', (
     return [gx!, gw!, gb!, gOut];
   });
   const saved = [...(batchStats ? [x] : [x, runningMean!, runningVar!]), ...(fuseRelu ? [y] : [])];
-  return attach(op, y, [x, weight, bias, residual], grads, weight ? [...saved, weight] : saved);
+  // batch statistics, or the inverse deviation formed from the running variance, are the backward's alone
+  return attach(op, y, [x, weight, bias, residual], grads, weight ? [...saved, weight] : saved, batchStats ? [mean, invstd] : [invstd]);
 });
 
 /** relu(batchNorm(x)) in inference mode with running stats, in one fused pass (batchNorm with relu: true). */

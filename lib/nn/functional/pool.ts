@@ -59,15 +59,21 @@ function poolWindow(op: string, x: Tensor, kernelSize: PairArg, options: MaxPool
  */
 export const maxPool2dWithIndices = defineOp('maxPool2d', (
   x: Tensor, kernelSize: PairArg, options: MaxPool2dOptions = {},
-): { values: Tensor; indices: Tensor } => {
-  const w = poolWindow('maxPool2d', x, kernelSize, options);
-  const { values, indices } = maxPool2dForwardK(x, w);
-  return { values: attach('maxPool2d', values, [x], [(g) => maxPool2dBackwardK(g, indices, w)]), indices };
-});
+): { values: Tensor; indices: Tensor } => maxPool2dRecorded(x, kernelSize, options, true));
 
 /** Max pooling: x [N, C, H, W] → [N, C, P, Q]. */
 export function maxPool2d(x: Tensor, kernelSize: PairArg, options: MaxPool2dOptions = {}): Tensor {
-  return maxPool2dWithIndices(x, kernelSize, options).values;
+  return maxPool2dRecorded(x, kernelSize, options, false).values;
+}
+
+/** The indices are the backward's scratch, released after it, unless the caller gets them. */
+function maxPool2dRecorded(
+  x: Tensor, kernelSize: PairArg, options: MaxPool2dOptions, indicesOut: boolean,
+): { values: Tensor; indices: Tensor } {
+  const w = poolWindow('maxPool2d', x, kernelSize, options);
+  const { values, indices } = maxPool2dForwardK(x, w);
+  attach('maxPool2d', values, [x], [(g) => maxPool2dBackwardK(g, indices, w)], [], indicesOut ? [] : [indices]);
+  return { values, indices };
 }
 
 /** Average pooling: x [N, C, H, W] → [N, C, P, Q], zero padding, PyTorch's divisors. */
@@ -97,7 +103,7 @@ export const adaptiveAvgPool2d = defineOp('adaptiveAvgPool2d', (x: Tensor, outpu
 export const adaptiveMaxPool2d = defineOp('adaptiveMaxPool2d', (x: Tensor, outputSize: PairArg): Tensor => {
   const { xShape, outShape } = adaptiveShape('adaptiveMaxPool2d', x, outputSize);
   const { values, indices } = adaptiveMaxPool2dForwardK(x, xShape, outShape);
-  return attach('adaptiveMaxPool2d', values, [x], [(g) => adaptiveMaxPool2dBackwardK(g, indices, xShape, outShape)]);
+  return attach('adaptiveMaxPool2d', values, [x], [(g) => adaptiveMaxPool2dBackwardK(g, indices, xShape, outShape)], [], [indices]);
 });
 
 /** Mean over H and W: x [N, C, H, W] → [N, C]. */
