@@ -81,7 +81,8 @@ export function renderOpsReference(): string {
     if (!d.doc) throw new Error(`docs: op '${op.name}' (${d.file}) has no doc comment; write one above its declaration`);
     return { op, ...d };
   });
-  rows.sort((a, b) => a.file.localeCompare(b.file) || a.position - b.position);
+  // plain code-unit order, the same in every locale
+  rows.sort((a, b) => (a.file === b.file ? a.position - b.position : a.file < b.file ? -1 : 1));
   const out = [
     '# Op reference',
     '',
@@ -105,7 +106,7 @@ export function renderOpsReference(): string {
     '',
     `| family | native entry points | ${devices.join(' | ')} |`,
     `|---|---|${devices.map(() => '---').join('|')}|`,
-    ...[...kernelFamilies.values()].sort((a, b) => a.name.localeCompare(b.name)).map((f) =>
+    ...[...kernelFamilies.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) =>
       `| ${f.name} | ${f.entries.map((e) => `\`${e}\``).join(', ')} | ${devices.map((d) => f.devices[d]).join(' | ')} |`),
     '',
     '## Ops',

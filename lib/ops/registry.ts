@@ -5,9 +5,10 @@
  *   export const exp = defineOp('exp', [elementwiseFamily], [elementwiseFamily], (x: Tensor): Tensor => ...);
  *
  * A row holds the op's name, whether its output carries a gradient, and the kernel families
- * (lib/kernels/family.ts) its forward and backward reach, directly or through the ops it is built from. Its
- * device column follows from theirs: an op runs natively on a device when all its families do, and is
- * marked 'host' there otherwise. The families' device columns are declared once, in their kernels modules.
+ * (lib/kernels/family.ts) its forward and backward reach, directly or through the ops it is built from
+ * (the copies autograd makes included). Its device column follows from theirs: an op runs natively on a
+ * device when all its families do, and is marked 'host' there otherwise. The families' device columns are
+ * declared once, in their kernels modules.
  *
  * The row drives:
  * - test/tensor/ops.test.ts: every row needs samples and error cases, and each sample runs on every test
