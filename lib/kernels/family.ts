@@ -42,9 +42,3 @@ export function kernelFamily(name: string, entries: readonly EntryPoint[], devic
   kernelFamilies.set(name, family);
   return family;
 }
-
-/** The family an entry point belongs to, or undefined for the runtime and device-memory entry points. */
-export function familyOf(entry: string): KernelFamily | undefined {
-  for (const family of kernelFamilies.values()) if ((family.entries as readonly string[]).includes(entry)) return family;
-  return undefined;
-}
