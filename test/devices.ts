@@ -48,7 +48,7 @@ export function forwardBackwardOn(
   };
 }
 
-/** One call to an entry point of a kernel family, as recordNativeCalls saw it. */
+/** One call to an entry point of a kernel family, as nativeCallsOf recorded it. */
 export interface NativeCall {
   entry: string;
   family: KernelFamily;
@@ -76,8 +76,7 @@ for (const family of kernelFamilies.values()) {
     addon[entry] = (...args: unknown[]) => {
       if (recording) {
         const memory = args.some(isDeviceHandle) ? 'device' : args.some((a) => ArrayBuffer.isView(a)) ? 'host' : null;
-        const listed = nativeOpLists[entry]?.[args[0] as number];
-        recording.push({ entry, family, memory, ...(listed === undefined ? {} : { listed }) });
+        recording.push({ entry, family, memory, listed: nativeOpLists[entry]?.[args[0] as number] });
       }
       return call(...args);
     };
@@ -85,16 +84,14 @@ for (const family of kernelFamilies.values()) {
 }
 
 /** Runs fn and returns the calls it made to the kernel families' entry points. */
-export function recordNativeCalls(fn: () => void): NativeCall[] {
-  const outer = recording;
+function recordNativeCalls(fn: () => void): NativeCall[] {
   const calls: NativeCall[] = [];
   recording = calls;
   try {
     fn();
   } finally {
-    recording = outer;
+    recording = null;
   }
-  outer?.push(...calls);
   return calls;
 }
 
