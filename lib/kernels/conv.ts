@@ -9,6 +9,10 @@ import { native } from '../native.js';
 import type { Pair, Shape4 } from '../bindings/conv.js';
 import type { Tensor } from '../tensor.js';
 import { floats, floatsOrNull, hostFallback, uninitialized } from './runtime.js';
+import { kernelFamily } from './family.js';
+
+/** This module's kernel family: its entry points and how each device runs them (see family.ts). */
+export const convFamily = kernelFamily('conv', ['conv2dForward', 'conv2dBackwardData', 'conv2dBackwardWeight', 'conv2dOutputShape'], { cpu: 'native', cuda: 'host' });
 
 export type { Pair, Shape4 } from '../bindings/conv.js';
 

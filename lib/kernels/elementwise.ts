@@ -9,6 +9,10 @@ import type { BoolBuffer } from '../bindings/elementwise.js';
 import {
   bufferOf, broadcastShapes, broadcastStrides, commonDevice, requireSameDType, uninitialized,
 } from './runtime.js';
+import { kernelFamily } from './family.js';
+
+/** This module's kernel family: its entry points and how each device runs them (see family.ts). */
+export const elementwiseFamily = kernelFamily('elementwise', ['unary', 'binary', 'compare', 'where', 'copy'], { cpu: 'native', cuda: 'native' });
 
 const opIds = (names: readonly string[]): Record<string, number> =>
   Object.fromEntries(names.map((n, i) => [n, i]));

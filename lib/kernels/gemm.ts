@@ -5,6 +5,10 @@ import { native } from '../native.js';
 import type { FloatArray } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { copyAs, hostFallback, uninitialized } from './runtime.js';
+import { kernelFamily } from './family.js';
+
+/** This module's kernel family: its entry points and how each device runs them (see family.ts). */
+export const gemmFamily = kernelFamily('gemm', ['gemm'], { cpu: 'native', cuda: 'host' });
 
 interface GemmOperand {
   data: FloatArray;

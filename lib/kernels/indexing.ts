@@ -6,6 +6,10 @@ import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import type { IndexBuffer, NumericBuffer } from '../bindings/reduce.js';
 import { bufferOf, commonDevice, denseBuffer } from './runtime.js';
+import { kernelFamily } from './family.js';
+
+/** This module's kernel family: its entry points and how each device runs them (see family.ts). */
+export const indexingFamily = kernelFamily('indexing', ['indexSelect', 'indexAdd', 'gather', 'scatterAdd'], { cpu: 'native', cuda: 'native' });
 
 /** [outer, size, nIdx, inner] of one index kernel call. */
 export type IndexDims = [outer: number, size: number, nIdx: number, inner: number];

@@ -8,6 +8,15 @@ import type { FloatArray } from '../dtype.js';
 import type { LossReduction } from '../bindings/loss.js';
 import type { Tensor } from '../tensor.js';
 import { floats, floatsOrNull, hostFallback, uninitialized } from './runtime.js';
+import { kernelFamily } from './family.js';
+
+/** This module's kernel family: its entry points and how each device runs them (see family.ts). */
+export const lossFamily = kernelFamily('loss', [
+  'crossEntropyForward', 'crossEntropyBackward', 'crossEntropyProbForward', 'crossEntropyProbBackward', 'nllForward', 'nllBackward',
+  'multiMarginForward', 'multiMarginBackward', 'mseLossForward', 'mseLossBackward', 'l1LossForward', 'l1LossBackward',
+  'smoothL1LossForward', 'smoothL1LossBackward', 'huberLossForward', 'huberLossBackward', 'bceWithLogitsForward',
+  'bceWithLogitsBackward', 'klDivDistillForward', 'klDivDistillBackward',
+], { cpu: 'native', cuda: 'host' });
 
 export type { LossReduction } from '../bindings/loss.js';
 

@@ -8,6 +8,12 @@ import type { FloatBuffer } from '../bindings/reduce.js';
 import type { BoolBuffer } from '../bindings/elementwise.js';
 import type { Tensor } from '../tensor.js';
 import { bufferOf, commonDevice, deviceOf, denseBuffer, floats, hostFallback, uninitialized } from './runtime.js';
+import { kernelFamily } from './family.js';
+
+/** This module's kernel families: their entry points and how each device runs them (see family.ts). */
+export const dropoutFamily = kernelFamily('dropout', ['dropoutForward', 'dropoutBackward'], { cpu: 'native', cuda: 'native' });
+export const preluFamily = kernelFamily('prelu', ['preluForward', 'preluBackward'], { cpu: 'native', cuda: 'host' });
+export const upsampleFamily = kernelFamily('upsample', ['upsample2dForward', 'upsample2dBackward'], { cpu: 'native', cuda: 'host' });
 
 export type { UpsampleMode } from '../bindings/nn.js';
 

@@ -6,6 +6,13 @@
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { floats, floatsOrNull, hostFallback, uninitialized } from './runtime.js';
+import { kernelFamily } from './family.js';
+
+/** This module's kernel family: its entry points and how each device runs them (see family.ts). */
+export const normFamily = kernelFamily('norm', [
+  'batchNormForward', 'batchNormInference', 'batchNormBackward', 'layerNormForward', 'layerNormBackward', 'groupNormForward',
+  'groupNormBackward',
+], { cpu: 'native', cuda: 'host' });
 
 /** Sizes and options of a batch norm over x viewed as (N, C, L). */
 export interface BatchNormArgs {

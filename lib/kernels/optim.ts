@@ -6,6 +6,10 @@
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { floats, floatsOrNull, hostFallback } from './runtime.js';
+import { kernelFamily } from './family.js';
+
+/** This module's kernel family: its entry points and how each device runs them (see family.ts). */
+export const optimFamily = kernelFamily('optim', ['sgdStep', 'adamStep', 'rmspropStep', 'adagradStep', 'sumOfSquares', 'scaleInPlace', 'clampInPlace'], { cpu: 'native', cuda: 'host' });
 
 /** SGD; see bindings/optim.ts for the update rule. momentumBuffer may be null without momentum. */
 export function sgdStepK(

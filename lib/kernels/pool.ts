@@ -6,6 +6,13 @@ import { native } from '../native.js';
 import type { Pair, Shape4 } from '../bindings/conv.js';
 import type { Tensor } from '../tensor.js';
 import { floats, hostFallback, uninitialized } from './runtime.js';
+import { kernelFamily } from './family.js';
+
+/** This module's kernel family: its entry points and how each device runs them (see family.ts). */
+export const poolFamily = kernelFamily('pool', [
+  'maxPool2dForward', 'maxPool2dBackward', 'avgPool2dForward', 'avgPool2dBackward', 'adaptiveAvgPool2dForward',
+  'adaptiveAvgPool2dBackward', 'adaptiveMaxPool2dForward', 'adaptiveMaxPool2dBackward', 'pool2dOutputShape',
+], { cpu: 'native', cuda: 'host' });
 
 /** A sliding pooling window and the shapes it maps between. */
 export interface PoolWindow {

@@ -3,6 +3,10 @@ import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import type { FloatBuffer, IndexBuffer, NumericBuffer } from '../bindings/reduce.js';
 import { bufferOf, commonDevice, deviceOf, denseBuffer, uninitialized } from './runtime.js';
+import { kernelFamily } from './family.js';
+
+/** This module's kernel family: its entry points and how each device runs them (see family.ts). */
+export const reduceFamily = kernelFamily('reduce', ['reduce', 'softmax', 'softmaxBackward'], { cpu: 'native', cuda: 'native' });
 
 const reduceIds = Object.fromEntries(native.reduceOps.map((n, i) => [n, i])) as Record<string, number>;
 

@@ -6,7 +6,8 @@ import { Tensor, type TensorLike } from '../tensor.js';
 import { attach, type GradFn } from '../autograd/node.js';
 import { isGradEnabled, noGrad } from '../autograd/mode.js';
 import { defineOp } from './registry.js';
-import { binaryK, compareK, fillK, unaryK, whereK, writeInto } from '../kernels/elementwise.js';
+import { binaryK, compareK, elementwiseFamily, fillK, unaryK, whereK, writeInto } from '../kernels/elementwise.js';
+import { reduceFamily } from '../kernels/reduce.js';
 import { copyAs, copyInto, deviceOf, requireFloat, toDevice, uninitialized } from '../kernels/runtime.js';
 import { isFloatDType } from '../dtype.js';
 
@@ -28,30 +29,47 @@ function fusedGrad(kernel: string, g: Tensor, saved: Tensor, alpha = 0, beta = 0
   return binaryK(kernel, g, saved, alpha, beta);
 }
 
-export const neg = defineOp('neg', (x: Tensor): Tensor => unary('neg', x, (g) => neg(g), 'x'));
-export const abs = defineOp('abs', (x: Tensor): Tensor => unary('abs', x, (g, xx) => mul(g, sign(xx)), 'x'));
-export const sign = defineOp('sign', (x: Tensor): Tensor => unary('sign', x, (g) => mulScalar(g, 0), 'x'));
-export const exp = defineOp('exp', (x: Tensor): Tensor => unary('exp', x, (g, _x, y) => mul(g, y), 'y'));
-export const log = defineOp('log', (x: Tensor): Tensor => unary('log', x, (g, xx) => div(g, xx), 'x'));
-export const log1p = defineOp('log1p', (x: Tensor): Tensor => unary('log1p', x, (g, xx) => div(g, addScalar(xx, 1)), 'x'));
-export const sqrt = defineOp('sqrt', (x: Tensor): Tensor => unary('sqrt', x, (g, _x, y) => div(g, mulScalar(y, 2)), 'y'));
-export const rsqrt = defineOp('rsqrt', (x: Tensor): Tensor =>
+/** −x, elementwise. */
+export const neg = defineOp('neg', [elementwiseFamily], (x: Tensor): Tensor => unary('neg', x, (g) => neg(g), 'x'));
+/** |x|, elementwise; the gradient at 0 is 0. */
+export const abs = defineOp('abs', [elementwiseFamily], (x: Tensor): Tensor => unary('abs', x, (g, xx) => mul(g, sign(xx)), 'x'));
+/** The sign of x (−1, 0 or 1), elementwise; its gradient is 0. */
+export const sign = defineOp('sign', [elementwiseFamily], (x: Tensor): Tensor => unary('sign', x, (g) => mulScalar(g, 0), 'x'));
+/** e^x, elementwise. */
+export const exp = defineOp('exp', [elementwiseFamily], (x: Tensor): Tensor => unary('exp', x, (g, _x, y) => mul(g, y), 'y'));
+/** The natural logarithm of x, elementwise. */
+export const log = defineOp('log', [elementwiseFamily], (x: Tensor): Tensor => unary('log', x, (g, xx) => div(g, xx), 'x'));
+/** log(1 + x), elementwise, accurate near 0. */
+export const log1p = defineOp('log1p', [elementwiseFamily], (x: Tensor): Tensor => unary('log1p', x, (g, xx) => div(g, addScalar(xx, 1)), 'x'));
+/** √x, elementwise. */
+export const sqrt = defineOp('sqrt', [elementwiseFamily], (x: Tensor): Tensor => unary('sqrt', x, (g, _x, y) => div(g, mulScalar(y, 2)), 'y'));
+/** 1 / √x, elementwise. */
+export const rsqrt = defineOp('rsqrt', [elementwiseFamily], (x: Tensor): Tensor =>
   unary('rsqrt', x, (g, _x, y) => mulScalar(mul(g, powScalar(y, 3)), -0.5), 'y'));
-export const square = defineOp('square', (x: Tensor): Tensor => unary('square', x, (g, xx) => mul(g, mulScalar(xx, 2)), 'x'));
-export const reciprocal = defineOp('reciprocal', (x: Tensor): Tensor =>
+/** x², elementwise. */
+export const square = defineOp('square', [elementwiseFamily], (x: Tensor): Tensor => unary('square', x, (g, xx) => mul(g, mulScalar(xx, 2)), 'x'));
+/** 1 / x, elementwise. */
+export const reciprocal = defineOp('reciprocal', [elementwiseFamily], (x: Tensor): Tensor =>
   unary('reciprocal', x, (g, _x, y) => neg(mul(g, square(y))), 'y'));
-export const sin = defineOp('sin', (x: Tensor): Tensor => unary('sin', x, (g, xx) => mul(g, cos(xx)), 'x'));
-export const cos = defineOp('cos', (x: Tensor): Tensor => unary('cos', x, (g, xx) => neg(mul(g, sin(xx))), 'x'));
-export const tanh = defineOp('tanh', (x: Tensor): Tensor => unary('tanh', x, (g, _x, y) => fusedGrad('tanhBackwardY', g, y), 'y'));
-export const sigmoid = defineOp('sigmoid', (x: Tensor): Tensor =>
+/** sin x, elementwise. */
+export const sin = defineOp('sin', [elementwiseFamily], (x: Tensor): Tensor => unary('sin', x, (g, xx) => mul(g, cos(xx)), 'x'));
+/** cos x, elementwise. */
+export const cos = defineOp('cos', [elementwiseFamily], (x: Tensor): Tensor => unary('cos', x, (g, xx) => neg(mul(g, sin(xx))), 'x'));
+/** tanh x, elementwise. */
+export const tanh = defineOp('tanh', [elementwiseFamily], (x: Tensor): Tensor => unary('tanh', x, (g, _x, y) => fusedGrad('tanhBackwardY', g, y), 'y'));
+/** The logistic function 1 / (1 + e^−x), elementwise. */
+export const sigmoid = defineOp('sigmoid', [elementwiseFamily], (x: Tensor): Tensor =>
   unary('sigmoid', x, (g, _x, y) => fusedGrad('sigmoidBackwardY', g, y), 'y'));
-export const relu = defineOp('relu', (x: Tensor): Tensor => unary('relu', x, (g, xx) => fusedGrad('reluBackward', g, xx), 'x'));
-export const leakyRelu = defineOp('leakyRelu', (x: Tensor, negativeSlope = 0.01): Tensor =>
+/** max(x, 0), elementwise; the gradient at 0 is 0. */
+export const relu = defineOp('relu', [elementwiseFamily], (x: Tensor): Tensor => unary('relu', x, (g, xx) => fusedGrad('reluBackward', g, xx), 'x'));
+/** x where x > 0, else negativeSlope·x, elementwise. */
+export const leakyRelu = defineOp('leakyRelu', [elementwiseFamily], (x: Tensor, negativeSlope = 0.01): Tensor =>
   unary('leakyRelu', x, (g, xx) => fusedGrad('leakyReluBackward', g, xx, negativeSlope), 'x', negativeSlope));
-export const elu = defineOp('elu', (x: Tensor, alpha = 1): Tensor =>
+/** x where x > 0, else alpha·(e^x − 1), elementwise. */
+export const elu = defineOp('elu', [elementwiseFamily], (x: Tensor, alpha = 1): Tensor =>
   unary('elu', x, (g, xx) => fusedGrad('eluBackward', g, xx, alpha), 'x', alpha));
 /** GELU, exact (erf) or with the tanh approximation. */
-export const gelu = defineOp('gelu', (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => {
+export const gelu = defineOp('gelu', [elementwiseFamily], (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => {
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new RangeError(`gelu: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
   }
@@ -59,10 +77,10 @@ export const gelu = defineOp('gelu', (x: Tensor, approximate: 'none' | 'tanh' = 
   return unary('gelu', x, (g, xx) => fusedGrad(`${kernel}Backward`, g, xx), 'x', 0, 0, kernel);
 });
 /** softplus(x) = log(1 + exp(beta·x)) / beta, linear where beta·x > threshold. */
-export const softplus = defineOp('softplus', (x: Tensor, beta = 1, threshold = 20): Tensor =>
+export const softplus = defineOp('softplus', [elementwiseFamily], (x: Tensor, beta = 1, threshold = 20): Tensor =>
   unary('softplus', x, (g, xx) => fusedGrad('softplusBackward', g, xx, beta, threshold), 'x', beta, threshold));
 /** Clamps to [min, max]; either bound may be omitted. */
-export const clamp = defineOp('clamp', (x: Tensor, min?: number, max?: number): Tensor => {
+export const clamp = defineOp('clamp', [elementwiseFamily], (x: Tensor, min?: number, max?: number): Tensor => {
   if (min === undefined && max === undefined) throw new TypeError('clamp: at least one of min and max must be given');
   const lo = min ?? -Infinity, hi = max ?? Infinity;
   if (lo > hi) throw new RangeError(`clamp: min ${lo} must be <= max ${hi}`);
@@ -84,19 +102,21 @@ function scalarOp(name: string, kernel: string, x: Tensor, s: number, grad: Unar
   return attach(name, y, [xx], [(g) => grad(g, xx, y)], saves === 'x' ? [xx] : [y]);
 }
 
-export const addScalar = defineOp('addScalar', (x: Tensor, s: number): Tensor => scalarOp('addScalar', 'addScalar', x, s, (g) => g));
-export const mulScalar = defineOp('mulScalar', (x: Tensor, s: number): Tensor =>
+/** x + s, one pass over x. */
+export const addScalar = defineOp('addScalar', [elementwiseFamily], (x: Tensor, s: number): Tensor => scalarOp('addScalar', 'addScalar', x, s, (g) => g));
+/** x · s, one pass over x. */
+export const mulScalar = defineOp('mulScalar', [elementwiseFamily], (x: Tensor, s: number): Tensor =>
   scalarOp('mulScalar', 'mulScalar', x, s, (g) => mulScalar(g, s)));
 /** s - x */
-export const rsubScalar = defineOp('rsubScalar', (x: Tensor, s: number): Tensor => scalarOp('rsubScalar', 'rsubScalar', x, s, (g) => neg(g)));
+export const rsubScalar = defineOp('rsubScalar', [elementwiseFamily], (x: Tensor, s: number): Tensor => scalarOp('rsubScalar', 'rsubScalar', x, s, (g) => neg(g)));
 /** s / x */
-export const rdivScalar = defineOp('rdivScalar', (x: Tensor, s: number): Tensor =>
+export const rdivScalar = defineOp('rdivScalar', [elementwiseFamily], (x: Tensor, s: number): Tensor =>
   scalarOp('rdivScalar', 'rdivScalar', x, s, (g, xx) => neg(div(mulScalar(g, s), square(xx)))));
 /** x ** p */
-export const powScalar = defineOp('powScalar', (x: Tensor, p: number): Tensor =>
+export const powScalar = defineOp('powScalar', [elementwiseFamily], (x: Tensor, p: number): Tensor =>
   scalarOp('powScalar', 'powScalar', x, p, (g, xx) => (p === 1 ? g : mul(g, mulScalar(powScalar(xx, p - 1), p)))));
 /** s ** x */
-export const rpowScalar = defineOp('rpowScalar', (x: Tensor, s: number): Tensor =>
+export const rpowScalar = defineOp('rpowScalar', [elementwiseFamily], (x: Tensor, s: number): Tensor =>
   scalarOp('rpowScalar', 'rpowScalar', x, s, (g, _x, y) => mulScalar(mul(g, y), Math.log(s)), 'y'));
 
 // --- binary -----------------------------------------------------------------------------------------
@@ -115,33 +135,36 @@ function asTensorOf(ref: Tensor, s: number): Tensor {
 }
 
 /** a + alpha·b, either side a tensor or a number. */
-export const add = defineOp('add', (a: TensorLike, b: TensorLike, alpha = 1): Tensor => {
+export const add = defineOp('add', [elementwiseFamily, reduceFamily], (a: TensorLike, b: TensorLike, alpha = 1): Tensor => {
   if (typeof b === 'number') return addScalar(a as Tensor, alpha * b);
   if (typeof a === 'number') return addScalar(alpha === 1 ? b : mulScalar(b, alpha), a);
   return binary('add', a, b, [(g) => g, (g) => (alpha === 1 ? g : mulScalar(g, alpha))], [], alpha);
 });
 
 /** a - alpha·b. */
-export const sub = defineOp('sub', (a: TensorLike, b: TensorLike, alpha = 1): Tensor => {
+export const sub = defineOp('sub', [elementwiseFamily, reduceFamily], (a: TensorLike, b: TensorLike, alpha = 1): Tensor => {
   if (typeof b === 'number') return addScalar(a as Tensor, -alpha * b);
   if (typeof a === 'number') return rsubScalar(alpha === 1 ? b : mulScalar(b, alpha), a);
   return binary('sub', a, b, [(g) => g, (g) => mulScalar(g, -alpha)], [], alpha);
 });
 
-export const mul = defineOp('mul', (a: TensorLike, b: TensorLike): Tensor => {
+/** a · b elementwise, broadcasting; either side may be a number. */
+export const mul = defineOp('mul', [elementwiseFamily, reduceFamily], (a: TensorLike, b: TensorLike): Tensor => {
   if (typeof b === 'number') return mulScalar(a as Tensor, b);
   if (typeof a === 'number') return mulScalar(b, a);
   return binary('mul', a, b, [(g) => mul(g, b), (g) => mul(g, a)], [a, b]);
 });
 
-export const div = defineOp('div', (a: TensorLike, b: TensorLike): Tensor => {
+/** a / b elementwise (true division), broadcasting; either side may be a number. */
+export const div = defineOp('div', [elementwiseFamily, reduceFamily], (a: TensorLike, b: TensorLike): Tensor => {
   // true division: an int32 tensor divided by a number is float32, as in PyTorch
   if (typeof b === 'number') return mulScalar(isFloatDType((a as Tensor).dtype) ? (a as Tensor) : copyAs(a as Tensor, 'float32'), 1 / b);
   if (typeof a === 'number') return rdivScalar(b, a);
   return binary('div', a, b, [(g) => div(g, b), (g) => neg(div(mul(g, a), square(b)))], [a, b]);
 });
 
-export const pow = defineOp('pow', (a: TensorLike, b: TensorLike): Tensor => {
+/** a ** b elementwise, broadcasting; either side may be a number. */
+export const pow = defineOp('pow', [elementwiseFamily, reduceFamily], (a: TensorLike, b: TensorLike): Tensor => {
   if (typeof b === 'number') return powScalar(a as Tensor, b);
   if (typeof a === 'number') return rpowScalar(b, a);
   return binary(
@@ -157,27 +180,34 @@ function extremum(name: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Te
   return binary(name, ta, tb, [(g) => where(pickA(), g, mulScalar(g, 0)), (g) => where(pickA(), mulScalar(g, 0), g)], [ta, tb]);
 }
 /** Elementwise max; gradient goes to a on ties. */
-export const maximum = defineOp('maximum', (a: TensorLike, b: TensorLike): Tensor => extremum('maximum', a, b));
-export const minimum = defineOp('minimum', (a: TensorLike, b: TensorLike): Tensor => extremum('minimum', a, b));
+export const maximum = defineOp('maximum', [elementwiseFamily, reduceFamily], (a: TensorLike, b: TensorLike): Tensor => extremum('maximum', a, b));
+/** Elementwise min; gradient goes to a on ties. */
+export const minimum = defineOp('minimum', [elementwiseFamily, reduceFamily], (a: TensorLike, b: TensorLike): Tensor => extremum('minimum', a, b));
 
 // --- comparisons and selection ------------------------------------------------------------------------
 
-function comparison(name: string) {
-  return defineOp(name, (a: TensorLike, b: TensorLike): Tensor => {
-    const ta = typeof a === 'number' ? asTensorOf(b as Tensor, a) : a;
-    const tb = typeof b === 'number' ? asTensorOf(ta, b) : b;
-    return compareK(name, ta, tb);
-  }, false);
+/** A bool tensor: a <op> b, broadcasting; a number on either side compares against every element. */
+function compare(name: string, a: TensorLike, b: TensorLike): Tensor {
+  const ta = typeof a === 'number' ? asTensorOf(b as Tensor, a) : a;
+  const tb = typeof b === 'number' ? asTensorOf(ta, b) : b;
+  return compareK(name, ta, tb);
 }
-export const eq = comparison('eq');
-export const ne = comparison('ne');
-export const lt = comparison('lt');
-export const le = comparison('le');
-export const gt = comparison('gt');
-export const ge = comparison('ge');
+const comparison = { differentiable: false };
+/** a == b, elementwise (bool). */
+export const eq = defineOp('eq', [elementwiseFamily], (a: TensorLike, b: TensorLike): Tensor => compare('eq', a, b), comparison);
+/** a != b, elementwise (bool). */
+export const ne = defineOp('ne', [elementwiseFamily], (a: TensorLike, b: TensorLike): Tensor => compare('ne', a, b), comparison);
+/** a < b, elementwise (bool). */
+export const lt = defineOp('lt', [elementwiseFamily], (a: TensorLike, b: TensorLike): Tensor => compare('lt', a, b), comparison);
+/** a <= b, elementwise (bool). */
+export const le = defineOp('le', [elementwiseFamily], (a: TensorLike, b: TensorLike): Tensor => compare('le', a, b), comparison);
+/** a > b, elementwise (bool). */
+export const gt = defineOp('gt', [elementwiseFamily], (a: TensorLike, b: TensorLike): Tensor => compare('gt', a, b), comparison);
+/** a >= b, elementwise (bool). */
+export const ge = defineOp('ge', [elementwiseFamily], (a: TensorLike, b: TensorLike): Tensor => compare('ge', a, b), comparison);
 
 /** cond ? a : b, broadcasting all three. */
-export const where = defineOp('where', (cond: Tensor, a: TensorLike, b: TensorLike): Tensor => {
+export const where = defineOp('where', [elementwiseFamily, reduceFamily], (cond: Tensor, a: TensorLike, b: TensorLike): Tensor => {
   const ta = typeof a === 'number' ? asTensorOf(b as Tensor, a) : a;
   const tb = typeof b === 'number' ? asTensorOf(ta, b) : b;
   const out = whereK(cond, ta, tb);
@@ -186,7 +216,7 @@ export const where = defineOp('where', (cond: Tensor, a: TensorLike, b: TensorLi
 });
 
 /** x with `value` where mask is true. */
-export const maskedFill = defineOp('maskedFill', (x: Tensor, mask: Tensor, value: number): Tensor => {
+export const maskedFill = defineOp('maskedFill', [elementwiseFamily], (x: Tensor, mask: Tensor, value: number): Tensor => {
   if (mask.dtype !== 'bool') throw new TypeError(`maskedFill: mask must be bool, got ${mask.dtype}`);
   return where(mask, asTensorOf(x, value), x);
 });

@@ -5,7 +5,8 @@ import { isFloatDType } from '../dtype.js';
 import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
 import { checkShape, copyAs, deviceOf, empty, toDevice } from '../kernels/runtime.js';
-import { indexK } from '../kernels/indexing.js';
+import { elementwiseFamily } from '../kernels/elementwise.js';
+import { indexK, indexingFamily } from '../kernels/indexing.js';
 import { normalizeDim } from './dims.js';
 
 function requireIndex(op: string, index: Tensor): void {
@@ -26,7 +27,7 @@ export function scatterAddInto(shape: readonly number[], d: number, index: Tenso
 }
 
 /** Rows of x along dim picked by a 1-D int32 index. */
-export const indexSelect = defineOp('indexSelect', (x: Tensor, dim: number, index: Tensor): Tensor => {
+export const indexSelect = defineOp('indexSelect', [indexingFamily, elementwiseFamily], (x: Tensor, dim: number, index: Tensor): Tensor => {
   requireIndex('indexSelect', index);
   if (index.ndim !== 1) throw new RangeError(`indexSelect: index must be 1-D, got shape [${index.shape.join(', ')}]`);
   const d = normalizeDim(dim, x.ndim, 'indexSelect');
@@ -50,7 +51,7 @@ function checkAlongDim(op: string, ref: readonly number[], other: readonly numbe
 }
 
 /** out[..., j, ...] = x[..., index[..., j, ...], ...] along dim; index has x's shape except along dim. */
-export const gather = defineOp('gather', (x: Tensor, dim: number, index: Tensor): Tensor => {
+export const gather = defineOp('gather', [indexingFamily, elementwiseFamily], (x: Tensor, dim: number, index: Tensor): Tensor => {
   requireIndex('gather', index);
   const d = normalizeDim(dim, x.ndim, 'gather');
   checkAlongDim('gather', x.shape, index.shape, d, 'index');
@@ -61,7 +62,7 @@ export const gather = defineOp('gather', (x: Tensor, dim: number, index: Tensor)
 });
 
 /** x + src added at index along dim (out of place); index has src's shape. */
-export const scatterAdd = defineOp('scatterAdd', (x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor => {
+export const scatterAdd = defineOp('scatterAdd', [indexingFamily, elementwiseFamily], (x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor => {
   requireIndex('scatterAdd', index);
   if (src.dtype !== x.dtype) throw new TypeError(`scatterAdd: src dtype ${src.dtype} must match input dtype ${x.dtype}`);
   const d = normalizeDim(dim, x.ndim, 'scatterAdd');

@@ -2,13 +2,15 @@
 import type { Tensor } from '../tensor.js';
 import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
+import { reduceFamily } from '../kernels/reduce.js';
 import { broadcastShapes, requireFloat, requireSameDType } from '../kernels/runtime.js';
-import { matmulK } from '../kernels/gemm.js';
+import { elementwiseFamily } from '../kernels/elementwise.js';
+import { gemmFamily, matmulK } from '../kernels/gemm.js';
 import { expand, squeeze, transpose, unsqueeze, reshape } from './shape.js';
 import { add, mul } from './elementwise.js';
 
 /** Batched product of [..., M, K] and [..., K, N] with broadcast batch dims. */
-const matmulNd = defineOp('matmul', (a: Tensor, b: Tensor): Tensor => {
+const matmulNd = defineOp('matmul', [gemmFamily, elementwiseFamily, reduceFamily], (a: Tensor, b: Tensor): Tensor => {
   const M = a.shape[a.ndim - 2]!, K = a.shape[a.ndim - 1]!, N = b.shape[b.ndim - 1]!;
   if (b.shape[b.ndim - 2] !== K) {
     throw new RangeError(`matmul: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] cannot be multiplied (${K} vs ${b.shape[b.ndim - 2]})`);

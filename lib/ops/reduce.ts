@@ -6,7 +6,9 @@ import type { Tensor, DimArg } from '../tensor.js';
 import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
 import { copyAs, requireFloat } from '../kernels/runtime.js';
-import { reduceK, softmaxBackwardK, softmaxK } from '../kernels/reduce.js';
+import { reduceFamily, reduceK, softmaxBackwardK, softmaxK } from '../kernels/reduce.js';
+import { elementwiseFamily } from '../kernels/elementwise.js';
+import { indexingFamily } from '../kernels/indexing.js';
 import { normalizeDim, reshape, expand, contiguous, transpose } from './shape.js';
 import { div, exp, mul, mulScalar, sub, sign, abs, powScalar, eq, where } from './elementwise.js';
 import { scatterAddInto } from './indexing.js';
@@ -39,20 +41,23 @@ function reduction(
   return attach(name, values, [x], [(g) => grad(g, values, dims)], [values]);
 }
 
-export const sum = defineOp('sum', (x: Tensor, dim?: DimArg, keepdim = false): Tensor =>
+/** Sum over dims (all by default), keeping them as size 1 with keepdim. */
+export const sum = defineOp('sum', [reduceFamily, elementwiseFamily], (x: Tensor, dim?: DimArg, keepdim = false): Tensor =>
   reduction('sum', x, dim, keepdim, 0, (g, _y, dims) => unreduce(g, x, dims)));
 
-export const mean = defineOp('mean', (x: Tensor, dim?: DimArg, keepdim = false): Tensor =>
+/** Mean over dims (all by default), keeping them as size 1 with keepdim. */
+export const mean = defineOp('mean', [reduceFamily, elementwiseFamily], (x: Tensor, dim?: DimArg, keepdim = false): Tensor =>
   reduction('mean', x, dim, keepdim, 0, (g, _y, dims) => {
     const count = dims.reduce((a, d) => a * x.shape[d]!, 1);
     return mulScalar(unreduce(g, x, dims), 1 / count);
   }));
 
-export const prod = defineOp('prod', (x: Tensor, dim?: DimArg, keepdim = false): Tensor =>
+/** Product over dims (all by default), keeping them as size 1 with keepdim. */
+export const prod = defineOp('prod', [reduceFamily, elementwiseFamily], (x: Tensor, dim?: DimArg, keepdim = false): Tensor =>
   reduction('prod', x, dim, keepdim, 0, (g, y, dims) => div(mul(unreduce(g, x, dims), unreduce(y, x, dims)), x)));
 
 /** Variance with Bessel's correction by default (correction 1), as PyTorch. */
-export const variance = defineOp('var', (x: Tensor, dim?: DimArg, options: { correction?: number; keepdim?: boolean } = {}): Tensor => {
+export const variance = defineOp('var', [reduceFamily, elementwiseFamily], (x: Tensor, dim?: DimArg, options: { correction?: number; keepdim?: boolean } = {}): Tensor => {
   const correction = options.correction ?? 1;
   return reduction('var', x, dim, options.keepdim ?? false, correction, (g, _y, dims) => {
     const count = dims.reduce((a, d) => a * x.shape[d]!, 1);
@@ -65,13 +70,14 @@ export function std(x: Tensor, dim?: DimArg, options: { correction?: number; kee
   return variance(x, dim, options).sqrt();
 }
 
-export const logsumexp = defineOp('logsumexp', (x: Tensor, dim: DimArg, keepdim = false): Tensor => {
+/** log Σ e^x over dims, computed stably (max subtracted first). */
+export const logsumexp = defineOp('logsumexp', [reduceFamily, elementwiseFamily], (x: Tensor, dim: DimArg, keepdim = false): Tensor => {
   requireFloat('logsumexp', x);
   return reduction('logsumexp', x, dim, keepdim, 0, (g, y, dims) => mul(unreduce(g, x, dims), exp(sub(x, unreduce(y, x, dims)))));
 });
 
 /** p-norm over dims (all by default): p = 1, 2, Infinity or any p > 0. */
-export const norm = defineOp('norm', (x: Tensor, p = 2, dim?: DimArg, keepdim = false): Tensor => {
+export const norm = defineOp('norm', [reduceFamily, elementwiseFamily], (x: Tensor, p = 2, dim?: DimArg, keepdim = false): Tensor => {
   requireFloat('norm', x);
   if (!(p > 0)) throw new RangeError(`norm: p must be > 0, got ${p}`);
   return reduction('norm', x, dim, keepdim, p, (g, y, dims) => {
@@ -101,8 +107,10 @@ function pick(name: 'max' | 'min', x: Tensor, dim: number, keepdim: boolean): Va
   return { values: out, indices: idx };
 }
 
-export const max = defineOp('max', (x: Tensor, dim: number, keepdim = false): ValuesIndices => pick('max', x, dim, keepdim));
-export const min = defineOp('min', (x: Tensor, dim: number, keepdim = false): ValuesIndices => pick('min', x, dim, keepdim));
+/** Max along one dim: values and int32 indices of the first maximum (NaN wins); the gradient flows to that element. */
+export const max = defineOp('max', [reduceFamily, indexingFamily], (x: Tensor, dim: number, keepdim = false): ValuesIndices => pick('max', x, dim, keepdim));
+/** Min along one dim: values and int32 indices of the first minimum (NaN wins); the gradient flows to that element. */
+export const min = defineOp('min', [reduceFamily, indexingFamily], (x: Tensor, dim: number, keepdim = false): ValuesIndices => pick('min', x, dim, keepdim));
 
 /** Max over all elements (a 0-d tensor). */
 export function maxAll(x: Tensor): Tensor {
@@ -117,8 +125,10 @@ function argReduce(name: 'argmax' | 'argmin', x: Tensor, dim: number | undefined
   const d = normalizeDim(dim, x.ndim, name);
   return reshape(reduceK(name, x, [d]).indices!, keptShape(x, [d], keepdim));
 }
-export const argmax = defineOp('argmax', (x: Tensor, dim?: number, keepdim = false): Tensor => argReduce('argmax', x, dim, keepdim), false);
-export const argmin = defineOp('argmin', (x: Tensor, dim?: number, keepdim = false): Tensor => argReduce('argmin', x, dim, keepdim), false);
+/** int32 index of the first maximum along dim, or of the flattened input when dim is omitted. */
+export const argmax = defineOp('argmax', [reduceFamily, elementwiseFamily], (x: Tensor, dim?: number, keepdim = false): Tensor => argReduce('argmax', x, dim, keepdim), { differentiable: false });
+/** int32 index of the first minimum along dim, or of the flattened input when dim is omitted. */
+export const argmin = defineOp('argmin', [reduceFamily, elementwiseFamily], (x: Tensor, dim?: number, keepdim = false): Tensor => argReduce('argmin', x, dim, keepdim), { differentiable: false });
 
 /** x with `dim` moved last, contiguous (a copy only when needed). */
 function toLast(x: Tensor, d: number): Tensor {
@@ -141,5 +151,7 @@ function softmaxOp(name: 'softmax' | 'logSoftmax', x: Tensor, dim: number): Tens
   return attach(name, y, [x], [(g) => fromLast(softmaxBackwardK(toLast(g, d), yl, rows, n, log), d)], [yl]);
 }
 
-export const softmax = defineOp('softmax', (x: Tensor, dim: number): Tensor => softmaxOp('softmax', x, dim));
-export const logSoftmax = defineOp('logSoftmax', (x: Tensor, dim: number): Tensor => softmaxOp('logSoftmax', x, dim));
+/** e^x / Σ e^x along dim, computed stably. */
+export const softmax = defineOp('softmax', [reduceFamily, elementwiseFamily], (x: Tensor, dim: number): Tensor => softmaxOp('softmax', x, dim));
+/** x − logsumexp(x) along dim. */
+export const logSoftmax = defineOp('logSoftmax', [reduceFamily, elementwiseFamily], (x: Tensor, dim: number): Tensor => softmaxOp('logSoftmax', x, dim));

@@ -8,6 +8,8 @@ import type { DType } from '../dtype.js';
 import { isFloatDType } from '../dtype.js';
 import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
+import { elementwiseFamily } from '../kernels/elementwise.js';
+import { reduceFamily } from '../kernels/reduce.js';
 import { checkShape, commonDevice, copyAs, copyInto, deviceOf, empty, resolveDevice, toDevice } from '../kernels/runtime.js';
 import { fill_ } from './elementwise.js';
 import { indexSelect } from './indexing.js';
@@ -71,7 +73,7 @@ function viewStrides(x: Tensor, shape: readonly number[]): number[] | null {
 }
 
 /** A view with a new shape; throws when the layout needs a copy (use reshape). */
-export const view = defineOp('view', (x: Tensor, shape: readonly number[]): Tensor => {
+export const view = defineOp('view', [elementwiseFamily], (x: Tensor, shape: readonly number[]): Tensor => {
   const target = inferShape('view', x, shape);
   const strides = viewStrides(x, target);
   if (!strides) {
@@ -105,7 +107,8 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
 }
 
-export const permute = defineOp('permute', (x: Tensor, dims: readonly number[]): Tensor => {
+/** A view with the dims reordered: dim i of the result is dim dims[i] of x. */
+export const permute = defineOp('permute', [elementwiseFamily], (x: Tensor, dims: readonly number[]): Tensor => {
   if (dims.length !== x.ndim) {
     throw new RangeError(`permute: expected ${x.ndim} dims for input of shape [${x.shape.join(', ')}], got [${dims.join(', ')}]`);
   }
@@ -131,7 +134,7 @@ export function t(x: Tensor): Tensor {
 }
 
 /** Broadcasts to `shape` without copying (-1 keeps a dim). */
-export const expand = defineOp('expand', (x: Tensor, shape: readonly number[]): Tensor => {
+export const expand = defineOp('expand', [reduceFamily], (x: Tensor, shape: readonly number[]): Tensor => {
   const lead = shape.length - x.ndim;
   if (lead < 0) throw new RangeError(`expand: target [${shape.join(', ')}] has fewer dims than input [${x.shape.join(', ')}]`);
   const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
@@ -154,7 +157,7 @@ function scatterToView(g: Tensor, x: Tensor, select: (z: Tensor) => Tensor): Ten
 }
 
 /** Elements start, start+step, ... below end along dim (negative start/end count from the end). */
-export const slice = defineOp('slice', (x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor => {
+export const slice = defineOp('slice', [elementwiseFamily], (x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor => {
   const d = normalizeDim(dim, x.ndim, 'slice');
   const size = x.shape[d]!;
   if (!Number.isInteger(step) || step < 1) throw new RangeError(`slice: step must be a positive integer, got ${step}`);
@@ -226,7 +229,7 @@ export function unbind(x: Tensor, dim = 0): Tensor[] {
 }
 
 /** Joins tensors along an existing dim. */
-export const cat = defineOp('cat', (tensors: readonly Tensor[], dim = 0): Tensor => {
+export const cat = defineOp('cat', [elementwiseFamily], (tensors: readonly Tensor[], dim = 0): Tensor => {
   if (tensors.length === 0) throw new RangeError('cat: expects a non-empty list of tensors');
   const first = tensors[0]!;
   commonDevice('cat', tensors);
@@ -269,7 +272,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
  * Constant padding, PyTorch order: [left, right] for the last dim, then [top, bottom] for the one
  * before, and so on. Padding amounts must be >= 0.
  */
-export const pad = defineOp('pad', (x: Tensor, padding: readonly number[], value = 0): Tensor => {
+export const pad = defineOp('pad', [elementwiseFamily], (x: Tensor, padding: readonly number[], value = 0): Tensor => {
   if (padding.length % 2 !== 0 || padding.length / 2 > x.ndim) {
     throw new RangeError(`pad: padding must have an even length of at most ${2 * x.ndim}, got [${padding.join(', ')}]`);
   }
@@ -303,7 +306,7 @@ export function flip(x: Tensor, dims: number | number[]): Tensor {
 }
 
 /** A contiguous copy (records identity gradient). */
-export const clone = defineOp('clone', (x: Tensor): Tensor => {
+export const clone = defineOp('clone', [elementwiseFamily], (x: Tensor): Tensor => {
   const out = copyAs(x, x.dtype);
   return isFloatDType(x.dtype) ? attach('clone', out, [x], [(g) => g]) : out;
 });
@@ -318,7 +321,7 @@ const dtypes: readonly string[] = ['float32', 'float64', 'int32', 'bool'];
  * Converts dtype or device (a copy; x itself when it already has that dtype or is on that device, as
  * PyTorch). Devices: 'cpu', 'cuda' (cuda:0) or 'cuda:N'; when CUDA is not usable it throws the reason.
  */
-export const to = defineOp('to', (x: Tensor, target: DType | DeviceSpec): Tensor => {
+export const to = defineOp('to', [elementwiseFamily], (x: Tensor, target: DType | DeviceSpec): Tensor => {
   if (isDeviceSpec(target)) {
     const device = resolveDevice(target, `to('${target}')`);
     if (deviceName(device) === x.deviceName) return x;

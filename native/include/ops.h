@@ -1,5 +1,6 @@
-// The elementwise op lists, shared by the CPU and CUDA kernels and exported to TypeScript by name
-// (lib/ops checks at load time that every name it uses exists here). X(NAME, "jsName").
+// The elementwise op lists, shared by the CPU and CUDA kernels and exported to TypeScript by name. The op table
+// test (test/tensor/ops.test.ts) fails when a name here is reached by no op of the table, or when lib/kernels
+// passes a name missing here. X(NAME, "jsName").
 #pragma once
 
 // y = f(x; a, b). Scalar arithmetic rides here too, so `x * 2` is one pass.

@@ -16,6 +16,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { native } from '../../lib/native.js';
+import '../../lib/index.js';
+import { kernelFamilies } from '../../lib/kernels/family.js';
 import { specs } from './specs.js';
 import { anyValue } from './hostile.js';
 import { addon, callChecked, mutatedArgs, trace } from './calls.js';
@@ -38,11 +40,8 @@ const RANDOM_RUNS = Math.max(10, Math.round(RUNS / 5));
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 const params = { seed: SEED, endOnFailure: true };
 
-/** The families with CUDA kernels; every other family taking tensors must refuse handles. */
-const LIGHT = [
-  'unary', 'binary', 'compare', 'where', 'copy', 'random', 'reduce', 'softmax', 'softmaxBackward', 'indexSelect',
-  'indexAdd', 'gather', 'scatterAdd', 'dropoutForward', 'dropoutBackward',
-];
+/** The entry points of the kernel families whose device column says cuda: 'native' (lib/kernels/family.ts). */
+const onCuda: string[] = [...kernelFamilies.values()].filter((f) => f.devices.cuda === 'native').flatMap((f) => [...f.entries]);
 
 /** The dtype codes of deviceAlloc, by the array kind a handle stands in for. */
 const DTYPE_CODE = new Map<unknown, number>([[Float32Array, 0], [Float64Array, 1], [Int32Array, 2], [Uint8Array, 3]]);
@@ -127,11 +126,13 @@ const tensorPositions = (args: unknown[]): number[] => args.flatMap((a, i) => (i
 const withTensors = Object.keys(specs)
   .filter((name) => !name.startsWith('device') && tensorPositions(specs[name]!.baseline()).length > 0)
   .sort();
-const heavy = withTensors.filter((name) => !LIGHT.includes(name));
+/** The entry points taking tensors: with CUDA kernels (fuzzed on cuda), and without (they must refuse handles). */
+const LIGHT = withTensors.filter((name) => onCuda.includes(name));
+const heavy = withTensors.filter((name) => !onCuda.includes(name));
 
 describe.skipIf(count === 0)('native binding fuzz on cuda', () => {
-  it('every family named as having CUDA kernels has a fuzz spec taking tensors', () => {
-    expect(LIGHT.filter((name) => !withTensors.includes(name))).toEqual([]);
+  it('every entry point of a family with CUDA kernels has a fuzz spec', () => {
+    expect(onCuda.filter((name) => !(name in specs))).toEqual([]);
   });
 
   for (const name of LIGHT) {

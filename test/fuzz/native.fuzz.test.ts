@@ -12,6 +12,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { native } from '../../lib/native.js';
+import '../../lib/index.js';
+import { kernelFamilies } from '../../lib/kernels/family.js';
 import { specs } from './specs.js';
 import { anyValue } from './hostile.js';
 import { addon, callChecked, mutatedArgs, trace } from './calls.js';
@@ -32,6 +34,13 @@ describe('native binding fuzz', () => {
   it('every entry point has a fuzz spec, and every spec an entry point', () => {
     expect(entryPoints.filter((k) => !(k in specs))).toEqual([]);
     expect(Object.keys(specs).filter((k) => !entryPoints.includes(k))).toEqual([]);
+  });
+
+  // The op table (lib/ops/registry.ts) names the native entry points its ops reach through these families.
+  it('every entry point of every kernel family is an addon function with a fuzz spec', () => {
+    const named = [...kernelFamilies.values()].flatMap((f) => f.entries.map((e) => ({ entry: e as string, family: f.name })));
+    expect(named.filter(({ entry }) => !entryPoints.includes(entry)), 'named by a family, missing from the addon').toEqual([]);
+    expect(named.filter(({ entry }) => !(entry in specs)), 'named by a family, without a fuzz spec').toEqual([]);
   });
 
   // Inputs that once broke the addon; under scripts/test-asan.sh they trip the sanitizer if the fix regresses.

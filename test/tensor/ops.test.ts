@@ -1,24 +1,31 @@
 /**
- * The op table: every registered differentiable op has samples (forward vs an independent float64
- * reference, in float32 and float64, plus gradcheck) and error cases. The nn.functional ops have their
- * gradcheck and error cases in test/nn/functional_cases.ts (nnOpCases), run here as well. An op
- * registered without an entry in either fails the suite.
+ * The op table's tests (lib/ops/registry.ts): every registered op has samples (forward vs an independent
+ * float64 reference, in float32 and float64, plus gradcheck) and error cases. The nn.functional ops have their
+ * gradcheck and error cases in test/nn/functional_cases.ts (nnOpCases), run here as well. An op registered
+ * without an entry in either, or an entry no op registers, fails the suite.
  *
  * Every sample runs on every test device (test/devices.ts): forward against the float64 reference, and
- * backward on a non-cpu device against the cpu gradients, which gradcheck verifies.
+ * backward on a non-cpu device against the cpu gradients, which gradcheck verifies. On every device each
+ * row's cases also run with their native calls recorded, which checks the row's kernel families and device
+ * column (see 'the kernel families each op reaches' below).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as tf from '../../lib/index.js';
 import { Tensor } from '../../lib/index.js';
 import { opTable } from '../../lib/ops/registry.js';
 import { makeRng, expectClose } from '../util.js';
-import { type TestDevice, testDevices, runsCpu, forwardBackwardOn } from '../devices.js';
+import {
+  type NativeCall, type TestDevice, testDevices, runsCpu, forwardBackwardOn, moveTo, nativeCallsOf, nativeOpLists,
+} from '../devices.js';
 import { nnOpCases } from '../nn/functional_cases.js';
+import { referencePath, renderOpsReference } from '../../scripts/docs.js';
 import { type Ref, mapRef, reduceRef, matmulRef, permuteRef, numelOf, erf } from './reference.js';
 
 const rng = makeRng();
 
-type Domain = 'any' | 'positive' | 'awayFromZero' | 'unit';
+/** Where sample values are drawn from; 'coarse' is small integers, so that comparisons meet ties. */
+type Domain = 'any' | 'positive' | 'awayFromZero' | 'unit' | 'coarse';
 
 function sample(n: number, domain: Domain): number[] {
   return Array.from({ length: n }, () => {
@@ -26,6 +33,7 @@ function sample(n: number, domain: Domain): number[] {
     if (domain === 'positive') return 0.2 + Math.abs(v);
     if (domain === 'awayFromZero') return (v < 0 ? -1 : 1) * (0.2 + Math.abs(v));
     if (domain === 'unit') return rng.uniform(-0.9, 0.9);
+    if (domain === 'coarse') return rng.int(-2, 2);
     return v;
   });
 }
@@ -133,6 +141,32 @@ function scalarEntry(op: (x: Tensor, s: number) => Tensor, s: number, f: (v: num
   };
 }
 
+function comparisonEntry(op: (a: Tensor, b: Tensor) => Tensor, f: (a: number, b: number) => boolean, errors: ErrorCase[]): OpEntry {
+  return {
+    samples: broadcastPairs.map(([sa, sb]) => ({
+      label: `[${sa.join(',')}] with [${sb.join(',')}]`,
+      inputs: () => [refOf(sa, 'coarse'), refOf(sb, 'coarse')],
+      fn: (a, b) => op(a, b),
+      ref: (a, b) => mapRef([a, b], (x, y) => Number(f(x, y))),
+    })),
+    errors,
+  };
+}
+
+/** argmax/argmin along one dim or (dim undefined) over the flattened input. */
+function argEntry(op: typeof tf.argmax, pick: (v: number[]) => number, errors: ErrorCase[]): OpEntry {
+  const cases: Array<[number[], number | undefined, boolean]> = [[[4, 5], 1, false], [[3, 4, 5], 0, true], [[6, 7], undefined, false]];
+  return {
+    samples: cases.map(([shape, dim, keepdim]) => ({
+      label: `[${shape.join(',')}] dim ${dim ?? 'all'} keepdim ${keepdim}`,
+      inputs: () => [refOf(shape)],
+      fn: (x) => op(x, dim, keepdim),
+      ref: (x) => reduceRef(x, dim === undefined ? shape.map((_, i) => i) : [dim], keepdim, (v) => v.indexOf(pick(v))),
+    })),
+    errors,
+  };
+}
+
 const sigmoidRef = (v: number) => 1 / (1 + Math.exp(-v));
 const softplusRef = (v: number) => Math.log1p(Math.exp(v));
 
@@ -216,12 +250,12 @@ const table: Record<string, OpEntry> = {
   pow: binaryEntry(tf.pow, (a, b) => a ** b, 'any', 'positive'),
   maximum: binaryEntry(tf.maximum, Math.max),
   minimum: binaryEntry(tf.minimum, Math.min),
-  eq: { samples: [], errors: [{ label: 'shapes', call: () => tf.eq(t32([2]), t32([3])), error: RangeError, message: /eq: shapes \[2\] and \[3\]/ }] },
-  ne: { samples: [], errors: [{ label: 'dtypes', call: () => tf.ne(t32([2]), tf.tensor([1, 2], { dtype: 'int32' })), error: TypeError, message: /ne: dtypes must match/ }] },
-  lt: { samples: [], errors: [{ label: 'shapes', call: () => tf.lt(t32([2, 2]), t32([3])), error: RangeError, message: /not broadcastable/ }] },
-  le: { samples: [], errors: [{ label: 'shapes', call: () => tf.le(t32([2]), t32([3])), error: RangeError, message: /not broadcastable/ }] },
-  gt: { samples: [], errors: [{ label: 'shapes', call: () => tf.gt(t32([2]), t32([3])), error: RangeError, message: /not broadcastable/ }] },
-  ge: { samples: [], errors: [{ label: 'shapes', call: () => tf.ge(t32([2]), t32([3])), error: RangeError, message: /not broadcastable/ }] },
+  eq: comparisonEntry(tf.eq, (a, b) => a === b, [{ label: 'shapes', call: () => tf.eq(t32([2]), t32([3])), error: RangeError, message: /eq: shapes \[2\] and \[3\]/ }]),
+  ne: comparisonEntry(tf.ne, (a, b) => a !== b, [{ label: 'dtypes', call: () => tf.ne(t32([2]), tf.tensor([1, 2], { dtype: 'int32' })), error: TypeError, message: /ne: dtypes must match/ }]),
+  lt: comparisonEntry(tf.lt, (a, b) => a < b, [{ label: 'shapes', call: () => tf.lt(t32([2, 2]), t32([3])), error: RangeError, message: /not broadcastable/ }]),
+  le: comparisonEntry(tf.le, (a, b) => a <= b, [{ label: 'shapes', call: () => tf.le(t32([2]), t32([3])), error: RangeError, message: /not broadcastable/ }]),
+  gt: comparisonEntry(tf.gt, (a, b) => a > b, [{ label: 'shapes', call: () => tf.gt(t32([2]), t32([3])), error: RangeError, message: /not broadcastable/ }]),
+  ge: comparisonEntry(tf.ge, (a, b) => a >= b, [{ label: 'shapes', call: () => tf.ge(t32([2]), t32([3])), error: RangeError, message: /not broadcastable/ }]),
   where: {
     samples: [{
       label: 'broadcast condition',
@@ -261,8 +295,8 @@ const table: Record<string, OpEntry> = {
     samples: [{ label: '[5,3] dim 0', inputs: () => [refOf([5, 3])], fn: (x) => tf.min(x, 0, true).values, ref: (x) => reduceRef(x, [0], true, (v) => Math.min(...v)) }],
     errors: [{ label: 'bad dim', call: () => tf.min(t32([2]), 3), error: RangeError, message: /min: dim must be an integer in \[-1, 0\], got 3/ }],
   },
-  argmax: { samples: [], errors: [{ label: 'bad dim', call: () => tf.argmax(t32([2]), 1), error: RangeError, message: /argmax: dim/ }] },
-  argmin: { samples: [], errors: [{ label: 'bad dim', call: () => tf.argmin(t32([2]), -2), error: RangeError, message: /argmin: dim/ }] },
+  argmax: argEntry(tf.argmax, (v) => Math.max(...v), [{ label: 'bad dim', call: () => tf.argmax(t32([2]), 1), error: RangeError, message: /argmax: dim/ }]),
+  argmin: argEntry(tf.argmin, (v) => Math.min(...v), [{ label: 'bad dim', call: () => tf.argmin(t32([2]), -2), error: RangeError, message: /argmin: dim/ }]),
   // Rows of 300 and 1100 take a warp and a block of threads a row on cuda (too large for gradcheck).
   softmax: {
     samples: [[[4, 7], 1], [[3, 4, 5], 1], [[6], 0], [[2, 300], 1], [[3, 1100], 1]].map(([shape, dim]) => ({
@@ -376,22 +410,101 @@ const table: Record<string, OpEntry> = {
   },
 };
 
+/** One case of a row, runnable on any device: a table sample or an nnOpCases gradcheck case. */
+interface Case {
+  fn: (...x: Tensor[]) => Tensor;
+  /** Fresh float64 inputs on `device`; with requiresGrad where the case checks gradients. */
+  inputs: (device: TestDevice) => Tensor[];
+  backward: boolean;
+}
+
+function casesOf(name: string): Case[] {
+  const entry = table[name];
+  if (!entry) {
+    // an op without an entry in either table has no cases; the coverage test above names it
+    return (nnOpCases[name]?.gradchecks ?? []).map((g) => ({ fn: g.fn, inputs: (device) => g.inputs().map((t) => moveTo(device, t)), backward: true }));
+  }
+  return entry.samples.map((s) => {
+    const backward = !s.noGrad && opTable.get(name)!.differentiable;
+    const input = (r: Ref, device: TestDevice) => build(r, 'float64', 'strided', device);
+    return { fn: s.fn, inputs: (device) => s.inputs().map((r) => (backward ? input(r, device).requiresGrad_() : input(r, device))), backward };
+  });
+}
+
+const recorded = new Map<string, NativeCall[]>();
+
+/** The native calls of all of a row's cases on `device` (recorded once per process). */
+function callsOf(name: string, device: TestDevice): NativeCall[] {
+  const key = `${name} on ${device}`;
+  if (!recorded.has(key)) recorded.set(key, casesOf(name).flatMap((c) => nativeCallsOf(c.fn, c.inputs(device), c.backward)));
+  return recorded.get(key)!;
+}
+
+const familyNames = (families: Iterable<{ name: string }>): string[] => [...families].map((f) => f.name).sort();
+
+/**
+ * What a row's recorded calls must show on `device`: the families it lists and no other, each called with
+ * its buffers where the device columns say. A family that is 'host' on the device gets host arrays (device
+ * handles mean it runs natively now: flip its column); an op whose column is 'native' there passes device
+ * handles to every kernel. A native family may see host arrays inside another family's host fallback.
+ */
+function columnViolations(name: string, device: TestDevice, calls: readonly NativeCall[]): string[] {
+  const op = opTable.get(name)!;
+  const reached = new Set(calls.map((c) => c.family));
+  const problems = [
+    ...familyNames([...reached].filter((f) => !op.kernels.includes(f))).map((f) => `reaches family '${f}', which its row does not list`),
+    ...familyNames(op.kernels.filter((f) => !reached.has(f))).map((f) => `lists family '${f}', which its cases never reach`),
+  ];
+  for (const c of calls) {
+    if (c.entry in nativeOpLists && c.listed === undefined) problems.push(`calls native.${c.entry} with an op id outside native.${c.entry}Ops`);
+    if (device === 'cpu' || c.memory === null) continue;
+    if (c.family.devices[device] === 'host' && c.memory === 'device') {
+      problems.push(`native.${c.entry} ran on device handles, but family '${c.family.name}' is declared ${device}: 'host'`);
+    } else if (op.devices[device] === 'native' && c.memory === 'host') {
+      problems.push(`native.${c.entry} ran on host arrays, but the op's ${device} column is 'native'`);
+    }
+  }
+  return [...new Set(problems)];
+}
+
 describe('op table', () => {
-  it.runIf(runsCpu)('every registered op has an entry with error cases', () => {
+  it.runIf(runsCpu)('every registered op has an entry with samples and error cases, and every entry an op', () => {
     const missing = [...opTable.keys()].filter((name) => !(name in table) && !(name in nnOpCases));
     expect(missing, 'ops registered without samples/error cases').toEqual([]);
     const both = Object.keys(nnOpCases).filter((name) => name in table);
     expect(both, 'ops with an entry in both tables').toEqual([]);
-    const unregistered = Object.keys(nnOpCases).filter((name) => !opTable.has(name));
-    expect(unregistered, 'nnOpCases entries for names no op registers').toEqual([]);
+    const unregistered = [...Object.keys(table), ...Object.keys(nnOpCases)].filter((name) => !opTable.has(name));
+    expect(unregistered, 'entries for names no op registers').toEqual([]);
     for (const [name, entry] of Object.entries(table)) {
       expect(entry.errors.length, `${name} has no error cases`).toBeGreaterThan(0);
-      if (opTable.get(name)?.differentiable) expect(entry.samples.length, `${name} has no samples`).toBeGreaterThan(0);
+      expect(entry.samples.length, `${name} has no samples`).toBeGreaterThan(0);
     }
     for (const [name, entry] of Object.entries(nnOpCases)) {
       expect(entry.errors.length, `${name} has no error cases`).toBeGreaterThan(0);
       expect(entry.gradchecks.length, `${name} has no gradcheck cases`).toBeGreaterThan(0);
     }
+  });
+
+  it.runIf(runsCpu)('docs/ops.md is the reference generated from the op table (npm run docs)', () => {
+    expect(readFileSync(referencePath, 'utf8'), 'docs/ops.md is stale: run npm run docs').toBe(renderOpsReference());
+  });
+
+  describe('the kernel families each op reaches', () => {
+    for (const [name, op] of opTable) {
+      for (const device of testDevices) {
+        it(`${name} on ${device}: [${familyNames(op.kernels).join(', ')}], ${op.devices[device]}`, () => {
+          expect(columnViolations(name, device, callsOf(name, device)), `${name} on ${device}`).toEqual([]);
+        });
+      }
+    }
+
+    // An op added to native/include/ops.h without a row reaching it (or a row using a name the addon lacks) fails.
+    it('every op of the native op lists is reached by some row', () => {
+      const device = testDevices[0]!;
+      const reached = new Set([...opTable.keys()].flatMap((name) => callsOf(name, device)).map((c) => `${c.entry}:${c.listed}`));
+      const unreached = Object.entries(nativeOpLists).flatMap(([entry, names]) => names.filter((n) => !reached.has(`${entry}:${n}`)).map((n) => `${entry}Ops: ${n}`));
+      expect(unreached, 'native ops no row of the op table reaches').toEqual([]);
+    });
   });
 
   // Rows with nothing to run in this process (no samples, and the cpu-only error cases not run) are left out.

@@ -9,7 +9,10 @@ import type { Tensor } from '../../tensor.js';
 import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
-import { type ConvGeometry, type Shape4, conv2dBackwardDataK, conv2dBackwardWeightK, conv2dForwardK, shape4 } from '../../kernels/conv.js';
+import { type ConvGeometry, type Shape4, conv2dBackwardDataK, conv2dBackwardWeightK, conv2dForwardK, convFamily, shape4 } from '../../kernels/conv.js';
+import { elementwiseFamily } from '../../kernels/elementwise.js';
+import { gemmFamily } from '../../kernels/gemm.js';
+import { reduceFamily } from '../../kernels/reduce.js';
 import { pad, reshape, squeeze, transpose, unsqueeze } from '../../ops/shape.js';
 import { add } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
@@ -19,7 +22,7 @@ import {
 } from './common.js';
 
 /** y [..., out] = x [..., in] · weightᵀ + bias, weight [out, in], bias [out]; weightᵀ is a view, not a copy. */
-export const linear = defineOp('linear', (x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor => {
+export const linear = defineOp('linear', [gemmFamily, elementwiseFamily, reduceFamily], (x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor => {
   requireFloatLike('linear', x, { weight, bias });
   requireRank('linear', weight, 'weight', [2], '(out, in)');
   if (x.ndim < 1) throw new RangeError(`linear: input must have at least 1 dim (..., in), got rank 0 ${fmtShape(x.shape)}`);
@@ -111,7 +114,7 @@ function conv2dKernel(x: Tensor, w: Tensor, bias: Tensor | null, geometry: ConvG
  * 2-D convolution (cross-correlation, as PyTorch): x [N, C, H, W], weight [K, C/G, R, S], bias [K] →
  * [N, K, P, Q] with P = ⌊(H + padTop + padBottom − dilation·(R − 1) − 1) / stride⌋ + 1, likewise Q.
  */
-export const conv2d = defineOp('conv2d', (x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor => {
+export const conv2d = defineOp('conv2d', [convFamily, elementwiseFamily], (x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor => {
   const groups = options.groups ?? 1;
   checkConv('conv2d', x, weight, bias, groups, 4, ['(N, C, H, W)', '(K, C/groups, R, S)']);
   const stride = pair(options.stride ?? 1, 'conv2d', 'stride', 1);
@@ -126,7 +129,7 @@ export const conv2d = defineOp('conv2d', (x: Tensor, weight: Tensor, bias?: Tens
 });
 
 /** 1-D convolution: x [N, C, L], weight [K, C/G, R], bias [K] → [N, K, L_out]; conv2d over a height-1 view. */
-export const conv1d = defineOp('conv1d', (x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor => {
+export const conv1d = defineOp('conv1d', [convFamily, elementwiseFamily], (x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv1dOptions = {}): Tensor => {
   const groups = options.groups ?? 1;
   checkConv('conv1d', x, weight, bias, groups, 3, ['(N, C, L)', '(K, C/groups, R)']);
   const padding = options.padding ?? 0;
@@ -145,7 +148,7 @@ export const conv1d = defineOp('conv1d', (x: Tensor, weight: Tensor, bias?: Tens
  * weight [C_in, C_out/G, R, S], bias [C_out] → [N, C_out, H_out, W_out] with
  * H_out = (H − 1)·stride − 2·padding + dilation·(R − 1) + outputPadding + 1, likewise W_out.
  */
-export const convTranspose2d = defineOp('convTranspose2d', (
+export const convTranspose2d = defineOp('convTranspose2d', [convFamily, elementwiseFamily, reduceFamily], (
   x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {},
 ): Tensor => {
   const op = 'convTranspose2d';

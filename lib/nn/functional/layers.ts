@@ -8,8 +8,10 @@ import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
 import {
   type UpsampleArgs, type UpsampleMode, dropoutBackwardK, dropoutForwardK, preluBackwardK, preluForwardK, upsample2dBackwardK,
-  upsample2dForwardK,
+  upsample2dForwardK, dropoutFamily, preluFamily, upsampleFamily,
 } from '../../kernels/nn.js';
+import { elementwiseFamily } from '../../kernels/elementwise.js';
+import { indexingFamily } from '../../kernels/indexing.js';
 import { mul } from '../../ops/elementwise.js';
 import { indexSelect } from '../../ops/indexing.js';
 import { reshape } from '../../ops/shape.js';
@@ -24,7 +26,7 @@ function checkP(op: string, p: number): void {
 }
 
 /** Inverted dropout over a fresh Philox stream: y = x·mask / (1 − p), mask ~ Bernoulli(1 − p); x itself when not training or p = 0. */
-export const dropout = defineOp('dropout', (x: Tensor, p = 0.5, training = true): Tensor => {
+export const dropout = defineOp('dropout', [dropoutFamily, elementwiseFamily], (x: Tensor, p = 0.5, training = true): Tensor => {
   requireFloatLike('dropout', x);
   checkP('dropout', p);
   if (!training || p === 0) return x;
@@ -44,7 +46,7 @@ export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
 }
 
 /** PReLU: y = x > 0 ? x : a·x with a = weight[c] along channel dim 1 (weight [C]) or one shared slope (weight [1]). */
-export const prelu = defineOp('prelu', (x: Tensor, weight: Tensor): Tensor => {
+export const prelu = defineOp('prelu', [preluFamily], (x: Tensor, weight: Tensor): Tensor => {
   const op = 'prelu';
   requireFloatLike(op, x, { weight });
   const numWeights = weight.numel;
@@ -71,7 +73,7 @@ export interface InterpolateOptions {
 }
 
 /** Resizes x [N, C, H, W] with nearest or bilinear sampling (PyTorch's source-index rules). */
-export const interpolate = defineOp('interpolate', (x: Tensor, options: InterpolateOptions): Tensor => {
+export const interpolate = defineOp('interpolate', [upsampleFamily], (x: Tensor, options: InterpolateOptions): Tensor => {
   const op = 'interpolate';
   requireFloatLike(op, x);
   requireRank(op, x, 'input', [4], '(N, C, H, W)');
@@ -102,7 +104,7 @@ export const interpolate = defineOp('interpolate', (x: Tensor, options: Interpol
 });
 
 /** Rows of weight [num, dim] picked by int32 indices of any shape → [...indices.shape, dim]; the gradient adds into those rows. */
-export const embedding = defineOp('embedding', (indices: Tensor, weight: Tensor): Tensor => {
+export const embedding = defineOp('embedding', [indexingFamily], (indices: Tensor, weight: Tensor): Tensor => {
   const op = 'embedding';
   if (indices.dtype !== 'int32') throw new TypeError(`${op}: indices must be int32, got ${indices.dtype}`);
   requireRank(op, weight, 'weight', [2], '(num_embeddings, embedding_dim)');

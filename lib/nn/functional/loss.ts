@@ -7,9 +7,11 @@ import type { Tensor } from '../../tensor.js';
 import { attach } from '../../autograd/node.js';
 import { defineOp } from '../../ops/registry.js';
 import { broadcastShapes } from '../../kernels/runtime.js';
+import { elementwiseFamily } from '../../kernels/elementwise.js';
+import { reduceFamily } from '../../kernels/reduce.js';
 import {
   type ClassLossArgs, type DifferenceLoss, type LossKernel, type LossReduction, bceWithLogitsK, crossEntropyK, crossEntropyProbK,
-  differenceLossK, distillationK, multiMarginK, nllK,
+  differenceLossK, distillationK, lossFamily, multiMarginK, nllK,
 } from '../../kernels/loss.js';
 import { abs, add, mul, neg } from '../../ops/elementwise.js';
 import { mean, sum } from '../../ops/reduce.js';
@@ -76,7 +78,7 @@ export interface CrossEntropyOptions {
  * probabilities of the input's shape. 'mean' divides by the summed weights of the kept targets (class
  * indices) or by N·d1·... (probabilities).
  */
-export const crossEntropy = defineOp('crossEntropy', (input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor => {
+export const crossEntropy = defineOp('crossEntropy', [lossFamily], (input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor => {
   const op = 'crossEntropy';
   const { weight = null, ignoreIndex = -100, reduction = 'mean', labelSmoothing = 0 } = options;
   requireFloatLike(op, input, { weight });
@@ -106,7 +108,7 @@ export interface NllLossOptions {
 }
 
 /** Negative log-likelihood of log-probabilities input [N, C, d1, ...] at int32 targets [N, d1, ...]. */
-export const nllLoss = defineOp('nllLoss', (input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor => {
+export const nllLoss = defineOp('nllLoss', [lossFamily], (input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor => {
   const op = 'nllLoss';
   const { weight = null, ignoreIndex = -100, reduction = 'mean' } = options;
   requireFloatLike(op, input, { weight });
@@ -126,7 +128,7 @@ export interface MultiMarginLossOptions {
 }
 
 /** Multi-class hinge loss of scores [N, C] at int32 targets [N]: Σ_{c≠y} w[y]·max(0, margin − x[y] + x[c]) / C. */
-export const multiMarginLoss = defineOp('multiMarginLoss', (input: Tensor, target: Tensor, options: MultiMarginLossOptions = {}): Tensor => {
+export const multiMarginLoss = defineOp('multiMarginLoss', [lossFamily], (input: Tensor, target: Tensor, options: MultiMarginLossOptions = {}): Tensor => {
   const op = 'multiMarginLoss';
   const { margin = 1, weight = null, reduction = 'mean' } = options;
   requireFloatLike(op, input, { weight });
@@ -154,22 +156,22 @@ function differenceLoss(op: DifferenceLoss, input: Tensor, target: Tensor, reduc
 }
 
 /** Mean squared error (input − target)², any shape. */
-export const mseLoss = defineOp('mseLoss', (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor =>
+export const mseLoss = defineOp('mseLoss', [lossFamily, elementwiseFamily], (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor =>
   differenceLoss('mseLoss', input, target, options.reduction ?? 'mean'));
 
 /** Mean absolute error |input − target|; the gradient at input = target is 0. */
-export const l1Loss = defineOp('l1Loss', (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor =>
+export const l1Loss = defineOp('l1Loss', [lossFamily, elementwiseFamily], (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor =>
   differenceLoss('l1Loss', input, target, options.reduction ?? 'mean'));
 
 /** Smooth L1: 0.5·d²/β where |d| < β, else |d| − 0.5·β (β >= 0; β = 0 is L1). */
-export const smoothL1Loss = defineOp('smoothL1Loss', (input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor => {
+export const smoothL1Loss = defineOp('smoothL1Loss', [lossFamily, elementwiseFamily], (input: Tensor, target: Tensor, options: { reduction?: Reduction; beta?: number } = {}): Tensor => {
   const { reduction = 'mean', beta = 1 } = options;
   if (!(beta >= 0) || !Number.isFinite(beta)) throw new RangeError(`smoothL1Loss: beta must be finite and >= 0, got ${beta}`);
   return differenceLoss('smoothL1Loss', input, target, reduction, beta);
 });
 
 /** Huber: 0.5·d² where |d| <= δ, else δ·(|d| − 0.5·δ) (δ > 0). */
-export const huberLoss = defineOp('huberLoss', (input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor => {
+export const huberLoss = defineOp('huberLoss', [lossFamily, elementwiseFamily], (input: Tensor, target: Tensor, options: { reduction?: Reduction; delta?: number } = {}): Tensor => {
   const { reduction = 'mean', delta = 1 } = options;
   if (!(delta > 0) || !Number.isFinite(delta)) throw new RangeError(`huberLoss: delta must be finite and > 0, got ${delta}`);
   return differenceLoss('huberLoss', input, target, reduction, delta);
@@ -187,7 +189,7 @@ export interface BceWithLogitsOptions {
  * Binary cross-entropy on logits, stable for any magnitude: pw·t·softplus(−x) + (1 − t)·softplus(x),
  * times weight when given; target has the input's shape and holds probabilities.
  */
-export const binaryCrossEntropyWithLogits = defineOp('binaryCrossEntropyWithLogits', (
+export const binaryCrossEntropyWithLogits = defineOp('binaryCrossEntropyWithLogits', [lossFamily, elementwiseFamily, reduceFamily], (
   input: Tensor, target: Tensor, options: BceWithLogitsOptions = {},
 ): Tensor => {
   const op = 'binaryCrossEntropyWithLogits';
@@ -215,7 +217,7 @@ export const binaryCrossEntropyWithLogits = defineOp('binaryCrossEntropyWithLogi
  * Knowledge distillation: T²·KL(softmax(teacher/T) ‖ softmax(student/T)) averaged over the batch, for
  * logits [N, C]. Only the student receives a gradient.
  */
-export const distillationLoss = defineOp('distillationLoss', (
+export const distillationLoss = defineOp('distillationLoss', [lossFamily], (
   studentLogits: Tensor, teacherLogits: Tensor, options: { temperature?: number } = {},
 ): Tensor => {
   const op = 'distillationLoss';
@@ -229,7 +231,7 @@ export const distillationLoss = defineOp('distillationLoss', (
 });
 
 /** Σ over params of Σ|w| (a 0-d tensor), for L1 weight decay added to a loss. */
-export const l1Penalty = defineOp('l1Penalty', (params: readonly Tensor[]): Tensor => {
+export const l1Penalty = defineOp('l1Penalty', [elementwiseFamily, reduceFamily], (params: readonly Tensor[]): Tensor => {
   if (params.length === 0) throw new RangeError('l1Penalty: params must be a non-empty list of tensors');
   params.forEach((p, i) => requireFloatLike('l1Penalty', p, {}, `params[${i}]`));
   return params.map((p) => sum(abs(p))).reduce((a, b) => add(a, b));

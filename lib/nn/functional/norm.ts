@@ -7,9 +7,10 @@ import type { Tensor } from '../../tensor.js';
 import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
-import { binaryK } from '../../kernels/elementwise.js';
+import { binaryK, elementwiseFamily } from '../../kernels/elementwise.js';
 import {
-  type BatchNormArgs, batchNormBackwardK, batchNormInferenceK, batchNormTrainK, rowNormBackwardK, rowNormForwardK, type RowNormArgs,
+  type BatchNormArgs, batchNormBackwardK, batchNormInferenceK, batchNormTrainK, normFamily, rowNormBackwardK, rowNormForwardK,
+  type RowNormArgs,
 } from '../../kernels/norm.js';
 import { add, mul, rsqrt, sub } from '../../ops/elementwise.js';
 import { reshape } from '../../ops/shape.js';
@@ -61,7 +62,7 @@ function statBuffer(op: string, t: Tensor, arg: string): Tensor {
  * weight (γ), bias (β) are [C] or null. Uses batch statistics when training or when no running stats are
  * given; when training, updates the running stats in place (bumping their version). Otherwise uses them.
  */
-export const batchNorm = defineOp('batchNorm', (
+export const batchNorm = defineOp('batchNorm', [normFamily, elementwiseFamily], (
   x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null,
   options: BatchNormOptions = {},
 ): Tensor => {
@@ -154,7 +155,7 @@ export function foldBatchNorm(convWeight: Tensor, convBias: Tensor | null, bn: B
  * Layer normalization over the trailing dims `normalizedShape` of x [..., *normalizedShape]; weight and
  * bias (normalizedShape) are optional.
  */
-export const layerNorm = defineOp('layerNorm', (
+export const layerNorm = defineOp('layerNorm', [normFamily], (
   x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
 ): Tensor => {
   const op = 'layerNorm';
@@ -181,7 +182,7 @@ function rowNorm(op: string, x: Tensor, weight: Tensor | null, bias: Tensor | nu
  * Group normalization of x [N, C, ...]: statistics per sample over each of numGroups channel groups;
  * weight and bias [C] are optional.
  */
-export const groupNorm = defineOp('groupNorm', (
+export const groupNorm = defineOp('groupNorm', [normFamily], (
   x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5,
 ): Tensor => {
   const op = 'groupNorm';

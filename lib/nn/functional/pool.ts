@@ -8,8 +8,10 @@ import { defineOp } from '../../ops/registry.js';
 import { type Shape4, shape4 } from '../../kernels/conv.js';
 import {
   type PoolWindow, adaptiveAvgPool2dBackwardK, adaptiveAvgPool2dForwardK, adaptiveMaxPool2dBackwardK, adaptiveMaxPool2dForwardK,
-  avgPool2dBackwardK, avgPool2dForwardK, maxPool2dBackwardK, maxPool2dForwardK,
+  avgPool2dBackwardK, avgPool2dForwardK, maxPool2dBackwardK, maxPool2dForwardK, poolFamily,
 } from '../../kernels/pool.js';
+import { elementwiseFamily } from '../../kernels/elementwise.js';
+import { reduceFamily } from '../../kernels/reduce.js';
 import { mean } from '../../ops/reduce.js';
 import { type PairArg, pair, requireFloatLike, requireRank, requireWindowFits, windowOut } from './common.js';
 
@@ -57,7 +59,7 @@ function poolWindow(op: string, x: Tensor, kernelSize: PairArg, options: MaxPool
  * Max pooling with the argmax of each window: values [N, C, P, Q] and int32 indices [N, C, P, Q] holding
  * h·W + w of each window's first maximum in its input plane. The gradient goes to those positions.
  */
-export const maxPool2dWithIndices = defineOp('maxPool2d', (
+export const maxPool2dWithIndices = defineOp('maxPool2d', [poolFamily], (
   x: Tensor, kernelSize: PairArg, options: MaxPool2dOptions = {},
 ): { values: Tensor; indices: Tensor } => maxPool2dRecorded(x, kernelSize, options, true));
 
@@ -77,7 +79,7 @@ function maxPool2dRecorded(
 }
 
 /** Average pooling: x [N, C, H, W] → [N, C, P, Q], zero padding, PyTorch's divisors. */
-export const avgPool2d = defineOp('avgPool2d', (x: Tensor, kernelSize: PairArg, options: AvgPool2dOptions = {}): Tensor => {
+export const avgPool2d = defineOp('avgPool2d', [poolFamily], (x: Tensor, kernelSize: PairArg, options: AvgPool2dOptions = {}): Tensor => {
   const w = poolWindow('avgPool2d', x, kernelSize, { ...options, dilation: 1 });
   const countIncludePad = options.countIncludePad ?? true;
   const out = avgPool2dForwardK(x, w, countIncludePad);
@@ -93,14 +95,14 @@ function adaptiveShape(op: string, x: Tensor, outputSize: PairArg): { xShape: Sh
 }
 
 /** Adaptive average pooling to outputSize: window i along an axis of In elements covers [⌊i·In/Out⌋, ⌈(i+1)·In/Out⌉). */
-export const adaptiveAvgPool2d = defineOp('adaptiveAvgPool2d', (x: Tensor, outputSize: PairArg): Tensor => {
+export const adaptiveAvgPool2d = defineOp('adaptiveAvgPool2d', [poolFamily, elementwiseFamily, reduceFamily], (x: Tensor, outputSize: PairArg): Tensor => {
   const { xShape, outShape } = adaptiveShape('adaptiveAvgPool2d', x, outputSize);
   const out = adaptiveAvgPool2dForwardK(x, xShape, outShape);
   return attach('adaptiveAvgPool2d', out, [x], [(g) => adaptiveAvgPool2dBackwardK(g, xShape, outShape)]);
 });
 
 /** Adaptive max pooling to outputSize (windows as adaptiveAvgPool2d); the gradient goes to each window's argmax. */
-export const adaptiveMaxPool2d = defineOp('adaptiveMaxPool2d', (x: Tensor, outputSize: PairArg): Tensor => {
+export const adaptiveMaxPool2d = defineOp('adaptiveMaxPool2d', [poolFamily], (x: Tensor, outputSize: PairArg): Tensor => {
   const { xShape, outShape } = adaptiveShape('adaptiveMaxPool2d', x, outputSize);
   const { values, indices } = adaptiveMaxPool2dForwardK(x, xShape, outShape);
   return attach('adaptiveMaxPool2d', values, [x], [(g) => adaptiveMaxPool2dBackwardK(g, indices, xShape, outShape)], [], [indices]);
