@@ -23,21 +23,24 @@
 //
 // Convolutions with one input channel per group (depthwise, any channel multiplier K/G) have no channel
 // reduction to tile and run as direct kernels instead: one thread per output or input-gradient element, one
-// block per weight-gradient element. The bias gradient is one block per channel. These reductions over many
-// elements accumulate in double, as the CPU's do; the GEMM accumulates in T, as cuDNN's does.
+// block per filter and run of 8 taps for the weight gradient. The bias gradient is one block per 8 channels.
+// These block reductions over N·P·Q terms accumulate in double, as the CPU's do, and add the threads' partials
+// in a fixed order; the GEMM accumulates in T, as cuDNN's does.
 #include "cuda/kernel.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "core/conv.h"
 #include "core/error.h"
-#include "cuda/block_reduce.h"
+#include "cuda/mma.h"
 #include "cuda/runtime.h"
 
 namespace tf::cuda {
 namespace {
 
 constexpr int kThreads = 256;
+constexpr int kWarpSize = 32;
 
 // The geometry in the form the kernels read it (Conv2dParams' helpers are host functions). Coordinates are
 // 64-bit: a padding or stride may be huge even though the planes fit 32 bits (conv2d_params).
@@ -229,19 +232,23 @@ struct WeightTaps {
 // ---------------------------------------------------------------------------------------------------------
 // The implicit GEMM: out[m, n] = sum over k in [k_begin, k_end) of a(m, k)·b(n, k) (+ bias[n]), M × N per task.
 
-// A block computes a BM × BN tile of the output with kThreads threads, each a TM × TN register tile whose rows
-// are kRowThreads apart and columns kColThreads apart (a warp's 32 threads cover 16 consecutive rows, so its
-// loads from shared memory hit distinct banks and its stores to global memory coalesce).
-template <int BM_, int BN_, int BK_, int TM_, int TN_>
+// A block computes a BM × BN tile of the output with kThreads threads, BK deep per step. SIMT math: each
+// thread a TM × TN register tile whose rows are kRowThreads apart and columns kColThreads apart (a warp's 32
+// threads cover 16 consecutive rows, so its loads from shared memory hit distinct banks and its stores to
+// global memory coalesce). TF32 math: kWarpsM × kWarpsN warps, each a (BM / kWarpsM) × (BN / kWarpsN) tile
+// of m16n8k8 tensor-core products.
+template <int BM_, int BN_, int BK_, int TM_, int TN_, int kWarpsM_>
 struct Tile {
   static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, TN = TN_;
   static constexpr int kRowThreads = BM / TM, kColThreads = BN / TN;
+  static constexpr int kWarpsM = kWarpsM_, kWarpsN = kThreads / kWarpSize / kWarpsM_;
   static_assert(kRowThreads * kColThreads == kThreads, "Tile: BM/TM · BN/TN must be the block size");
+  static_assert(BM % (16 * kWarpsM) == 0 && BN % (8 * kWarpsN) == 0 && BK % 8 == 0, "Tile: whole m16n8k8 products");
 };
 // Square tiles for wide GEMMs; tall ones when N (the output channels, or Cg) is at most 16, so that a
 // LeNet-size layer does not waste three quarters of a 64-wide tile.
-using WideTile = Tile<64, 64, 16, 4, 4>;
-using TallTile = Tile<128, 16, 16, 8, 1>;
+using WideTile = Tile<64, 64, 16, 4, 4, 2>;
+using TallTile = Tile<128, 16, 16, 8, 1, 8>;
 
 template <class F>
 void with_tile(int64_t n, F&& f) {
@@ -251,17 +258,18 @@ void with_tile(int64_t n, F&& f) {
 
 // Moves one operand's BK × X tile from global to shared memory through registers: fetch() gathers the tile
 // at reduction offset k0 into registers while the block computes on the other shared stage, stash() writes
-// them to a stage laid out [k][x] with pitch X + 1 (the extra column spreads a column's stores over the
-// banks). kAlongK: the operand is contiguous along the reduction, so consecutive threads take consecutive
-// k (coalesced loads) and each thread keeps several rows; otherwise consecutive threads take consecutive rows.
-template <class Op, int X, int BK, bool kAlongK>
+// them, converted by the math's to_shared(), to a stage laid out [k][x] with pitch X + kPad (the padding
+// spreads a column's stores, or the tensor-core fragments' loads, over the banks). kAlongK: the operand is
+// contiguous along the reduction, so consecutive threads take consecutive k (coalesced loads) and each thread
+// keeps several rows; otherwise consecutive threads take consecutive rows.
+template <class Op, int X, int BK, bool kAlongK, int kPad>
 struct TileLoader {
   using T = typename Op::Scalar;
   static constexpr int kPer = X * BK / kThreads;
   static constexpr int kRows = kAlongK ? kPer : 1;
   static constexpr int kStepK = kAlongK ? 0 : kThreads / X;
   static constexpr int kStepX = kAlongK ? kThreads / BK : 0;
-  static constexpr int kPitch = X + 1;
+  static constexpr int kPitch = X + kPad;
   static constexpr int kStage = BK * kPitch;
   static_assert(kAlongK ? kThreads % BK == 0 && X % (kThreads / BK) == 0 : kThreads % X == 0 && BK % (kThreads / X) == 0,
                 "TileLoader: the block must cover the tile evenly");
@@ -297,9 +305,10 @@ struct TileLoader {
     }
   }
 
-  template <class Shared>
+  template <class Math, class Shared>
   __device__ void stash(Shared& tile, int stage) const {
-    for (int i = 0; i < kPer; ++i) tile[stage * kStage + (k_lane + i * kStepK) * kPitch + x_lane + i * kStepX] = regs[i];
+    for (int i = 0; i < kPer; ++i)
+      tile[stage * kStage + (k_lane + i * kStepK) * kPitch + x_lane + i * kStepX] = Math::to_shared(regs[i]);
   }
 };
 
@@ -307,24 +316,108 @@ struct TileLoader {
 // out + out_offset(m) + n·out_col_stride, plus bias[n] when bias is not null.
 template <class A, class B, class RowOffset>
 struct GemmTask {
+  using T = typename A::Scalar;
   A a;
   B b;
   int64_t M, N, k_begin, k_end;
-  typename A::Scalar* out;
+  T* out;
   int64_t out_col_stride;
-  const typename A::Scalar* bias;
+  const T* bias;
   RowOffset out_offset;
+
+  __device__ void store(int64_t m, int64_t n, T value) const {
+    if (m < M && n < N) out[out_offset(m) + n * out_col_stride] = value + (bias ? bias[n] : T(0));
+  }
 };
 
-template <class Tile, class Problem>
+// The block's multiply-adds on one shared stage, and the epilogue, in CUDA cores (any T).
+template <class Tile, class T>
+struct SimtMath {
+  static constexpr int kPad = 1;
+  T acc[Tile::TM][Tile::TN] = {};
+  __device__ static T to_shared(T v) { return v; }
+
+  // The stages start at a_tiles[a_base] and b_tiles[b_base], laid out [k][x] with the given pitches.
+  template <class SharedA, class SharedB>
+  __device__ void multiply(const SharedA& a_tiles, int a_base, int a_pitch, const SharedB& b_tiles, int b_base,
+                           int b_pitch) {
+    const int tx = threadIdx.x % Tile::kRowThreads, ty = threadIdx.x / Tile::kRowThreads;
+    for (int k = 0; k < Tile::BK; ++k) {
+      T a[Tile::TM], b[Tile::TN];
+      for (int i = 0; i < Tile::TM; ++i) a[i] = a_tiles[a_base + k * a_pitch + tx + i * Tile::kRowThreads];
+      for (int j = 0; j < Tile::TN; ++j) b[j] = b_tiles[b_base + k * b_pitch + ty + j * Tile::kColThreads];
+      for (int i = 0; i < Tile::TM; ++i)
+        for (int j = 0; j < Tile::TN; ++j) acc[i][j] += a[i] * b[j];
+    }
+  }
+
+  template <class Task>
+  __device__ void store(const Task& task, int64_t m0, int64_t n0) const {
+    const int tx = threadIdx.x % Tile::kRowThreads, ty = threadIdx.x / Tile::kRowThreads;
+    for (int i = 0; i < Tile::TM; ++i)
+      for (int j = 0; j < Tile::TN; ++j)
+        task.store(m0 + tx + i * Tile::kRowThreads, n0 + ty + j * Tile::kColThreads, acc[i][j]);
+  }
+};
+
+// The same on TF32 tensor cores (float only): operands are rounded to TF32 once, as they enter shared memory,
+// and each warp runs m16n8k8 products over its warp tile, accumulating in float. Fragment layouts: cuda/mma.h.
+// The pitch X + 8 puts the fragment loads' (k = t, x = g) lanes on 32 distinct banks.
+template <class Tile>
+struct Tf32Math {
+  static constexpr int kPad = 8;
+  static constexpr int WM = Tile::BM / Tile::kWarpsM, WN = Tile::BN / Tile::kWarpsN, MI = WM / 16, NI = WN / 8;
+  float acc[MI][NI][4] = {};
+  __device__ static float to_shared(float v) { return __uint_as_float(float_to_tf32(v)); }
+
+  __device__ int warp_m() const { return threadIdx.x / kWarpSize % Tile::kWarpsM * WM; }
+  __device__ int warp_n() const { return threadIdx.x / kWarpSize / Tile::kWarpsM * WN; }
+
+  template <class SharedA, class SharedB>
+  __device__ void multiply(const SharedA& a_tiles, int a_base, int a_pitch, const SharedB& b_tiles, int b_base,
+                           int b_pitch) {
+    const int lane = threadIdx.x % kWarpSize, g = lane / 4, t = lane % 4;
+    const int wm = warp_m(), wn = warp_n();
+    for (int k = 0; k < Tile::BK; k += 8) {
+      uint32_t a[MI][4], b[NI][2];
+      for (int mi = 0; mi < MI; ++mi) {
+        const int row = a_base + wm + mi * 16 + g;
+        a[mi][0] = __float_as_uint(a_tiles[(k + t) * a_pitch + row]);
+        a[mi][1] = __float_as_uint(a_tiles[(k + t) * a_pitch + row + 8]);
+        a[mi][2] = __float_as_uint(a_tiles[(k + t + 4) * a_pitch + row]);
+        a[mi][3] = __float_as_uint(a_tiles[(k + t + 4) * a_pitch + row + 8]);
+      }
+      for (int ni = 0; ni < NI; ++ni) {
+        const int col = b_base + wn + ni * 8 + g;
+        b[ni][0] = __float_as_uint(b_tiles[(k + t) * b_pitch + col]);
+        b[ni][1] = __float_as_uint(b_tiles[(k + t + 4) * b_pitch + col]);
+      }
+      for (int mi = 0; mi < MI; ++mi)
+        for (int ni = 0; ni < NI; ++ni) mma_m16n8k8_tf32(acc[mi][ni], a[mi], b[ni], acc[mi][ni]);
+    }
+  }
+
+  template <class Task>
+  __device__ void store(const Task& task, int64_t m0, int64_t n0) const {
+    const int lane = threadIdx.x % kWarpSize, g = lane / 4, t = lane % 4;
+    for (int mi = 0; mi < MI; ++mi)
+      for (int ni = 0; ni < NI; ++ni) {
+        const int64_t m = m0 + warp_m() + mi * 16 + g, n = n0 + warp_n() + ni * 8 + 2 * t;
+        task.store(m, n, acc[mi][ni][0]);
+        task.store(m, n + 1, acc[mi][ni][1]);
+        task.store(m + 8, n, acc[mi][ni][2]);
+        task.store(m + 8, n + 1, acc[mi][ni][3]);
+      }
+  }
+};
+
+template <class Tile, class Math, class Problem>
 __global__ void __launch_bounds__(kThreads) implicit_gemm_kernel(Problem problem) {
   using T = typename Problem::Scalar;
-  using ALoader = TileLoader<typename Problem::A, Tile::BM, Tile::BK, Problem::kAAlongK>;
-  using BLoader = TileLoader<typename Problem::B, Tile::BN, Tile::BK, true>;
-  constexpr int BK = Tile::BK, TM = Tile::TM, TN = Tile::TN;
+  using ALoader = TileLoader<typename Problem::A, Tile::BM, Tile::BK, Problem::kAAlongK, Math::kPad>;
+  using BLoader = TileLoader<typename Problem::B, Tile::BN, Tile::BK, true, Math::kPad>;
   TF_SHARED(T, a_tiles, 2 * ALoader::kStage);
   TF_SHARED(T, b_tiles, 2 * BLoader::kStage);
-  const int tx = threadIdx.x % Tile::kRowThreads, ty = threadIdx.x / Tile::kRowThreads;
   const int64_t m0 = int64_t(blockIdx.x) * Tile::BM, n0 = int64_t(blockIdx.y) * Tile::BN;
   for (int64_t z = blockIdx.z; z < problem.tasks; z += gridDim.z) {
     const auto task = problem.task(z);
@@ -332,13 +425,13 @@ __global__ void __launch_bounds__(kThreads) implicit_gemm_kernel(Problem problem
     if (m0 >= task.M || n0 >= task.N) continue;
     ALoader a_loader(task.a, m0, task.M);
     BLoader b_loader(task.b, n0, task.N);
-    T acc[TM][TN] = {};
-    const int64_t steps = (task.k_end - task.k_begin + BK - 1) / BK;
+    Math math;
+    const int64_t steps = (task.k_end - task.k_begin + Tile::BK - 1) / Tile::BK;
     if (steps > 0) {
       a_loader.fetch(task.a, task.k_begin, task.k_end);
       b_loader.fetch(task.b, task.k_begin, task.k_end);
-      a_loader.stash(a_tiles, 0);
-      b_loader.stash(b_tiles, 0);
+      a_loader.template stash<Math>(a_tiles, 0);
+      b_loader.template stash<Math>(b_tiles, 0);
       __syncthreads();
     }
     // Double-buffered: the global loads of step s + 1 are in flight while step s computes from shared memory,
@@ -347,33 +440,19 @@ __global__ void __launch_bounds__(kThreads) implicit_gemm_kernel(Problem problem
       const int stage = int(s & 1);
       const bool more = s + 1 < steps;
       if (more) {
-        const int64_t k0 = task.k_begin + (s + 1) * BK;
+        const int64_t k0 = task.k_begin + (s + 1) * Tile::BK;
         a_loader.fetch(task.a, k0, task.k_end);
         b_loader.fetch(task.b, k0, task.k_end);
       }
-      const int a_base = stage * ALoader::kStage + tx, b_base = stage * BLoader::kStage + ty;
-      for (int k = 0; k < BK; ++k) {
-        T a[TM], b[TN];
-        for (int i = 0; i < TM; ++i) a[i] = a_tiles[a_base + k * ALoader::kPitch + i * Tile::kRowThreads];
-        for (int j = 0; j < TN; ++j) b[j] = b_tiles[b_base + k * BLoader::kPitch + j * Tile::kColThreads];
-        for (int i = 0; i < TM; ++i)
-          for (int j = 0; j < TN; ++j) acc[i][j] += a[i] * b[j];
-      }
+      math.multiply(a_tiles, stage * ALoader::kStage, ALoader::kPitch, b_tiles, stage * BLoader::kStage,
+                    BLoader::kPitch);
       if (more) {
-        a_loader.stash(a_tiles, stage ^ 1);
-        b_loader.stash(b_tiles, stage ^ 1);
+        a_loader.template stash<Math>(a_tiles, stage ^ 1);
+        b_loader.template stash<Math>(b_tiles, stage ^ 1);
       }
       __syncthreads();
     }
-    for (int i = 0; i < TM; ++i) {
-      const int64_t m = m0 + tx + i * Tile::kRowThreads;
-      if (m >= task.M) break;
-      T* out = task.out + task.out_offset(m);
-      for (int j = 0; j < TN; ++j) {
-        const int64_t n = n0 + ty + j * Tile::kColThreads;
-        if (n < task.N) out[n * task.out_col_stride] = acc[i][j] + (task.bias ? task.bias[n] : T(0));
-      }
-    }
+    math.store(task, m0, n0);
   }
 }
 
@@ -460,29 +539,43 @@ __global__ void sum_splits_kernel(T* out, const T* partials, int64_t n, int64_t 
   }
 }
 
+// TF32 tensor cores for float when the caller allows them (Conv2dParams::allow_tf32), else CUDA cores.
 template <class Tile, class Problem>
-void launch_gemm(const char* name, const Problem& problem, int64_t max_m, int64_t n) {
+void launch_gemm(const char* name, const Problem& problem, int64_t max_m, int64_t n, bool allow_tf32) {
+  using T = typename Problem::Scalar;
   // gridDim.y is at most 65535; blockIdx.z strides over tasks beyond that.
   TF_CHECK((n + Tile::BN - 1) / Tile::BN <= 65535, Range, name, ": ", n, " columns per group exceed the grid's ",
            65535 * Tile::BN);
   const dim3 grid(unsigned((max_m + Tile::BM - 1) / Tile::BM), unsigned((n + Tile::BN - 1) / Tile::BN),
                   unsigned(problem.tasks < 65535 ? problem.tasks : 65535));
-  launch(name, implicit_gemm_kernel<Tile, Problem>, grid, dim3(kThreads), 0, problem);
+  if constexpr (std::is_same_v<T, float>) {
+    if (allow_tf32) return launch(name, implicit_gemm_kernel<Tile, Tf32Math<Tile>, Problem>, grid, dim3(kThreads), 0, problem);
+  }
+  launch(name, implicit_gemm_kernel<Tile, SimtMath<Tile, T>, Problem>, grid, dim3(kThreads), 0, problem);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Direct kernels: depthwise passes and the bias gradient.
 
-struct Plus {
-  __device__ double operator()(double a, double b) const { return a + b; }
-};
+// Block reductions in a fixed order: every thread adds up its share of the terms, the partials go to shared
+// memory, and one thread per result adds them in thread order (deterministic, and one barrier for up to
+// kSumsPerBlock results at once).
+constexpr int kSumsPerBlock = 8;
 
-// The sum of term(l) over l < count, spread over the block's threads; every thread gets it.
+// sums[j] = sum over l < count of term(l, j), j < n ≤ kSumsPerBlock, returned to thread j (others: 0).
+// Every thread of the block must call it; it can be called again at once.
 template <class F>
-__device__ double block_sum(int64_t count, F term) {
-  double acc = 0;
-  for (int64_t l = threadIdx.x; l < count; l += blockDim.x) acc += term(l);
-  return block_all_reduce(acc, 0.0, Plus{});
+__device__ double block_sums(int64_t count, int n, F term) {
+  TF_SHARED(double, partials, kSumsPerBlock * kThreads);
+  double acc[kSumsPerBlock] = {};
+  for (int64_t l = threadIdx.x; l < count; l += blockDim.x) term(l, acc);
+  for (int j = 0; j < kSumsPerBlock; ++j) partials[j * kThreads + threadIdx.x] = acc[j];
+  __syncthreads();
+  double sum = 0;
+  if (int(threadIdx.x) < n)
+    for (int i = 0; i < int(blockDim.x); ++i) sum += partials[threadIdx.x * kThreads + i];
+  __syncthreads();
+  return sum;
 }
 
 // y[n, k, p, q] = sum over (r, s) of x[n, k / Kg, ...]·w[k, 0, r, s] (+ bias[k]): one thread per output.
@@ -535,32 +628,40 @@ __global__ void depthwise_backward_data_kernel(Geometry g, const T* dy, const T*
 }
 
 // dw[k, 0, r, s] = sum over (n, p, q) of dy[n, k, p, q]·x[n, k / Kg, p·sh − ph + r·dh, q·sw − pw + s·dw]: one
-// block per weight element.
+// block per filter and run of kSumsPerBlock taps.
 template <class T>
 __global__ void depthwise_backward_weight_kernel(Geometry g, const T* x, const T* dy, T* dw) {
-  for (int64_t e = blockIdx.x; e < g.K * g.RS; e += gridDim.x) {
-    const int64_t k = e / g.RS, rs = e - k * g.RS, r = rs / g.S, s = rs - r * g.S;
+  const int64_t runs = (g.RS + kSumsPerBlock - 1) / kSumsPerBlock;
+  for (int64_t job = blockIdx.x; job < g.K * runs; job += gridDim.x) {
+    const int64_t k = job / runs, tap0 = (job - k * runs) * kSumsPerBlock;
+    const int n_taps = int(g.RS - tap0 < kSumsPerBlock ? g.RS - tap0 : kSumsPerBlock);
     const T* xc = x + k / g.Kg * g.HW;
     const T* dyk = dy + k * g.PQ;
-    const double sum = block_sum(g.N * g.PQ, [&](int64_t l) {
+    const double sum = block_sums(g.N * g.PQ, n_taps, [&](int64_t l, double (&acc)[kSumsPerBlock]) {
       const int64_t n = l / g.PQ, pq = l - n * g.PQ, p = pq / g.Q, q = pq - p * g.Q;
-      const int64_t h = p * g.stride_h - g.pad_h + r * g.dil_h, col = q * g.stride_w - g.pad_w + s * g.dil_w;
-      if (h < 0 || h >= g.H || col < 0 || col >= g.W) return 0.0;
-      return double(dyk[n * g.K * g.PQ + pq]) * double(xc[n * g.C * g.HW + h * g.W + col]);
+      const double d = dyk[n * g.K * g.PQ + pq];
+      const T* xn = xc + n * g.C * g.HW;
+      for (int j = 0; j < n_taps; ++j) {
+        const int64_t r = (tap0 + j) / g.S, s = tap0 + j - r * g.S;
+        const int64_t h = p * g.stride_h - g.pad_h + r * g.dil_h, col = q * g.stride_w - g.pad_w + s * g.dil_w;
+        if (h >= 0 && h < g.H && col >= 0 && col < g.W) acc[j] += d * double(xn[h * g.W + col]);
+      }
     });
-    if (threadIdx.x == 0) dw[e] = T(sum);
+    if (int(threadIdx.x) < n_taps) dw[k * g.RS + tap0 + threadIdx.x] = T(sum);
   }
 }
 
-// dbias[k] = sum over (n, p, q) of dy[n, k, p, q]: one block per channel.
+// dbias[k] = sum over (n, p, q) of dy[n, k, p, q]: one block per kSumsPerBlock channels.
 template <class T>
 __global__ void bias_grad_kernel(Geometry g, const T* dy, T* dbias) {
-  for (int64_t k = blockIdx.x; k < g.K; k += gridDim.x) {
-    const double sum = block_sum(g.N * g.PQ, [&](int64_t l) {
+  for (int64_t k0 = int64_t(blockIdx.x) * kSumsPerBlock; k0 < g.K; k0 += int64_t(gridDim.x) * kSumsPerBlock) {
+    const int n_channels = int(g.K - k0 < kSumsPerBlock ? g.K - k0 : kSumsPerBlock);
+    const double sum = block_sums(g.N * g.PQ, n_channels, [&](int64_t l, double (&acc)[kSumsPerBlock]) {
       const int64_t n = l / g.PQ;
-      return double(dy[(n * g.K + k) * g.PQ + l - n * g.PQ]);
+      const T* dyl = dy + (n * g.K + k0) * g.PQ + l - n * g.PQ;
+      for (int j = 0; j < n_channels; ++j) acc[j] += double(dyl[j * g.PQ]);
     });
-    if (threadIdx.x == 0) dbias[k] = T(sum);
+    if (int(threadIdx.x) < n_channels) dbias[k0 + threadIdx.x] = T(sum);
   }
 }
 
@@ -628,7 +729,7 @@ void conv2d_forward(const Conv2dParams& p, const T* x, const T* w, const T* bias
   }
   with_tile(p.out_per_group(), [&](auto tile) {
     launch_gemm<decltype(tile)>("conv2d_forward", ForwardProblem<T>{g, x, w, bias, y, p.groups}, p.N * p.P * p.Q,
-                                p.out_per_group());
+                                p.out_per_group(), p.allow_tf32);
   });
 }
 
@@ -646,17 +747,19 @@ void conv2d_backward_data(const Conv2dParams& p, const T* dy, const T* w, T* dx)
   with_tile(p.in_per_group(), [&](auto tile) {
     launch_gemm<decltype(tile)>("conv2d_backward_data",
                                 BackwardDataProblem<T>{g, dy, w, dx, p.groups * p.stride_h * p.stride_w}, max_m,
-                                p.in_per_group());
+                                p.in_per_group(), p.allow_tf32);
   });
 }
 
 template <class T>
 void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* dw, T* dbias) {
   const Geometry g = geometry_of(p);
-  if (dbias) launch("conv2d_bias_grad", bias_grad_kernel<T>, blocks_for(p.K), dim3(kThreads), 0, g, dy, dbias);
+  if (dbias)
+    launch("conv2d_bias_grad", bias_grad_kernel<T>, blocks_for((p.K + kSumsPerBlock - 1) / kSumsPerBlock),
+           dim3(kThreads), 0, g, dy, dbias);
   if (p.depthwise()) {
-    launch("conv2d_backward_weight_depthwise", depthwise_backward_weight_kernel<T>, blocks_for(p.w_numel()),
-           dim3(kThreads), 0, g, x, dy, dw);
+    launch("conv2d_backward_weight_depthwise", depthwise_backward_weight_kernel<T>,
+           blocks_for(p.K * ((p.R * p.S + kSumsPerBlock - 1) / kSumsPerBlock)), dim3(kThreads), 0, g, x, dy, dw);
     return;
   }
   with_tile(p.out_per_group(), [&](auto tile) {
@@ -665,7 +768,7 @@ void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* d
     const Scratch partials(split.count > 1 ? size_t(split.count * p.w_numel()) * sizeof(T) : 0);
     const BackwardWeightProblem<T> problem{g, x, dy, split.count > 1 ? partials.as<T>() : dw, split.count,
                                            split.chunk, p.groups * split.count};
-    launch_gemm<Tile>("conv2d_backward_weight", problem, p.reduction(), p.out_per_group());
+    launch_gemm<Tile>("conv2d_backward_weight", problem, p.reduction(), p.out_per_group(), p.allow_tf32);
     if (split.count > 1)
       launch("conv2d_backward_weight_sum", sum_splits_kernel<T>, grid_for(p.w_numel(), kThreads), dim3(kThreads), 0,
              dw, partials.as<T>(), p.w_numel(), split.count);

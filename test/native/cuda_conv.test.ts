@@ -121,6 +121,23 @@ describe.runIf(hasCuda)('cuda conv2d kernels against the float64 CPU kernels', (
     }
   });
 
+  it("TF32 takes effect on float32 under 'high' only: the three GEMM passes round their inputs, float64 does not", () => {
+    const c = CASES.find((k) => k.name.startsWith('partial tiles on every edge'))!;
+    const g = geometryOf(c);
+    const inputs = { x: random(c.x), w: random(c.w), b: null, gy: random(conv2dOutputShape(c.x, c.w, g)) };
+    const run = (precision: 'high' | 'highest', dtype: DType): Passes => {
+      tf.setFloat32MatmulPrecision(precision);
+      return passes(c, inputs, 'cuda', dtype);
+    };
+    const full = run('highest', 'float32'), tf32 = run('high', 'float32');
+    for (const pass of ['y', 'gx', 'gw'] as const) {
+      // TF32 keeps 10 mantissa bits: products of random inputs lose ~1e-4 of their size, float32 ~1e-7.
+      const differs = full[pass].some((v, i) => Math.abs(v - tf32[pass][i]!) > 1e-5 * Math.abs(v));
+      expect(differs, `${pass} differs under TF32`).toBe(true);
+    }
+    expect(run('high', 'float64')).toEqual(run('highest', 'float64'));
+  });
+
   it('a zero-size batch gives zero weight and bias gradients', () => {
     const c: Case = { name: 'empty', x: [0, 3, 5, 5], w: [4, 3, 3, 3] };
     const x = tf.zeros(c.x, { device: 'cuda' }), gy = tf.zeros(conv2dOutputShape(c.x, c.w, geometryOf(c)), { device: 'cuda' });
