@@ -262,6 +262,9 @@ void with_tile(int64_t n, F&& f) {
 // spreads a column's stores, or the tensor-core fragments' loads, over the banks). kAlongK: the operand is
 // contiguous along the reduction, so consecutive threads take consecutive k (coalesced loads) and each thread
 // keeps several rows; otherwise consecutive threads take consecutive rows.
+// Each thread decodes its rows once per tile; the tile's BK columns (the divisions that turn k into a channel
+// and a tap) are decoded once per step, by BK threads, into a shared table (decode()) that fetch() reads:
+// otherwise every thread would repeat them for each of its elements.
 template <class Op, int X, int BK, bool kAlongK, int kPad>
 struct TileLoader {
   using T = typename Op::Scalar;
@@ -290,18 +293,18 @@ struct TileLoader {
     }
   }
 
-  __device__ void fetch(const Op& op, int64_t k0, int64_t k_end) {
-    if constexpr (kAlongK) {
-      const int64_t k = k0 + k_lane;
-      const bool k_valid = k < k_end;
-      typename Op::Col col{};
-      if (k_valid) col = op.col(k);
-      for (int i = 0; i < kPer; ++i) regs[i] = k_valid && row_valid[i] ? op.at(rows[i], col) : T(0);
-    } else {
-      for (int i = 0; i < kPer; ++i) {
-        const int64_t k = k0 + k_lane + i * kStepK;
-        regs[i] = k < k_end && row_valid[0] ? op.at(rows[0], op.col(k)) : T(0);
-      }
+  // Thread `lane` (of BK) decodes column k0 + lane into table[stage][lane].
+  template <class Table>
+  __device__ static void decode(const Op& op, Table& table, int stage, int lane, int64_t k0, int64_t k_end) {
+    if (lane >= 0 && lane < BK && k0 + lane < k_end) table[stage * BK + lane] = op.col(k0 + lane);
+  }
+
+  template <class Table>
+  __device__ void fetch(const Op& op, const Table& table, int stage, int64_t k0, int64_t k_end) {
+    for (int i = 0; i < kPer; ++i) {
+      const int k = k_lane + i * kStepK;
+      const bool valid = k0 + k < k_end && row_valid[kAlongK ? i : 0];
+      regs[i] = valid ? op.at(rows[kAlongK ? i : 0], table[stage * BK + k]) : T(0);
     }
   }
 
@@ -418,6 +421,10 @@ __global__ void __launch_bounds__(kThreads) implicit_gemm_kernel(Problem problem
   using BLoader = TileLoader<typename Problem::B, Tile::BN, Tile::BK, true, Math::kPad>;
   TF_SHARED(T, a_tiles, 2 * ALoader::kStage);
   TF_SHARED(T, b_tiles, 2 * BLoader::kStage);
+  TF_SHARED(typename Problem::A::Col, a_cols, 2 * Tile::BK);
+  TF_SHARED(typename Problem::B::Col, b_cols, 2 * Tile::BK);
+  // Threads [0, BK) decode A's columns, [BK, 2·BK) B's.
+  const int a_lane = threadIdx.x, b_lane = int(threadIdx.x) - Tile::BK;
   const int64_t m0 = int64_t(blockIdx.x) * Tile::BM, n0 = int64_t(blockIdx.y) * Tile::BN;
   for (int64_t z = blockIdx.z; z < problem.tasks; z += gridDim.z) {
     const auto task = problem.task(z);
@@ -427,25 +434,34 @@ __global__ void __launch_bounds__(kThreads) implicit_gemm_kernel(Problem problem
     BLoader b_loader(task.b, n0, task.N);
     Math math;
     const int64_t steps = (task.k_end - task.k_begin + Tile::BK - 1) / Tile::BK;
+    const auto k_at = [&](int64_t s) { return task.k_begin + s * Tile::BK; };
+    const auto decode = [&](int64_t s, int stage) {
+      ALoader::decode(task.a, a_cols, stage, a_lane, k_at(s), task.k_end);
+      BLoader::decode(task.b, b_cols, stage, b_lane, k_at(s), task.k_end);
+    };
     if (steps > 0) {
-      a_loader.fetch(task.a, task.k_begin, task.k_end);
-      b_loader.fetch(task.b, task.k_begin, task.k_end);
+      decode(0, 0);
+      __syncthreads();
+      a_loader.fetch(task.a, a_cols, 0, k_at(0), task.k_end);
+      b_loader.fetch(task.b, b_cols, 0, k_at(0), task.k_end);
       a_loader.template stash<Math>(a_tiles, 0);
       b_loader.template stash<Math>(b_tiles, 0);
+      if (steps > 1) decode(1, 1);
       __syncthreads();
     }
     // Double-buffered: the global loads of step s + 1 are in flight while step s computes from shared memory,
-    // and one barrier per step suffices, since the stage written in step s was last read in step s − 1.
+    // and the columns of step s + 2 are decoded meanwhile. One barrier per step suffices: the tile stage and
+    // the column-table stage written in step s were last read in step s − 1.
     for (int64_t s = 0; s < steps; ++s) {
       const int stage = int(s & 1);
       const bool more = s + 1 < steps;
       if (more) {
-        const int64_t k0 = task.k_begin + (s + 1) * Tile::BK;
-        a_loader.fetch(task.a, k0, task.k_end);
-        b_loader.fetch(task.b, k0, task.k_end);
+        a_loader.fetch(task.a, a_cols, stage ^ 1, k_at(s + 1), task.k_end);
+        b_loader.fetch(task.b, b_cols, stage ^ 1, k_at(s + 1), task.k_end);
       }
       math.multiply(a_tiles, stage * ALoader::kStage, ALoader::kPitch, b_tiles, stage * BLoader::kStage,
                     BLoader::kPitch);
+      if (s + 2 < steps) decode(s + 2, stage);
       if (more) {
         a_loader.template stash<Math>(a_tiles, stage ^ 1);
         b_loader.template stash<Math>(b_tiles, stage ^ 1);
