@@ -10,6 +10,8 @@
 //   backward-data    dx  [M = N·H·W, Cg] = gather(dy) [M, Kg·R·S] · w [Kg·R·S, Cg]          per stride phase
 //   backward-weight  dwᵀ [taps, Kg]      = im2col(x)ᵀ [taps, N·P·Q] · dy [N·P·Q, Kg]        split over N·P·Q
 // The GEMM's rows (M) are always the dimension its output is contiguous along, so a warp's stores coalesce.
+// float32 runs on TF32 tensor cores (mma.sync m16n8k8) when Conv2dParams::allow_tf32, else, like float64, on
+// CUDA cores (SIMT register tiles).
 //
 // Backward-data by stride phase: the dx rows h ≡ a (mod stride_h) only receive the kernel rows r for which
 // (a + pad_h − r·dil_h) is a multiple of stride_h, the taps that land on dy's stride grid (likewise columns).
@@ -51,9 +53,9 @@ struct Geometry {
 };
 
 Geometry geometry_of(const Conv2dParams& p) {
-  return {p.N,      p.C,      p.H,      p.W,      p.K,      p.R,     p.S,        p.P,        p.Q,
-          p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w, p.groups, p.in_per_group(), p.out_per_group(),
-          p.H * p.W, p.P * p.Q, p.R * p.S, p.reduction()};
+  return {p.N, p.C, p.H, p.W, p.K, p.R, p.S, p.P, p.Q,
+          p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w, p.groups,
+          p.in_per_group(), p.out_per_group(), p.H * p.W, p.P * p.Q, p.R * p.S, p.reduction()};
 }
 
 __device__ int64_t greatest_common_divisor(int64_t a, int64_t b) {

@@ -42,6 +42,7 @@ const params = { seed: SEED, endOnFailure: true };
 const LIGHT = [
   'unary', 'binary', 'compare', 'where', 'copy', 'random', 'reduce', 'softmax', 'softmaxBackward', 'indexSelect',
   'indexAdd', 'gather', 'scatterAdd', 'dropoutForward', 'dropoutBackward',
+  'conv2dForward', 'conv2dBackwardData', 'conv2dBackwardWeight',
 ];
 
 /** The dtype codes of deviceAlloc, by the array kind a handle stands in for. */
