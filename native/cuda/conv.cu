@@ -561,11 +561,11 @@ __global__ void sum_splits_kernel(T* out, const T* partials, int64_t n, int64_t 
 template <class Tile, class Problem>
 void launch_gemm(const char* name, const Problem& problem, int64_t max_m, int64_t n, bool allow_tf32) {
   using T = typename Problem::Scalar;
-  // gridDim.y is at most 65535; blockIdx.z strides over tasks beyond that.
-  TF_CHECK((n + Tile::BN - 1) / Tile::BN <= 65535, Range, name, ": ", n, " columns per group exceed the grid's ",
-           65535 * Tile::BN);
-  const dim3 grid(unsigned((max_m + Tile::BM - 1) / Tile::BM), unsigned((n + Tile::BN - 1) / Tile::BN),
-                  unsigned(problem.tasks < 65535 ? problem.tasks : 65535));
+  // gridDim.x is at most 2^31 − 1 and gridDim.y 65535; blockIdx.z strides over tasks beyond 65535.
+  const int64_t row_tiles = (max_m + Tile::BM - 1) / Tile::BM, col_tiles = (n + Tile::BN - 1) / Tile::BN;
+  TF_CHECK(row_tiles <= kMaxGridX && col_tiles <= 65535, Range, name, ": a GEMM of ", max_m, " x ", n,
+           " per group exceeds the grid (at most ", int64_t(kMaxGridX) * Tile::BM, " x ", 65535 * Tile::BN, ")");
+  const dim3 grid(unsigned(row_tiles), unsigned(col_tiles), unsigned(problem.tasks < 65535 ? problem.tasks : 65535));
   if constexpr (std::is_same_v<T, float>) {
     if (allow_tf32) return launch(name, implicit_gemm_kernel<Tile, Tf32Math<Tile>, Problem>, grid, dim3(kThreads), 0, problem);
   }
