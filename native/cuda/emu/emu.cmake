@@ -5,7 +5,8 @@ get_filename_component(TF_EMU_ROOT "${TF_EMU_DIR}/../../.." ABSOLUTE)
 set(TF_EMU_SOURCES
   ${TF_EMU_DIR}/exec.cc
   ${TF_EMU_DIR}/fiber.cc
-  ${TF_EMU_DIR}/runtime.cc)
+  ${TF_EMU_DIR}/runtime.cc
+  ${TF_EMU_DIR}/tensor_core.cc)
 # For sources that include <cuda_runtime.h> directly (cuda/device.cu): it resolves to the emulation.
 set(TF_EMU_INCLUDE_DIRS ${TF_EMU_DIR}/include)
 

@@ -198,13 +198,35 @@ struct ThreadView {
 };
 extern __thread ThreadView* tls_thread __attribute__((visibility("hidden")));
 
-enum class Collective : uint8_t { kSyncWarp, kShflIdx, kShflUp, kShflDown, kShflXor, kBallot, kAny, kAll };
+enum class Collective : uint8_t { kSyncWarp, kShflIdx, kShflUp, kShflDown, kShflXor, kBallot, kAny, kAll, kExchange };
 
 int syncthreads(int predicate, const char* file, int line);
 uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int arg, int width, const char* file,
                          int line);
 unsigned activemask(const char* file, int line);
 [[noreturn]] void kernel_fault(const std::string& what);
+
+// A warp collective that exchanges whole fragments (mma.sync, ldmatrix: cuda/emu/tensor_core.h): every lane of
+// `mask` arrives with a pointer to its own operands and results, and once all have arrived together (same
+// call site, same mask) the last one runs complete(lanes, mask) once for the warp, lanes[l] being lane l's
+// pointer (null outside the mask). `name` names the instruction in divergence reports.
+using ExchangeFn = void (*)(void* const* lanes, unsigned mask);
+void warp_exchange(const char* name, unsigned mask, void* lane_data, ExchangeFn complete, const char* file, int line);
+// The calling lane's index in its warp.
+unsigned lane_id();
+// Whether [p, p + bytes) lies in the running block's shared memory (static and dynamic).
+bool in_shared(const void* p, size_t bytes);
+
+// cp.async (cuda/emu/tensor_core.h): a copy of `bytes` from global to shared memory that the calling thread
+// issues now and the emulator performs at the cp_async_wait that covers its group, so that a kernel reading the
+// destination too early reads what was there before (in checked mode NaN: the destination is poisoned at issue).
+// Only the first src_bytes are read; the rest of the destination is zero-filled. A thread that exits with copies
+// not yet waited for is a kernel error.
+void cp_async(void* dst, const void* src, unsigned bytes, unsigned src_bytes, const char* file, int line);
+// cp.async.commit_group: the copies issued since the last commit form one group.
+void cp_async_commit();
+// cp.async.wait_group n: performs every committed group but the newest `n`.
+void cp_async_wait(int n, const char* file, int line);
 
 struct SharedSpan {
   void* data;

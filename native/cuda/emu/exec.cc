@@ -30,6 +30,16 @@ enum class State : uint8_t { kReady, kBarrier, kCollective, kActiveMask, kExited
 struct Block;
 struct Thread;
 
+// A cp.async copy issued and not yet performed; `group` is the commit group it belongs to (the thread's
+// open_group while it is uncommitted).
+struct AsyncCopy {
+  void* dst;
+  const void* src;
+  unsigned bytes, src_bytes, group;
+  const char* file;
+  int line;
+};
+
 // A stack that runs threads: one from its start until it exits, then, without a switch, the next thread
 // that has not started yet. A block without barriers therefore runs all its threads on one fiber.
 struct Fiber {
@@ -53,6 +63,12 @@ struct Thread : ThreadView {
   int width = 0;
   uint64_t value = 0;
   uint64_t result = 0;
+  // kExchange: the instruction's name and what completes it.
+  const char* exchange_name = nullptr;
+  ExchangeFn exchange = nullptr;
+  // cp.async copies in issue order (so in group order), and the group that a commit closes next.
+  std::vector<AsyncCopy> copies;
+  unsigned open_group = 0;
 };
 
 struct SharedVar {
@@ -157,15 +173,20 @@ const char* collective_name(Collective op) {
     case Collective::kBallot: return "__ballot_sync";
     case Collective::kAny: return "__any_sync";
     case Collective::kAll: return "__all_sync";
+    case Collective::kExchange: return "a fragment exchange";
   }
   return "?";
+}
+
+const char* collective_name(const Thread& t) {
+  return t.op == Collective::kExchange ? t.exchange_name : collective_name(t.op);
 }
 
 std::string describe_wait(const Thread& t) {
   switch (t.state) {
     case State::kBarrier: return "waits at __syncthreads() at " + site(t.file, t.line);
     case State::kCollective:
-      return std::string("waits at ") + collective_name(t.op) + "(mask " + hex(t.mask) + ") at " + site(t.file, t.line);
+      return std::string("waits at ") + collective_name(t) + "(mask " + hex(t.mask) + ") at " + site(t.file, t.line);
     case State::kActiveMask: return "waits at __activemask() at " + site(t.file, t.line);
     case State::kExited: return "has exited";
     case State::kFaulted: return "has faulted";
@@ -208,6 +229,15 @@ void wait(Thread& t) { switch_away(t.fiber->context, *t.block); }
 
 void on_exit(Block& b, Thread& t);
 
+std::string unwaited_copies(const Thread& t) {
+  const AsyncCopy& first = t.copies.front();
+  const bool committed = first.group < t.open_group;
+  return thread_name(t) + " exited with " + std::to_string(t.copies.size()) +
+         " cp.async copies never performed (the first issued at " + site(first.file, first.line) + ", " +
+         (committed ? "committed but not covered by a cp.async.wait_group" : "never committed") +
+         "): their data was never waited for";
+}
+
 [[noreturn]] void fiber_main(void* arg) {
   Fiber& f = *static_cast<Fiber*>(arg);
   for (;;) {
@@ -216,9 +246,14 @@ void on_exit(Block& b, Thread& t);
     for (;;) {
       try {
         b.kernel->body();
-        t->state = State::kExited;
-        t->fiber = nullptr;
-        on_exit(b, *t);
+        if (t->copies.empty()) {
+          t->state = State::kExited;
+          t->fiber = nullptr;
+          on_exit(b, *t);
+        } else {
+          b.fail(cudaErrorLaunchFailure, unwaited_copies(*t));
+          t->state = State::kFaulted;
+        }
       } catch (const std::exception& e) {
         b.fail(cudaErrorLaunchFailure, thread_name(*t) + ": threw " + e.what());
         t->state = State::kFaulted;
@@ -256,6 +291,11 @@ int source_lane(Collective op, int lane, int arg, int width) {
 // Every lane of `mask` has arrived at the same collective: computes each one's result and wakes them.
 void complete_collective(Block& b, Thread& caller, unsigned base, unsigned mask) {
   Thread* warp = b.threads + base;
+  if (caller.op == Collective::kExchange) {
+    void* lanes[kWarpSize] = {};
+    for (unsigned m = mask; m; m &= m - 1) lanes[__builtin_ctz(m)] = reinterpret_cast<void*>(warp[__builtin_ctz(m)].value);
+    caller.exchange(lanes, mask);
+  }
   unsigned votes = 0;
   for (unsigned m = mask; m; m &= m - 1) {
     const int lane = __builtin_ctz(m);
@@ -265,7 +305,8 @@ void complete_collective(Block& b, Thread& caller, unsigned base, unsigned mask)
     const int lane = __builtin_ctz(m);
     Thread& t = warp[lane];
     switch (t.op) {
-      case Collective::kSyncWarp: t.result = 0; break;
+      case Collective::kSyncWarp:
+      case Collective::kExchange: t.result = 0; break;
       case Collective::kBallot: t.result = votes; break;
       case Collective::kAny: t.result = votes != 0; break;
       case Collective::kAll: t.result = votes == mask; break;
@@ -403,6 +444,8 @@ class Executor {
       t.block = &b;
       t.fiber = nullptr;
       t.value = 0;
+      t.copies.clear();
+      t.open_group = 0;
       b.push(t);
     }
     while (!b.failed) {
@@ -596,16 +639,18 @@ int syncthreads(int predicate, const char* file, int line) {
   return int(t.result);
 }
 
-uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int arg, int width, const char* file,
-                         int line) {
-  Thread& t = current(collective_name(op));
+namespace {
+
+uint64_t collect(Collective op, const char* name, ExchangeFn exchange, unsigned mask, uint64_t value, int arg,
+                 int width, const char* file, int line) {
+  Thread& t = current(name);
   Block& b = *t.block;
   const unsigned lane = t.linear % kWarpSize, warp = t.linear / kWarpSize, base = t.linear - lane;
   const unsigned lanes = std::min(kWarpSize, b.n - base);
   const unsigned present = lanes == kWarpSize ? ~0u : (1u << lanes) - 1;
   const auto misuse = [&](const std::string& what) {
     fault(t, cudaErrorLaunchFailure,
-          std::string(collective_name(op)) + "(mask " + hex(mask) + ") at " + site(file, line) + ": " + what);
+          std::string(name) + "(mask " + hex(mask) + ") at " + site(file, line) + ": " + what);
   };
   if (!(mask >> lane & 1)) misuse("the calling lane " + std::to_string(lane) + " is not in the mask");
   if (mask & ~present)
@@ -620,12 +665,14 @@ uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int arg, 
   t.value = value;
   t.arg = arg;
   t.width = width;
+  t.exchange_name = name;
+  t.exchange = exchange;
   b.collective_lanes[warp] |= 1u << lane;
   if ((b.collective_lanes[warp] & mask) == mask) {
     bool together = true;
     for (unsigned m = mask; m && together; m &= m - 1) {
       const Thread& other = b.threads[base + __builtin_ctz(m)];
-      together = other.mask == mask && same_site(other.file, other.line, file, line);
+      together = other.mask == mask && other.op == op && same_site(other.file, other.line, file, line);
     }
     if (together) {
       complete_collective(b, t, base, mask);
@@ -634,6 +681,71 @@ uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int arg, 
   }
   wait(t);
   return t.result;
+}
+
+}  // namespace
+
+uint64_t warp_collective(Collective op, unsigned mask, uint64_t value, int arg, int width, const char* file,
+                         int line) {
+  return collect(op, collective_name(op), nullptr, mask, value, arg, width, file, line);
+}
+
+void warp_exchange(const char* name, unsigned mask, void* lane_data, ExchangeFn complete, const char* file,
+                   int line) {
+  collect(Collective::kExchange, name, complete, mask, reinterpret_cast<uint64_t>(lane_data), 0, int(kWarpSize),
+          file, line);
+}
+
+unsigned lane_id() { return current("a lane's index").linear % kWarpSize; }
+
+bool in_shared(const void* p, size_t bytes) {
+  const Block& b = *current("a shared-memory access").block;
+  const auto at = reinterpret_cast<uintptr_t>(p), base = reinterpret_cast<uintptr_t>(b.shared);
+  return at >= base && at + bytes <= base + b.shared_used;
+}
+
+void cp_async(void* dst, const void* src, unsigned bytes, unsigned src_bytes, const char* file, int line) {
+  Thread& t = current("cp.async");
+  const auto misuse = [&](const std::string& what) {
+    fault(t, cudaErrorIllegalAddress, "cp.async at " + site(file, line) + ": " + what);
+  };
+  const auto address = [](const void* p) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%p", p);
+    return std::string(text);
+  };
+  if (bytes != 4 && bytes != 8 && bytes != 16) misuse("cp-size must be 4, 8 or 16 bytes, got " + std::to_string(bytes));
+  if (src_bytes > bytes)
+    misuse("src-size " + std::to_string(src_bytes) + " exceeds cp-size " + std::to_string(bytes));
+  if (reinterpret_cast<uintptr_t>(dst) % bytes != 0 || reinterpret_cast<uintptr_t>(src) % bytes != 0)
+    misuse("addresses must be aligned to the cp-size " + std::to_string(bytes) + ", got dst " + address(dst) +
+           " and src " + address(src));
+  if (!in_shared(dst, bytes)) misuse("destination " + address(dst) + " is not in the block's shared memory");
+  if (config().checked) {
+    const char* first = static_cast<const char*>(src);
+    if (src_bytes > 0 && !(check_pointer(first) && check_pointer(first + src_bytes - 1)))
+      misuse("source [" + address(first) + ", +" + std::to_string(src_bytes) +
+             ") is not inside a live device allocation");
+    // Until the wait that covers it, the destination holds nothing a reader may rely on.
+    std::memset(dst, 0xff, bytes);
+  }
+  t.copies.push_back(AsyncCopy{dst, src, bytes, src_bytes, t.open_group, file, line});
+}
+
+void cp_async_commit() { ++current("cp.async.commit_group").open_group; }
+
+void cp_async_wait(int n, const char* file, int line) {
+  Thread& t = current("cp.async.wait_group");
+  if (n < 0) fault(t, cudaErrorLaunchFailure, "cp.async.wait_group at " + site(file, line) + ": negative count");
+  // Groups [0, open_group) are committed; the newest n of them may stay in flight.
+  const unsigned oldest_pending = t.open_group > unsigned(n) ? t.open_group - unsigned(n) : 0;
+  size_t done = 0;
+  for (; done < t.copies.size() && t.copies[done].group < oldest_pending; ++done) {
+    const AsyncCopy& c = t.copies[done];
+    std::memcpy(c.dst, c.src, c.src_bytes);
+    std::memset(static_cast<char*>(c.dst) + c.src_bytes, 0, c.bytes - c.src_bytes);
+  }
+  t.copies.erase(t.copies.begin(), t.copies.begin() + std::ptrdiff_t(done));
 }
 
 unsigned activemask(const char* file, int line) {
