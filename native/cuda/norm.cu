@@ -1,0 +1,254 @@
+// CUDA batch, layer and group norm: the entry points of core/norm.h, with the CPU's semantics (statistics in
+// double, the normalized-affine map NormAffine in the element type).
+//
+// Legend (core/norm.h): outer o, channel c, inner l, statistic s; K = the elements of one statistic. A
+// statistic's elements are its spans: one per sample for batch norm (channel s of every sample, L elements
+// each), one for layer and group norm (cpg * L contiguous elements); element i of a statistic is element
+// i % span_len of span i / span_len.
+//
+// Work mapping:
+// - forward (training) and the backward's statistic pass: one block a statistic (a grid-stride loop over
+//   statistics). The block reduces in double with block_all_reduce (cuda/block_reduce.h), two passes for
+//   the variance (the mean first, then the squared deviations: no cancellation when |mean| >> std), then
+//   writes y (or dx) in a third pass over the same elements, which a block re-reads from L2.
+// - layer / group norm dgamma, dbeta: one block a channel, over its outer * L elements.
+// - inference and eval-mode dx: elementwise, one thread an element.
+// Every sum is a fixed tree over a fixed assignment of elements to threads: results are deterministic.
+#include "cuda/kernel.h"
+
+#include <cmath>
+
+#include "core/norm.h"
+#include "cuda/block_reduce.h"
+
+namespace tf::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+// A NormLayout as device code reads it (NormLayout's helpers are host functions).
+struct StatSpans {
+  int64_t C, L, cpg, groups, count, span_len;
+  bool per_sample;
+
+  explicit StatSpans(const NormLayout& layout)
+      : C(layout.channels), L(layout.inner), cpg(layout.channels_per_group()), groups(layout.groups),
+        count(layout.stat_count()), span_len(layout.channels_per_group() * layout.inner),
+        per_sample(layout.per_sample) {}
+
+  // The position in x of element i of statistic s, and its channel.
+  __device__ int64_t at(int64_t s, int64_t i, int64_t& c) const {
+    const int64_t span = i / span_len, j = i - span * span_len;
+    const int64_t c0 = (per_sample ? s % groups : s) * cpg;
+    c = c0 + j / L;
+    return per_sample ? s * span_len + j : (span * C + c0) * L + j;
+  }
+};
+
+template <class T>
+__device__ T param_or(const T* p, int64_t i, T fallback) {
+  return p ? p[i] : fallback;
+}
+
+// The gradient that reaches the normalization: dy, or 0 where a fused ReLU's output is not positive.
+template <class T>
+__device__ double masked_grad(const T* dy, const T* relu_y, int64_t at) {
+  return relu_y && !(relu_y[at] > T(0)) ? 0.0 : double(dy[at]);
+}
+
+struct Plus {
+  __device__ double operator()(double a, double b) const { return a + b; }
+};
+
+// sum(a) and sum(a * (x - mean)) of one statistic (16 bytes: one block reduction).
+struct GradSums {
+  double a, a_xm;
+};
+struct GradSumsPlus {
+  __device__ GradSums operator()(GradSums u, GradSums v) const { return {u.a + v.a, u.a_xm + v.a_xm}; }
+};
+
+// Threads a block for a statistic of `count` elements: whole warps, about 8 elements a thread, at most kThreads.
+int threads_for(int64_t count) {
+  int threads = kWarpSize;
+  while (threads < kThreads && int64_t(threads) * 8 < count) threads *= 2;
+  return threads;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Kernels
+
+template <class T>
+__global__ void norm_forward_kernel(StatSpans sp, int64_t num_stats, const T* x, const T* gamma, const T* beta,
+                                    double eps, T* y, T* save_mean, T* save_invstd, T* running_mean, T* running_var,
+                                    double momentum, bool relu, const T* residual) {
+  for (int64_t s = blockIdx.x; s < num_stats; s += gridDim.x) {
+    int64_t c;
+    double sum = 0;
+    for (int64_t i = threadIdx.x; i < sp.count; i += blockDim.x) sum += double(x[sp.at(s, i, c)]);
+    sum = block_all_reduce(sum, 0.0, Plus());
+    const double mean = sp.count ? sum / double(sp.count) : 0.0;
+    double m2 = 0;
+    for (int64_t i = threadIdx.x; i < sp.count; i += blockDim.x) {
+      const double d = double(x[sp.at(s, i, c)]) - mean;
+      m2 += d * d;
+    }
+    m2 = block_all_reduce(m2, 0.0, Plus());
+    const double var = sp.count ? m2 / double(sp.count) : 0.0;
+    const T mean_t = T(mean), invstd_t = T(1.0 / sqrt(var + eps));
+    if (threadIdx.x == 0) {
+      save_mean[s] = mean_t;
+      save_invstd[s] = invstd_t;
+      if (running_mean && sp.count > 0) running_mean[s] = T((1 - momentum) * double(running_mean[s]) + momentum * mean);
+      if (running_var && sp.count > 0) {
+        const double unbiased = sp.count > 1 ? var * double(sp.count) / double(sp.count - 1) : var;
+        running_var[s] = T((1 - momentum) * double(running_var[s]) + momentum * unbiased);
+      }
+    }
+    for (int64_t i = threadIdx.x; i < sp.count; i += blockDim.x) {
+      const int64_t at = sp.at(s, i, c);
+      const NormAffine<T> f{mean_t, invstd_t * param_or(gamma, c, T(1)), param_or(beta, c, T(0)), relu};
+      y[at] = residual ? f(x[at], residual[at]) : f(x[at]);
+    }
+  }
+}
+
+// The backward's statistic pass: sum(a) and sum(a * (x - mean)) with a = dy * gamma; for batch norm (one channel
+// a statistic) also that channel's dgamma and dbeta; then, when write_dx,
+// dx = a * invstd - (x - mean) * invstd^3 / K * sum(a (x - mean)) - invstd / K * sum(a), in double.
+template <class T>
+__global__ void norm_backward_stats_kernel(StatSpans sp, int64_t num_stats, const T* x, const T* dy, const T* mean,
+                                           const T* invstd, const T* gamma, const T* relu_y, bool write_dx, T* dx,
+                                           T* dgamma, T* dbeta) {
+  for (int64_t s = blockIdx.x; s < num_stats; s += gridDim.x) {
+    const double m = double(mean[s]), is = double(invstd[s]);
+    int64_t c;
+    // Per-sample statistics span channels, so gamma weighs each element; a batch-norm statistic has one
+    // channel, so its sums are taken over dy alone (its dgamma, dbeta) and scaled by gamma after.
+    GradSums sums{0, 0};
+    for (int64_t i = threadIdx.x; i < sp.count; i += blockDim.x) {
+      const int64_t at = sp.at(s, i, c);
+      const double g = masked_grad(dy, relu_y, at);
+      const double a = sp.per_sample ? g * double(param_or(gamma, c, T(1))) : g;
+      sums.a += a;
+      sums.a_xm += a * (double(x[at]) - m);
+    }
+    sums = block_all_reduce(sums, GradSums{0, 0}, GradSumsPlus());
+    if (!sp.per_sample) {
+      if (threadIdx.x == 0) {
+        if (dgamma) dgamma[s] = T(sums.a_xm * is);
+        if (dbeta) dbeta[s] = T(sums.a);
+      }
+      const double gm = double(param_or(gamma, s, T(1)));
+      sums = {sums.a * gm, sums.a_xm * gm};
+    }
+    if (!write_dx) continue;
+    const double k = sp.count ? is / double(sp.count) : 0.0;
+    const double slope = k * is * is * sums.a_xm, offset = k * sums.a;
+    for (int64_t i = threadIdx.x; i < sp.count; i += blockDim.x) {
+      const int64_t at = sp.at(s, i, c);
+      const double a = masked_grad(dy, relu_y, at) * double(param_or(gamma, c, T(1)));
+      dx[at] = T(a * is - (double(x[at]) - m) * slope - offset);
+    }
+  }
+}
+
+// dgamma[c] = sum over o, l of dy * xhat and dbeta[c] = sum of dy, for per-sample statistics (layer and group
+// norm), where channel c's elements belong to one statistic per sample: one block a channel.
+template <class T>
+__global__ void per_sample_param_grads_kernel(StatSpans sp, int64_t outer, const T* x, const T* dy, const T* mean,
+                                              const T* invstd, T* dgamma, T* dbeta) {
+  const int64_t count = outer * sp.L;
+  for (int64_t c = blockIdx.x; c < sp.C; c += gridDim.x) {
+    GradSums sums{0, 0};
+    for (int64_t i = threadIdx.x; i < count; i += blockDim.x) {
+      const int64_t o = i / sp.L, at = (o * sp.C + c) * sp.L + (i - o * sp.L), s = o * sp.groups + c / sp.cpg;
+      const double g = double(dy[at]);
+      sums.a += g;
+      sums.a_xm += g * (double(x[at]) - double(mean[s])) * double(invstd[s]);
+    }
+    sums = block_all_reduce(sums, GradSums{0, 0}, GradSumsPlus());
+    if (threadIdx.x != 0) continue;
+    if (dgamma) dgamma[c] = T(sums.a_xm);
+    if (dbeta) dbeta[c] = T(sums.a);
+  }
+}
+
+// Per-channel statistics of the elementwise kernels: the running ones (inference) or a saved invstd with
+// mean 0 (eval-mode dx = dy * gamma * invstd).
+template <class T>
+struct RunningStats {
+  const T* mean;
+  const T* var;
+  double eps;
+  __device__ T mean_of(int64_t c) const { return mean[c]; }
+  __device__ T invstd_of(int64_t c) const { return T(1.0 / sqrt(double(var[c]) + eps)); }
+};
+template <class T>
+struct SavedInvstd {
+  const T* invstd;
+  __device__ T mean_of(int64_t) const { return T(0); }
+  __device__ T invstd_of(int64_t c) const { return invstd[c]; }
+};
+
+// y = NormAffine{mean_c, invstd_c * gamma[c], beta[c], relu}(x, residual), then 0 where relu_mask (when given)
+// is not positive; channel c = (i / L) % C.
+template <class T, class Stats>
+__global__ void channel_affine_kernel(int64_t n, int64_t C, int64_t L, Stats stats, const T* x, const T* gamma,
+                                      const T* beta, bool relu, const T* residual, const T* relu_mask, T* y) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t c = (i / L) % C;
+    const NormAffine<T> f{stats.mean_of(c), stats.invstd_of(c) * param_or(gamma, c, T(1)), param_or(beta, c, T(0)),
+                          relu};
+    const T v = residual ? f(x[i], residual[i]) : f(x[i]);
+    y[i] = relu_mask && !(relu_mask[i] > T(0)) ? T(0) : v;
+  }
+}
+
+template <class T, class Stats>
+void channel_affine(const char* name, const NormLayout& layout, const Stats& stats, const T* x, const T* gamma,
+                    const T* beta, bool relu, const T* residual, const T* relu_mask, T* y) {
+  const int64_t n = layout.numel();
+  launch(name, channel_affine_kernel<T, Stats>, grid_for(n, kThreads), dim3(kThreads), 0, n, layout.channels,
+         layout.inner, stats, x, gamma, beta, relu, residual, relu_mask, y);
+}
+
+}  // namespace
+
+template <class T>
+void norm_forward(const NormLayout& layout, const T* x, const T* gamma, const T* beta, double eps, T* y,
+                  T* save_mean, T* save_invstd, T* running_mean, T* running_var, double momentum,
+                  NormEpilogue<T> epilogue) {
+  const StatSpans sp(layout);
+  launch("norm_forward", norm_forward_kernel<T>, grid_for(layout.num_stats(), 1), dim3(threads_for(sp.count)), 0, sp,
+         layout.num_stats(), x, gamma, beta, eps, y, save_mean, save_invstd, running_mean, running_var, momentum,
+         epilogue.relu, epilogue.residual);
+}
+
+template <class T>
+void batch_norm_inference(const NormLayout& layout, const T* x, const T* running_mean, const T* running_var,
+                          const T* gamma, const T* beta, double eps, NormEpilogue<T> epilogue, T* y) {
+  channel_affine("batch_norm_inference", layout, RunningStats<T>{running_mean, running_var, eps}, x, gamma, beta,
+                 epilogue.relu, epilogue.residual, static_cast<const T*>(nullptr), y);
+}
+
+template <class T>
+void norm_backward(const NormLayout& layout, const T* x, const T* dy, const T* mean, const T* invstd, const T* gamma,
+                   bool batch_stats, const T* relu_y, T* dx, T* dgamma, T* dbeta) {
+  const StatSpans sp(layout);
+  const bool param_grads = dgamma || dbeta, batch_dx = dx && batch_stats;
+  if (param_grads && layout.per_sample)
+    launch("norm_backward_params", per_sample_param_grads_kernel<T>, grid_for(layout.channels, 1),
+           dim3(threads_for(layout.outer * layout.inner)), 0, sp, layout.outer, x, dy, mean, invstd, dgamma, dbeta);
+  if (batch_dx || (param_grads && !layout.per_sample))
+    launch("norm_backward", norm_backward_stats_kernel<T>, grid_for(layout.num_stats(), 1),
+           dim3(threads_for(sp.count)), 0, sp, layout.num_stats(), x, dy, mean, invstd, gamma, relu_y, batch_dx, dx,
+           dgamma, dbeta);
+  if (dx && !batch_stats)
+    channel_affine("norm_backward_eval", layout, SavedInvstd<T>{invstd}, dy, gamma, static_cast<const T*>(nullptr),
+                   false, static_cast<const T*>(nullptr), relu_y, dx);
+}
+
+TF_INSTANTIATE_NORM
+
+}  // namespace tf::cuda
