@@ -12,9 +12,9 @@ namespace tf {
 
 struct PoolShape {
   int64_t N, C, H, W, P, Q;
-  int64_t planes() const { return N * C; }
-  int64_t x_numel() const { return N * C * H * W; }
-  int64_t y_numel() const { return N * C * P * Q; }
+  TF_HD int64_t planes() const { return N * C; }
+  TF_HD int64_t x_numel() const { return N * C * H * W; }
+  TF_HD int64_t y_numel() const { return N * C * P * Q; }
 };
 
 // Sliding-window pooling: kernel, stride, padding, dilation per axis (height, width).

@@ -42,6 +42,10 @@ const params = { seed: SEED, endOnFailure: true };
 const LIGHT = [
   'unary', 'binary', 'compare', 'where', 'copy', 'random', 'reduce', 'softmax', 'softmaxBackward', 'indexSelect',
   'indexAdd', 'gather', 'scatterAdd', 'dropoutForward', 'dropoutBackward',
+  'maxPool2dForward', 'maxPool2dBackward', 'avgPool2dForward', 'avgPool2dBackward', 'adaptiveAvgPool2dForward',
+  'adaptiveAvgPool2dBackward', 'adaptiveMaxPool2dForward', 'adaptiveMaxPool2dBackward', 'batchNormForward',
+  'batchNormInference', 'batchNormBackward', 'layerNormForward', 'layerNormBackward', 'groupNormForward',
+  'groupNormBackward', 'preluForward', 'preluBackward', 'upsample2dForward', 'upsample2dBackward',
 ];
 
 /** The dtype codes of deviceAlloc, by the array kind a handle stands in for. */
