@@ -11,7 +11,8 @@
 //   statistics). The block reduces in double with block_all_reduce (cuda/block_reduce.h), two passes for
 //   the variance (the mean first, then the squared deviations: no cancellation when |mean| >> std), then
 //   writes y (or dx) in a third pass over the same elements, which a block re-reads from L2.
-// - layer / group norm dgamma, dbeta: one block a channel, over its outer * L elements.
+// - layer / group norm dgamma, dbeta: one block a channel, over its outer * L elements; for L = 1 (layer norm)
+//   a block of 32 neighbouring channels instead, a warp a row at a time (column_param_grads_kernel).
 // - inference and eval-mode dx: elementwise, one thread an element.
 // Every sum is a fixed tree over a fixed assignment of elements to threads: results are deterministic.
 #include "cuda/kernel.h"
@@ -174,6 +175,39 @@ __global__ void per_sample_param_grads_kernel(StatSpans sp, int64_t outer, const
   }
 }
 
+// The same for inner 1 (layer norm, group norm of (N, C) input), where channel c's elements form column c of an
+// (outer, C) matrix: a warp takes 32 neighbouring channels of one row (its loads coalesce, where a block a
+// channel would read one element per row) and the block's kColumnWarps warps split the rows; their partial
+// sums are then added in warp order.
+constexpr int kColumnWarps = 8;
+
+template <class T>
+__global__ void column_param_grads_kernel(StatSpans sp, int64_t outer, const T* x, const T* dy, const T* mean,
+                                          const T* invstd, T* dgamma, T* dbeta) {
+  TF_SHARED(GradSums, partials, kColumnWarps * kWarpSize);
+  const int lane = threadIdx.x % kWarpSize, warp = threadIdx.x / kWarpSize;
+  for (int64_t c0 = blockIdx.x * int64_t(kWarpSize); c0 < sp.C; c0 += int64_t(gridDim.x) * kWarpSize) {
+    const int64_t c = c0 + lane;
+    GradSums sums{0, 0};
+    if (c < sp.C)
+      for (int64_t o = warp; o < outer; o += kColumnWarps) {
+        const int64_t at = o * sp.C + c, s = o * sp.groups + c / sp.cpg;
+        const double g = double(dy[at]);
+        sums.a += g;
+        sums.a_xm += g * (double(x[at]) - double(mean[s])) * double(invstd[s]);
+      }
+    partials[warp * kWarpSize + lane] = sums;
+    __syncthreads();
+    if (warp == 0 && c < sp.C) {
+      for (int w = 1; w < kColumnWarps; ++w) sums = GradSumsPlus()(sums, partials[w * kWarpSize + lane]);
+      if (dgamma) dgamma[c] = T(sums.a_xm);
+      if (dbeta) dbeta[c] = T(sums.a);
+    }
+    // The next columns' partials overwrite these.
+    __syncthreads();
+  }
+}
+
 // Per-channel statistics of the elementwise kernels: the running ones (inference) or a saved invstd with
 // mean 0 (eval-mode dx = dy * gamma * invstd).
 template <class T>
@@ -237,7 +271,10 @@ void norm_backward(const NormLayout& layout, const T* x, const T* dy, const T* m
                    bool batch_stats, const T* relu_y, T* dx, T* dgamma, T* dbeta) {
   const StatSpans sp(layout);
   const bool param_grads = dgamma || dbeta, batch_dx = dx && batch_stats;
-  if (param_grads && layout.per_sample)
+  if (param_grads && layout.per_sample && layout.inner == 1)
+    launch("norm_backward_params", column_param_grads_kernel<T>, grid_for(layout.channels, kWarpSize),
+           dim3(kColumnWarps * kWarpSize), 0, sp, layout.outer, x, dy, mean, invstd, dgamma, dbeta);
+  else if (param_grads && layout.per_sample)
     launch("norm_backward_params", per_sample_param_grads_kernel<T>, grid_for(layout.channels, 1),
            dim3(threads_for(layout.outer * layout.inner)), 0, sp, layout.outer, x, dy, mean, invstd, dgamma, dbeta);
   if (batch_dx || (param_grads && !layout.per_sample))
