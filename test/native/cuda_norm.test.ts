@@ -25,8 +25,9 @@ function inputs(n: number, offset: number): Float64Array {
 }
 
 describe.skipIf(deviceCount === 0)('cuda batch norm vs cpu', () => {
-  // N, C, L: partial warps, (N, C) input, statistics of 2 elements, > one block of threads, an empty batch.
-  const SHAPES: Array<[number, number, number]> = [[4, 3, 5], [7, 2, 1], [1, 2, 2], [3, 5, 333], [2, 3, 1500], [0, 3, 4]];
+  // N, C, L: partial warps, (N, C) input, statistics of 2 elements, > one block of threads, statistics split
+  // over several blocks (few and large), an empty batch.
+  const SHAPES: Array<[number, number, number]> = [[4, 3, 5], [7, 2, 1], [1, 2, 2], [3, 5, 333], [2, 3, 1500], [4, 3, 5001], [0, 3, 4]];
   for (const [N, C, L] of SHAPES) {
     const n = N * C * L;
     it(`training forward, running stats, inference and backward: N ${N}, C ${C}, L ${L}`, () => {
@@ -64,8 +65,9 @@ describe.skipIf(deviceCount === 0)('cuda batch norm vs cpu', () => {
 });
 
 describe.skipIf(deviceCount === 0)('cuda layer norm and group norm vs cpu', () => {
-  // M, D: partial warps, one element a row, rows past one block, an empty batch and empty rows.
-  const LAYER: Array<[number, number]> = [[5, 7], [6, 1], [3, 1000], [2, 4099], [33, 64], [0, 8], [3, 0]];
+  // M, D: partial warps, one element a row, rows past one block, rows split over several blocks, an empty batch
+  // and empty rows.
+  const LAYER: Array<[number, number]> = [[5, 7], [6, 1], [3, 1000], [2, 4099], [2, 40001], [33, 64], [0, 8], [3, 0]];
   for (const [M, D] of LAYER) {
     it(`layer norm forward and backward: M ${M}, D ${D}`, () => {
       for (const [affine, offset] of [[true, 0], [false, 50]] as const) {
@@ -87,7 +89,7 @@ describe.skipIf(deviceCount === 0)('cuda layer norm and group norm vs cpu', () =
   }
 
   // N, C, L, G
-  const GROUP: Array<[number, number, number, number]> = [[2, 6, 5, 3], [3, 4, 300, 2], [2, 5, 1, 5], [1, 8, 600, 1], [0, 4, 3, 2]];
+  const GROUP: Array<[number, number, number, number]> = [[2, 6, 5, 3], [3, 4, 300, 2], [2, 5, 1, 5], [1, 8, 600, 1], [1, 4, 5000, 2], [0, 4, 3, 2]];
   for (const [N, C, L, G] of GROUP) {
     it(`group norm forward and backward: N ${N}, C ${C}, L ${L}, G ${G}`, () => {
       const n = N * C * L, S = N * G;
