@@ -22,6 +22,9 @@ namespace tf::cuda {
 namespace {
 
 constexpr int kThreads = 256;
+// Taps per axis at most: loops bounded by it as well as by a tap's count have constant trip counts, so the
+// compiler unrolls them and keeps the taps in registers (indexed by the runtime count they went to the stack).
+constexpr int kMaxTaps = 2;
 
 // ---------------------------------------------------------------------------------------------------------
 // Upsampling
@@ -53,9 +56,9 @@ __global__ void upsample_forward_kernel(UpsampleAxis<T> rows, UpsampleAxis<T> co
     const UpsampleTaps<T> h = rows.taps(oh), w = cols.taps(ow);
     const T* xp = x + plane * rows.in * cols.in;
     T acc = T(0);
-    for (int a = 0; a < h.count; ++a) {
+    for (int a = 0; a < kMaxTaps && a < h.count; ++a) {
       T row = T(0);
-      for (int b = 0; b < w.count; ++b) row += w.weight[b] * xp[h.index[a] * cols.in + w.index[b]];
+      for (int b = 0; b < kMaxTaps && b < w.count; ++b) row += w.weight[b] * xp[h.index[a] * cols.in + w.index[b]];
       acc += h.weight[a] * row;
     }
     y[o] = acc;
@@ -77,8 +80,8 @@ __global__ void upsample_backward_kernel(UpsampleAxis<T> rows, UpsampleAxis<T> c
       for (int64_t ow = ow_lo; ow <= ow_hi; ++ow) {
         const UpsampleTaps<T> w = cols.taps(ow);
         const T g = gp[oh * cols.out + ow];
-        for (int a = 0; a < h.count; ++a)
-          for (int b = 0; b < w.count; ++b)
+        for (int a = 0; a < kMaxTaps && a < h.count; ++a)
+          for (int b = 0; b < kMaxTaps && b < w.count; ++b)
             if (h.index[a] == ih && w.index[b] == iw) acc += h.weight[a] * w.weight[b] * g;
       }
     }
