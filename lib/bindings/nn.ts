@@ -1,10 +1,9 @@
 /**
  * Types of the nn entry points of the native addon: dropout, PReLU, 2-D upsampling (float32/float64).
  * Buffers are contiguous from index 0; outputs are preallocated and overwritten; `null` marks an
- * optional output that is not needed. Dropout also takes device handles; PReLU and upsampling throw
- * 'not implemented on cuda yet' for them in this milestone.
+ * optional output that is not needed. Every entry point takes typed arrays (cpu) or device handles (cuda),
+ * all on one device.
  */
-import type { FloatArray } from './runtime.js';
 import type { BoolBuffer } from './elementwise.js';
 import type { FloatBuffer } from './reduce.js';
 
@@ -24,11 +23,11 @@ export interface NnBinding {
    * PReLU over x (N, C, L): y = x > 0 ? x : w * x with w = weight[c] (numWeights = C) or weight[0]
    * (numWeights = 1, one shared slope).
    */
-  preluForward(x: FloatArray, N: number, C: number, L: number, weight: FloatArray, numWeights: number, y: FloatArray): void;
+  preluForward(x: FloatBuffer, N: number, C: number, L: number, weight: FloatBuffer, numWeights: number, y: FloatBuffer): void;
   /** gradX (N, C, L) and gradWeight (numWeights, reduced over every element it scales); either may be null. */
   preluBackward(
-    x: FloatArray, gradY: FloatArray, N: number, C: number, L: number, weight: FloatArray, numWeights: number,
-    gradX: FloatArray | null, gradWeight: FloatArray | null,
+    x: FloatBuffer, gradY: FloatBuffer, N: number, C: number, L: number, weight: FloatBuffer, numWeights: number,
+    gradX: FloatBuffer | null, gradWeight: FloatBuffer | null,
   ): void;
   /**
    * x (N, C, inH, inW) -> y (N, C, outH, outW) with PyTorch's source-index rules. scaleH/scaleW: the
@@ -37,12 +36,12 @@ export interface NnBinding {
    * alignCorners only with 'bilinear'.
    */
   upsample2dForward(
-    x: FloatArray, N: number, C: number, inH: number, inW: number, outH: number, outW: number,
-    mode: UpsampleMode, alignCorners: boolean, scaleH: number, scaleW: number, y: FloatArray,
+    x: FloatBuffer, N: number, C: number, inH: number, inW: number, outH: number, outW: number,
+    mode: UpsampleMode, alignCorners: boolean, scaleH: number, scaleW: number, y: FloatBuffer,
   ): void;
   /** Adjoint of upsample2dForward: gradY (N, C, outH, outW) -> gradX (N, C, inH, inW), overwritten. */
   upsample2dBackward(
-    gradY: FloatArray, N: number, C: number, inH: number, inW: number, outH: number, outW: number,
-    mode: UpsampleMode, alignCorners: boolean, scaleH: number, scaleW: number, gradX: FloatArray,
+    gradY: FloatBuffer, N: number, C: number, inH: number, inW: number, outH: number, outW: number,
+    mode: UpsampleMode, alignCorners: boolean, scaleH: number, scaleW: number, gradX: FloatBuffer,
   ): void;
 }

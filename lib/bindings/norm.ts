@@ -1,10 +1,10 @@
 /**
  * Types of the norm entry points of the native addon (batch, layer and group norm, float32/float64).
- * Buffers are contiguous from index 0 and share x's dtype; outputs are preallocated and overwritten.
+ * Buffers (typed arrays, or device handles on one cuda device) are contiguous from index 0 and share x's dtype; outputs are preallocated and overwritten.
  * `null` marks an absent optional buffer: no affine (gamma = 1, beta = 0), no running stats, or a
  * gradient that is not needed. Statistics are saved as mean and invstd = 1 / sqrt(biased var + eps).
  */
-import type { FloatArray } from './runtime.js';
+import type { FloatBuffer } from './reduce.js';
 
 export interface NormBinding {
   /**
@@ -16,15 +16,15 @@ export interface NormBinding {
    * overlap y.
    */
   batchNormForward(
-    x: FloatArray, N: number, C: number, L: number, gamma: FloatArray | null, beta: FloatArray | null,
-    runningMean: FloatArray | null, runningVar: FloatArray | null, momentum: number, eps: number,
-    y: FloatArray, saveMean: FloatArray, saveInvstd: FloatArray, fuseRelu: boolean, residual: FloatArray | null,
+    x: FloatBuffer, N: number, C: number, L: number, gamma: FloatBuffer | null, beta: FloatBuffer | null,
+    runningMean: FloatBuffer | null, runningVar: FloatBuffer | null, momentum: number, eps: number,
+    y: FloatBuffer, saveMean: FloatBuffer, saveInvstd: FloatBuffer, fuseRelu: boolean, residual: FloatBuffer | null,
   ): void;
   /** Batch norm, inference with running stats (C each); residual and fuseRelu as in batchNormForward. */
   batchNormInference(
-    x: FloatArray, N: number, C: number, L: number, gamma: FloatArray | null, beta: FloatArray | null,
-    runningMean: FloatArray, runningVar: FloatArray, eps: number, fuseRelu: boolean, residual: FloatArray | null,
-    y: FloatArray,
+    x: FloatBuffer, N: number, C: number, L: number, gamma: FloatBuffer | null, beta: FloatBuffer | null,
+    runningMean: FloatBuffer, runningVar: FloatBuffer, eps: number, fuseRelu: boolean, residual: FloatBuffer | null,
+    y: FloatBuffer,
   ): void;
   /**
    * Batch-norm backward in one pass: gradX (N, C, L), gradGamma, gradBeta (C); any may be null.
@@ -34,33 +34,33 @@ export interface NormBinding {
    * null for a plain batch norm. It must not overlap gradX.
    */
   batchNormBackward(
-    x: FloatArray, gradY: FloatArray, N: number, C: number, L: number, gamma: FloatArray | null,
-    saveMean: FloatArray, saveInvstd: FloatArray, training: boolean,
-    gradX: FloatArray | null, gradGamma: FloatArray | null, gradBeta: FloatArray | null, reluOutput: FloatArray | null,
+    x: FloatBuffer, gradY: FloatBuffer, N: number, C: number, L: number, gamma: FloatBuffer | null,
+    saveMean: FloatBuffer, saveInvstd: FloatBuffer, training: boolean,
+    gradX: FloatBuffer | null, gradGamma: FloatBuffer | null, gradBeta: FloatBuffer | null, reluOutput: FloatBuffer | null,
   ): void;
   /** Layer norm over the last D elements of M rows: x, y (M, D); gamma, beta (D); saveMean, saveInvstd (M). */
   layerNormForward(
-    x: FloatArray, M: number, D: number, gamma: FloatArray | null, beta: FloatArray | null, eps: number,
-    y: FloatArray, saveMean: FloatArray, saveInvstd: FloatArray,
+    x: FloatBuffer, M: number, D: number, gamma: FloatBuffer | null, beta: FloatBuffer | null, eps: number,
+    y: FloatBuffer, saveMean: FloatBuffer, saveInvstd: FloatBuffer,
   ): void;
   /** Layer-norm backward: gradX (M, D), gradGamma, gradBeta (D); any may be null. */
   layerNormBackward(
-    x: FloatArray, gradY: FloatArray, M: number, D: number, gamma: FloatArray | null,
-    saveMean: FloatArray, saveInvstd: FloatArray,
-    gradX: FloatArray | null, gradGamma: FloatArray | null, gradBeta: FloatArray | null,
+    x: FloatBuffer, gradY: FloatBuffer, M: number, D: number, gamma: FloatBuffer | null,
+    saveMean: FloatBuffer, saveInvstd: FloatBuffer,
+    gradX: FloatBuffer | null, gradGamma: FloatBuffer | null, gradBeta: FloatBuffer | null,
   ): void;
   /**
    * Group norm: x, y (N, C, L); G divides C; statistics per (n, group) over (C/G, L), saved as (N, G);
    * per-channel gamma, beta (C).
    */
   groupNormForward(
-    x: FloatArray, N: number, C: number, L: number, G: number, gamma: FloatArray | null, beta: FloatArray | null,
-    eps: number, y: FloatArray, saveMean: FloatArray, saveInvstd: FloatArray,
+    x: FloatBuffer, N: number, C: number, L: number, G: number, gamma: FloatBuffer | null, beta: FloatBuffer | null,
+    eps: number, y: FloatBuffer, saveMean: FloatBuffer, saveInvstd: FloatBuffer,
   ): void;
   /** Group-norm backward: gradX (N, C, L), gradGamma, gradBeta (C); any may be null. */
   groupNormBackward(
-    x: FloatArray, gradY: FloatArray, N: number, C: number, L: number, G: number, gamma: FloatArray | null,
-    saveMean: FloatArray, saveInvstd: FloatArray,
-    gradX: FloatArray | null, gradGamma: FloatArray | null, gradBeta: FloatArray | null,
+    x: FloatBuffer, gradY: FloatBuffer, N: number, C: number, L: number, G: number, gamma: FloatBuffer | null,
+    saveMean: FloatBuffer, saveInvstd: FloatBuffer,
+    gradX: FloatBuffer | null, gradGamma: FloatBuffer | null, gradBeta: FloatBuffer | null,
   ): void;
 }

@@ -1,18 +1,37 @@
 /**
- * Batch, layer and group norm kernels as tensor functions. Statistics are saved as mean and
- * invstd = 1 / sqrt(biased var + eps). No CUDA normalization yet: cuda tensors go through hostFallback.
- * A null gamma/beta means no affine transform; a false `needs` entry skips that gradient.
+ * Batch, layer and group norm kernels as tensor functions, native on cpu and cuda. Statistics are saved as
+ * mean and invstd = 1 / sqrt(biased var + eps). A null gamma/beta means no affine transform; a false `needs`
+ * entry skips that gradient.
  */
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
-import { floats, floatsOrNull, hostFallback, uninitialized } from './runtime.js';
+import type { FloatBuffer } from '../bindings/reduce.js';
+import { bufferOf, commonDevice, copyAs, copyInto, denseBuffer, uninitialized } from './runtime.js';
 import { kernelFamily } from './family.js';
 
 /** This module's kernel family: its entry points and how each device runs them (see family.ts). */
 export const normFamily = kernelFamily('norm', [
   'batchNormForward', 'batchNormInference', 'batchNormBackward', 'layerNormForward', 'layerNormBackward', 'groupNormForward',
   'groupNormBackward',
-], { cpu: 'native', cuda: 'host' });
+], { cpu: 'native', cuda: 'native' });
+
+const floatsOf = (t: Tensor): FloatBuffer => denseBuffer(t) as FloatBuffer;
+const floatsOrNull = (t: Tensor | null | undefined): FloatBuffer | null => (t ? floatsOf(t) : null);
+const out = (t: Tensor): FloatBuffer => bufferOf(t) as FloatBuffer;
+const outOrNull = (t: Tensor | null | undefined): FloatBuffer | null => (t ? out(t) : null);
+
+/**
+ * A buffer through which a kernel updates t in place: t's own memory where the entry point can address it
+ * (contiguous on cpu; the whole storage on cuda, where a handle has no offset), else a contiguous copy that
+ * `commit` writes back into t.
+ */
+function inPlace(t: Tensor | null): { buffer: FloatBuffer | null; commit: () => void } {
+  if (!t) return { buffer: null, commit: () => {} };
+  const direct = t.isContiguous() && (t.device === 'cpu' || (t.offset === 0 && t.numel === t.storage.length));
+  if (direct) return { buffer: denseBuffer(t) as FloatBuffer, commit: () => {} };
+  const copy = copyAs(t, t.dtype);
+  return { buffer: out(copy), commit: () => copyInto(t, copy) };
+}
 
 /** Sizes and options of a batch norm over x viewed as (N, C, L). */
 export interface BatchNormArgs {
@@ -39,27 +58,29 @@ export function batchNormTrainK(
   x: Tensor, gamma: Tensor | null, beta: Tensor | null, runningMean: Tensor | null, runningVar: Tensor | null,
   residual: Tensor | null, momentum: number, a: BatchNormArgs,
 ): NormResult {
-  return hostFallback('batchNorm', [x, gamma, beta, runningMean, runningVar, residual], ([x, gamma, beta, rm, rv, residual]) => {
-    const y = uninitialized(x.shape, x.dtype), mean = uninitialized([a.C], x.dtype), invstd = uninitialized([a.C], x.dtype);
-    native.batchNormForward(
-      floats(x), a.N, a.C, a.L, floatsOrNull(gamma), floatsOrNull(beta), floatsOrNull(rm), floatsOrNull(rv),
-      momentum, a.eps, floats(y), floats(mean), floats(invstd), a.fuseRelu, floatsOrNull(residual),
-    );
-    return { y, mean, invstd };
-  }, [3, 4]);
+  const device = commonDevice('batchNorm', [x, gamma, beta, runningMean, runningVar, residual]);
+  const y = uninitialized(x.shape, x.dtype, device);
+  const mean = uninitialized([a.C], x.dtype, device), invstd = uninitialized([a.C], x.dtype, device);
+  const rm = inPlace(runningMean), rv = inPlace(runningVar);
+  native.batchNormForward(
+    floatsOf(x), a.N, a.C, a.L, floatsOrNull(gamma), floatsOrNull(beta), rm.buffer, rv.buffer,
+    momentum, a.eps, out(y), out(mean), out(invstd), a.fuseRelu, floatsOrNull(residual),
+  );
+  rm.commit();
+  rv.commit();
+  return { y, mean, invstd };
 }
 
 /** Batch norm with the running statistics (inference). */
 export function batchNormInferenceK(
   x: Tensor, gamma: Tensor | null, beta: Tensor | null, runningMean: Tensor, runningVar: Tensor, residual: Tensor | null, a: BatchNormArgs,
 ): Tensor {
-  return hostFallback('batchNorm', [x, gamma, beta, runningMean, runningVar, residual], ([x, gamma, beta, rm, rv, residual]) => {
-    const y = uninitialized(x.shape, x.dtype);
-    native.batchNormInference(
-      floats(x), a.N, a.C, a.L, floatsOrNull(gamma), floatsOrNull(beta), floats(rm!), floats(rv!), a.eps, a.fuseRelu, floatsOrNull(residual), floats(y),
-    );
-    return y;
-  });
+  const y = uninitialized(x.shape, x.dtype, commonDevice('batchNorm', [x, gamma, beta, runningMean, runningVar, residual]));
+  native.batchNormInference(
+    floatsOf(x), a.N, a.C, a.L, floatsOrNull(gamma), floatsOrNull(beta), floatsOf(runningMean), floatsOf(runningVar), a.eps, a.fuseRelu,
+    floatsOrNull(residual), out(y),
+  );
+  return y;
 }
 
 /**
@@ -71,14 +92,13 @@ export function batchNormBackwardK(
   x: Tensor, gy: Tensor, gamma: Tensor | null, mean: Tensor, invstd: Tensor, training: boolean, reluOutput: Tensor | null,
   needs: readonly boolean[], a: BatchNormArgs,
 ): Array<Tensor | null> {
-  return hostFallback('batchNorm backward', [x, gy, gamma, mean, invstd, reluOutput], ([x, gy, gamma, mean, invstd, relu]) => {
-    const [gx, gw, gb] = [0, 1, 2].map((i) => (needs[i] ? uninitialized(i === 0 ? x.shape : [a.C], x.dtype) : null));
-    native.batchNormBackward(
-      floats(x), floats(gy), a.N, a.C, a.L, floatsOrNull(gamma), floats(mean), floats(invstd), training,
-      floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb), floatsOrNull(relu),
-    );
-    return [gx!, gw!, gb!];
-  });
+  const device = commonDevice('batchNorm backward', [x, gy, gamma, mean, invstd, reluOutput]);
+  const [gx, gw, gb] = [0, 1, 2].map((i) => (needs[i] ? uninitialized(i === 0 ? x.shape : [a.C], x.dtype, device) : null));
+  native.batchNormBackward(
+    floatsOf(x), floatsOf(gy), a.N, a.C, a.L, floatsOrNull(gamma), floatsOf(mean), floatsOf(invstd), training,
+    outOrNull(gx), outOrNull(gw), outOrNull(gb), floatsOrNull(reluOutput),
+  );
+  return [gx!, gw!, gb!];
 }
 
 /**
@@ -94,17 +114,16 @@ export interface RowNormArgs {
 
 /** Layer norm (dims [M, D]) or group norm (dims [N, C, L, G]) forward. */
 export function rowNormForwardK(x: Tensor, gamma: Tensor | null, beta: Tensor | null, a: RowNormArgs): NormResult {
-  const op = a.dims.length === 2 ? 'layerNorm' : 'groupNorm';
-  return hostFallback(op, [x, gamma, beta], ([x, gamma, beta]) => {
-    const stats = a.dims.length === 2 ? [a.dims[0]] : [a.dims[0], a.dims[3]];
-    const y = uninitialized(x.shape, x.dtype), mean = uninitialized(stats, x.dtype), invstd = uninitialized(stats, x.dtype);
-    if (a.dims.length === 2) {
-      native.layerNormForward(floats(x), ...a.dims, floatsOrNull(gamma), floatsOrNull(beta), a.eps, floats(y), floats(mean), floats(invstd));
-    } else {
-      native.groupNormForward(floats(x), ...a.dims, floatsOrNull(gamma), floatsOrNull(beta), a.eps, floats(y), floats(mean), floats(invstd));
-    }
-    return { y, mean, invstd };
-  });
+  const device = commonDevice(a.dims.length === 2 ? 'layerNorm' : 'groupNorm', [x, gamma, beta]);
+  const stats = a.dims.length === 2 ? [a.dims[0]] : [a.dims[0], a.dims[3]];
+  const y = uninitialized(x.shape, x.dtype, device);
+  const mean = uninitialized(stats, x.dtype, device), invstd = uninitialized(stats, x.dtype, device);
+  if (a.dims.length === 2) {
+    native.layerNormForward(floatsOf(x), ...a.dims, floatsOrNull(gamma), floatsOrNull(beta), a.eps, out(y), out(mean), out(invstd));
+  } else {
+    native.groupNormForward(floatsOf(x), ...a.dims, floatsOrNull(gamma), floatsOrNull(beta), a.eps, out(y), out(mean), out(invstd));
+  }
+  return { y, mean, invstd };
 }
 
 /** Gradients [x, gamma, beta] of rowNormForwardK (null where `needs` is false); gamma's gradient has `paramShape`. */
@@ -113,11 +132,10 @@ export function rowNormBackwardK(
   paramShape: readonly number[], a: RowNormArgs,
 ): Array<Tensor | null> {
   const op = a.dims.length === 2 ? 'layerNorm backward' : 'groupNorm backward';
-  return hostFallback(op, [x, gy, gamma, mean, invstd], ([x, gy, gamma, mean, invstd]) => {
-    const [gx, gw, gb] = [0, 1, 2].map((i) => (needs[i] ? uninitialized(i === 0 ? x.shape : paramShape, x.dtype) : null));
-    const tail = [floatsOrNull(gamma), floats(mean), floats(invstd), floatsOrNull(gx), floatsOrNull(gw), floatsOrNull(gb)] as const;
-    if (a.dims.length === 2) native.layerNormBackward(floats(x), floats(gy), ...a.dims, ...tail);
-    else native.groupNormBackward(floats(x), floats(gy), ...a.dims, ...tail);
-    return [gx!, gw!, gb!];
-  });
+  const device = commonDevice(op, [x, gy, gamma, mean, invstd]);
+  const [gx, gw, gb] = [0, 1, 2].map((i) => (needs[i] ? uninitialized(i === 0 ? x.shape : paramShape, x.dtype, device) : null));
+  const tail = [floatsOrNull(gamma), floatsOf(mean), floatsOf(invstd), outOrNull(gx), outOrNull(gw), outOrNull(gb)] as const;
+  if (a.dims.length === 2) native.layerNormBackward(floatsOf(x), floatsOf(gy), ...a.dims, ...tail);
+  else native.groupNormBackward(floatsOf(x), floatsOf(gy), ...a.dims, ...tail);
+  return [gx!, gw!, gb!];
 }

@@ -1,5 +1,5 @@
-// Dropout, PReLU and 2-D upsampling entry points ("?" marks a buffer that may be null). Dropout runs on the
-// buffers' device; PReLU and upsampling are cpu-only for now.
+// Dropout, PReLU and 2-D upsampling entry points ("?" marks a buffer that may be null), run on the buffers'
+// device.
 //   dropoutForward(x, n, p, seed, offset, y, mask)          dropoutBackward(gradY, mask, n, p, gradX)
 //   preluForward(x, N, C, L, weight, numWeights, y)
 //   preluBackward(x, gradY, N, C, L, weight, numWeights, gradX?, gradWeight?)
@@ -8,7 +8,6 @@
 #include "binding/args.h"
 #include "binding/registry.h"
 #include "core/nn.h"
-#include "cpu/nn.h"
 
 namespace tf::binding {
 namespace {
@@ -72,10 +71,10 @@ Napi::Value prelu_forward(const Napi::CallbackInfo& info) {
   const Buffer x = get_float(info, 0, op, "x", n);
   const Buffer weight = get_like(info, 4, op, "weight", x, "x", params.num_weights);
   const Buffer y = get_like(info, 6, op, "y", x, "x", n);
-  require_cpu(op, {{x, "x"}, {weight, "weight"}, {y, "y"}});
+  const Device dev = require_one_device(op, {{x, "x"}, {weight, "weight"}, {y, "y"}});
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::prelu_forward<T>(params, x.as<T>(), weight.as<T>(), y.as<T>());
+    TF_ON_DEVICE(dev, prelu_forward<T>(params, x.as<T>(), weight.as<T>(), y.as<T>()));
     return 0;
   });
   return info.Env().Undefined();
@@ -91,10 +90,11 @@ Napi::Value prelu_backward(const Napi::CallbackInfo& info) {
   const Buffer weight = get_like(info, 5, op, "weight", x, "x", params.num_weights);
   const Buffer dx = get_like(info, 7, op, "gradX", x, "x", n, true);
   const Buffer dweight = get_like(info, 8, op, "gradWeight", x, "x", params.num_weights, true);
-  require_cpu(op, {{x, "x"}, {dy, "gradY"}, {weight, "weight"}, {dx, "gradX"}, {dweight, "gradWeight"}});
+  const Device dev =
+      require_one_device(op, {{x, "x"}, {dy, "gradY"}, {weight, "weight"}, {dx, "gradX"}, {dweight, "gradWeight"}});
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::prelu_backward<T>(params, x.as<T>(), dy.as<T>(), weight.as<T>(), dx.as<T>(), dweight.as<T>());
+    TF_ON_DEVICE(dev, prelu_backward<T>(params, x.as<T>(), dy.as<T>(), weight.as<T>(), dx.as<T>(), dweight.as<T>()));
     return 0;
   });
   return info.Env().Undefined();
@@ -123,10 +123,10 @@ Napi::Value upsample2d_forward(const Napi::CallbackInfo& info) {
   const Upsample2dNumel numel = validate_upsample2d(p, op);
   const Buffer x = get_float(info, 0, op, "x", numel.in);
   const Buffer y = get_like(info, 11, op, "y", x, "x", numel.out);
-  require_cpu(op, {{x, "x"}, {y, "y"}});
+  const Device dev = require_one_device(op, {{x, "x"}, {y, "y"}});
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::upsample2d_forward<T>(p, x.as<T>(), y.as<T>());
+    TF_ON_DEVICE(dev, upsample2d_forward<T>(p, x.as<T>(), y.as<T>()));
     return 0;
   });
   return info.Env().Undefined();
@@ -139,10 +139,10 @@ Napi::Value upsample2d_backward(const Napi::CallbackInfo& info) {
   const Upsample2dNumel numel = validate_upsample2d(p, op);
   const Buffer dy = get_float(info, 0, op, "gradY", numel.out);
   const Buffer dx = get_like(info, 11, op, "gradX", dy, "gradY", numel.in);
-  require_cpu(op, {{dy, "gradY"}, {dx, "gradX"}});
+  const Device dev = require_one_device(op, {{dy, "gradY"}, {dx, "gradX"}});
   dispatch_float(dy.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::upsample2d_backward<T>(p, dy.as<T>(), dx.as<T>());
+    TF_ON_DEVICE(dev, upsample2d_backward<T>(p, dy.as<T>(), dx.as<T>()));
     return 0;
   });
   return info.Env().Undefined();

@@ -1,4 +1,5 @@
-// Batch, layer and group norm entry points. Every buffer is checked (dtype, length) before any kernel runs.
+// Batch, layer and group norm entry points, on the buffers' one device. Every buffer is checked (dtype, length)
+// before any kernel runs.
 //   batchNormForward(x, N, C, L, gamma?, beta?, runningMean?, runningVar?, momentum, eps, y, saveMean, saveInvstd,
 //                    fuseRelu, residual?)
 //   batchNormInference(x, N, C, L, gamma?, beta?, runningMean, runningVar, eps, fuseRelu, residual?, y)
@@ -12,7 +13,6 @@
 #include "binding/args.h"
 #include "binding/registry.h"
 #include "core/norm.h"
-#include "cpu/norm.h"
 
 namespace tf::binding {
 namespace {
@@ -44,13 +44,15 @@ void forward_train(const Napi::CallbackInfo& info, const char* op, const NormLay
   const bool relu = batch && get_bool(info, i + 4, op, "fuseRelu");
   const Buffer residual = batch ? get_like(info, i + 5, op, "residual", x, "x", layout.numel(), true) : Buffer{};
   require_disjoint(op, y, layout.numel(), "y", residual, layout.numel(), "residual");
-  require_cpu(op, {{x, "x"}, {gamma, "gamma"}, {beta, "beta"}, {rmean, "runningMean"}, {rvar, "runningVar"},
-                   {y, "y"}, {mean, "saveMean"}, {invstd, "saveInvstd"}, {residual, "residual"}});
+  const Device dev =
+      require_one_device(op, {{x, "x"}, {gamma, "gamma"}, {beta, "beta"}, {rmean, "runningMean"},
+                              {rvar, "runningVar"}, {y, "y"}, {mean, "saveMean"}, {invstd, "saveInvstd"},
+                              {residual, "residual"}});
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::norm_forward<T>(layout, x.as<T>(), gamma.as<T>(), beta.as<T>(), eps, y.as<T>(), mean.as<T>(),
-                         invstd.as<T>(), rmean.as<T>(), rvar.as<T>(), momentum,
-                         cpu::NormEpilogue<T>{relu, residual.as<T>()});
+    TF_ON_DEVICE(dev, norm_forward<T>(layout, x.as<T>(), gamma.as<T>(), beta.as<T>(), eps, y.as<T>(), mean.as<T>(),
+                                      invstd.as<T>(), rmean.as<T>(), rvar.as<T>(), momentum,
+                                      NormEpilogue<T>{relu, residual.as<T>()}));
     return 0;
   });
 }
@@ -71,12 +73,13 @@ void backward(const Napi::CallbackInfo& info, const char* op, const NormLayout& 
   const Buffer dbeta = get_like(info, i + 2, op, "gradBeta", x, "x", C, true);
   const Buffer relu_y = batch ? get_like(info, i + 3, op, "reluOutput", x, "x", n, true) : Buffer{};
   require_disjoint(op, dx, n, "gradX", relu_y, n, "reluOutput");
-  require_cpu(op, {{x, "x"}, {dy, "gradY"}, {gamma, "gamma"}, {mean, "saveMean"}, {invstd, "saveInvstd"},
-                   {dx, "gradX"}, {dgamma, "gradGamma"}, {dbeta, "gradBeta"}, {relu_y, "reluOutput"}});
+  const Device dev =
+      require_one_device(op, {{x, "x"}, {dy, "gradY"}, {gamma, "gamma"}, {mean, "saveMean"}, {invstd, "saveInvstd"},
+                              {dx, "gradX"}, {dgamma, "gradGamma"}, {dbeta, "gradBeta"}, {relu_y, "reluOutput"}});
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::norm_backward<T>(layout, x.as<T>(), dy.as<T>(), mean.as<T>(), invstd.as<T>(), gamma.as<T>(), training,
-                          relu_y.as<T>(), dx.as<T>(), dgamma.as<T>(), dbeta.as<T>());
+    TF_ON_DEVICE(dev, norm_backward<T>(layout, x.as<T>(), dy.as<T>(), mean.as<T>(), invstd.as<T>(), gamma.as<T>(),
+                                       training, relu_y.as<T>(), dx.as<T>(), dgamma.as<T>(), dbeta.as<T>()));
     return 0;
   });
 }
@@ -120,12 +123,13 @@ Napi::Value batch_norm_inference(const Napi::CallbackInfo& info) {
   const Buffer residual = get_like(info, 10, op, "residual", x, "x", layout.numel(), true);
   const Buffer y = get_like(info, 11, op, "y", x, "x", layout.numel());
   require_disjoint(op, y, layout.numel(), "y", residual, layout.numel(), "residual");
-  require_cpu(op, {{x, "x"}, {gamma, "gamma"}, {beta, "beta"}, {rmean, "runningMean"}, {rvar, "runningVar"},
-                   {residual, "residual"}, {y, "y"}});
+  const Device dev =
+      require_one_device(op, {{x, "x"}, {gamma, "gamma"}, {beta, "beta"}, {rmean, "runningMean"},
+                              {rvar, "runningVar"}, {residual, "residual"}, {y, "y"}});
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::batch_norm_inference<T>(layout, x.as<T>(), rmean.as<T>(), rvar.as<T>(), gamma.as<T>(), beta.as<T>(), eps,
-                                 cpu::NormEpilogue<T>{relu, residual.as<T>()}, y.as<T>());
+    TF_ON_DEVICE(dev, batch_norm_inference<T>(layout, x.as<T>(), rmean.as<T>(), rvar.as<T>(), gamma.as<T>(),
+                                              beta.as<T>(), eps, NormEpilogue<T>{relu, residual.as<T>()}, y.as<T>()));
     return 0;
   });
   return info.Env().Undefined();

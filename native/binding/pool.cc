@@ -1,10 +1,9 @@
 // Max, average and adaptive 2-D pooling, forward and backward, and pool2dOutputShape. Buffers are contiguous
-// NCHW from element 0 and share one float dtype; indices are Int32Array; outputs are preallocated and
-// overwritten. Backward calls take the gradient's shape and require it to equal the forward output's.
+// NCHW from element 0, on one device, and share one float dtype; indices are int32; outputs are preallocated
+// and overwritten. Backward calls take the gradient's shape and require it to equal the forward output's.
 #include "binding/args.h"
 #include "binding/registry.h"
 #include "core/pool.h"
-#include "cpu/pool.h"
 
 namespace tf::binding {
 namespace {
@@ -37,10 +36,10 @@ Napi::Value forward(const Napi::CallbackInfo& info, const char* op, const Params
     require_disjoint(op, idx, p.y_numel(), "indices", x, p.x_numel(), "x");
     require_disjoint(op, idx, p.y_numel(), "indices", out, p.y_numel(), "out");
   }
-  require_cpu(op, {{x, "x"}, {out, "out"}, {idx, "indices"}});
+  const Device dev = require_one_device(op, {{x, "x"}, {out, "out"}, {idx, "indices"}});
   dispatch_float(x.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    kernel(x.as<T>(), out.as<T>(), idx.as<int32_t>());
+    kernel(dev, x.as<T>(), out.as<T>(), idx.as<int32_t>());
     return 0;
   });
   return info.Env().Undefined();
@@ -55,14 +54,17 @@ Napi::Value backward(const Napi::CallbackInfo& info, const char* op, const PoolS
   const Buffer dx = get_like(info, grad_in, op, "gradIn", dy, "gradOut", s.x_numel());
   require_disjoint(op, dx, s.x_numel(), "gradIn", dy, s.y_numel(), "gradOut");
   const Buffer idx = with_indices ? read_indices(info, 2, op, s.y_numel()) : Buffer{};
-  require_cpu(op, {{dy, "gradOut"}, {dx, "gradIn"}, {idx, "indices"}});
+  const Device dev = require_one_device(op, {{dy, "gradOut"}, {dx, "gradIn"}, {idx, "indices"}});
   if (with_indices) {
     require_disjoint(op, dx, s.x_numel(), "gradIn", idx, s.y_numel(), "indices");
-    check_pool_indices(op, s, idx.as<int32_t>());
+    // The CPU scatters through the indices, so they are checked first. The CUDA kernels gather over the
+    // windows covering each input and never address memory through an index, so device indices (which the
+    // host cannot read without a synchronization) need no check.
+    if (dev == Device::Cpu) check_pool_indices(op, s, idx.as<int32_t>());
   }
   dispatch_float(dy.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    kernel(dy.as<T>(), idx.as<int32_t>(), dx.as<T>());
+    kernel(dev, dy.as<T>(), idx.as<int32_t>(), dx.as<T>());
     return 0;
   });
   return info.Env().Undefined();
@@ -73,7 +75,7 @@ Napi::Value max_pool2d_forward(const Napi::CallbackInfo& info) {
   constexpr const char* op = "maxPool2dForward";
   require_args(info, 9, op);
   const Pool2dParams p = read_window(info, op, get_dims(info, 1, op, "xShape"), 4, true);
-  return forward(info, op, p, true, [&](auto x, auto y, int32_t* idx) { cpu::max_pool2d_forward(p, x, y, idx); });
+  return forward(info, op, p, true, [&](Device dev, auto x, auto y, int32_t* idx) { TF_ON_DEVICE(dev, max_pool2d_forward(p, x, y, idx)); });
 }
 
 // maxPool2dBackward(gradOut, gradOutShape, indices, gradIn, xShape, kernel, stride, padding, dilation, ceilMode)
@@ -82,7 +84,7 @@ Napi::Value max_pool2d_backward(const Napi::CallbackInfo& info) {
   require_args(info, 10, op);
   const Pool2dParams p = read_window(info, op, get_dims(info, 4, op, "xShape"), 5, true);
   return backward(info, op, p, true, 3,
-                  [&](auto dy, const int32_t* idx, auto dx) { cpu::max_pool2d_backward(p, dy, idx, dx); });
+                  [&](Device dev, auto dy, const int32_t* idx, auto dx) { TF_ON_DEVICE(dev, max_pool2d_backward(p, dy, idx, dx)); });
 }
 
 // avgPool2dForward(x, xShape, out, kernel, stride, padding, ceilMode, countIncludePad)
@@ -92,7 +94,7 @@ Napi::Value avg_pool2d_forward(const Napi::CallbackInfo& info) {
   const Pool2dParams p = read_window(info, op, get_dims(info, 1, op, "xShape"), 3, false);
   const bool include_pad = get_bool(info, 7, op, "countIncludePad");
   return forward(info, op, p, false,
-                 [&](auto x, auto y, int32_t*) { cpu::avg_pool2d_forward(p, include_pad, x, y); });
+                 [&](Device dev, auto x, auto y, int32_t*) { TF_ON_DEVICE(dev, avg_pool2d_forward(p, include_pad, x, y)); });
 }
 
 // avgPool2dBackward(gradOut, gradOutShape, gradIn, xShape, kernel, stride, padding, ceilMode, countIncludePad)
@@ -102,7 +104,9 @@ Napi::Value avg_pool2d_backward(const Napi::CallbackInfo& info) {
   const Pool2dParams p = read_window(info, op, get_dims(info, 3, op, "xShape"), 4, false);
   const bool include_pad = get_bool(info, 8, op, "countIncludePad");
   return backward(info, op, p, false, 2,
-                  [&](auto dy, const int32_t*, auto dx) { cpu::avg_pool2d_backward(p, include_pad, dy, dx); });
+                  [&](Device dev, auto dy, const int32_t*, auto dx) {
+                    TF_ON_DEVICE(dev, avg_pool2d_backward(p, include_pad, dy, dx));
+                  });
 }
 
 // adaptiveAvgPool2dForward(x, xShape, out, outputSize)
@@ -110,7 +114,9 @@ Napi::Value adaptive_avg_pool2d_forward(const Napi::CallbackInfo& info) {
   constexpr const char* op = "adaptiveAvgPool2dForward";
   require_args(info, 4, op);
   const PoolShape s = adaptive_pool2d_params(op, get_dims(info, 1, op, "xShape"), get_dims(info, 3, op, "outputSize"));
-  return forward(info, op, s, false, [&](auto x, auto y, int32_t*) { cpu::adaptive_avg_pool2d_forward(s, x, y); });
+  return forward(info, op, s, false, [&](Device dev, auto x, auto y, int32_t*) {
+    TF_ON_DEVICE(dev, adaptive_avg_pool2d_forward(s, x, y));
+  });
 }
 
 // adaptiveAvgPool2dBackward(gradOut, gradOutShape, gradIn, xShape)
@@ -121,7 +127,9 @@ Napi::Value adaptive_avg_pool2d_backward(const Napi::CallbackInfo& info) {
   TF_CHECK(grad_shape.size() == 4, Range, op, ": gradOutShape must be rank 4 (N, C, P, Q), got ", dims_str(grad_shape));
   const PoolShape s = adaptive_pool2d_params(op, get_dims(info, 3, op, "xShape"), {grad_shape[2], grad_shape[3]});
   return backward(info, op, s, false, 2,
-                  [&](auto dy, const int32_t*, auto dx) { cpu::adaptive_avg_pool2d_backward(s, dy, dx); });
+                  [&](Device dev, auto dy, const int32_t*, auto dx) {
+                    TF_ON_DEVICE(dev, adaptive_avg_pool2d_backward(s, dy, dx));
+                  });
 }
 
 // adaptiveMaxPool2dForward(x, xShape, out, indices, outputSize)
@@ -130,7 +138,9 @@ Napi::Value adaptive_max_pool2d_forward(const Napi::CallbackInfo& info) {
   require_args(info, 5, op);
   const PoolShape s = adaptive_pool2d_params(op, get_dims(info, 1, op, "xShape"), get_dims(info, 4, op, "outputSize"));
   return forward(info, op, s, true,
-                 [&](auto x, auto y, int32_t* idx) { cpu::adaptive_max_pool2d_forward(s, x, y, idx); });
+                 [&](Device dev, auto x, auto y, int32_t* idx) {
+                   TF_ON_DEVICE(dev, adaptive_max_pool2d_forward(s, x, y, idx));
+                 });
 }
 
 // adaptiveMaxPool2dBackward(gradOut, gradOutShape, indices, gradIn, xShape)
@@ -141,7 +151,9 @@ Napi::Value adaptive_max_pool2d_backward(const Napi::CallbackInfo& info) {
   TF_CHECK(grad_shape.size() == 4, Range, op, ": gradOutShape must be rank 4 (N, C, P, Q), got ", dims_str(grad_shape));
   const PoolShape s = adaptive_pool2d_params(op, get_dims(info, 4, op, "xShape"), {grad_shape[2], grad_shape[3]});
   return backward(info, op, s, true, 3,
-                  [&](auto dy, const int32_t* idx, auto dx) { cpu::max_pool2d_backward(s, dy, idx, dx); });
+                  [&](Device dev, auto dy, const int32_t* idx, auto dx) {
+                    TF_ON_DEVICE(dev, adaptive_max_pool2d_backward(s, dy, idx, dx));
+                  });
 }
 
 // pool2dOutputShape(xShape, kernel, stride, padding, dilation, ceilMode) -> [N, C, P, Q]

@@ -9,6 +9,9 @@
 #pragma once
 #include <cstdint>
 
+#include "core/host_device.h"
+#include "core/on_devices.h"
+
 namespace tf {
 
 struct NormLayout {
@@ -44,4 +47,62 @@ void validate_norm_momentum(double momentum, const char* op);
 // Batch-norm training needs more than one value per channel (PyTorch's rule), unless the batch is empty.
 void validate_batch_stats_count(const NormLayout& layout, const char* op);
 
+// y = (x - mean) * scale + shift (+ r, a residual), then max(y, 0) when relu: the normalized-affine map of
+// one channel, on both devices.
+template <class T>
+struct NormAffine {
+  T mean, scale, shift;
+  bool relu;
+  TF_HD T operator()(T x) const { return rectified((x - mean) * scale + shift); }
+  TF_HD T operator()(T x, T r) const { return rectified((x - mean) * scale + shift + r); }
+  TF_HD T rectified(T y) const { return relu && y < T(0) ? T(0) : y; }
+};
+
+// What follows the normalization in the same pass: a residual added elementwise (same layout as x; null
+// for none), then a ReLU.
+template <class T>
+struct NormEpilogue {
+  bool relu = false;
+  const T* residual = nullptr;
+};
+
 }  // namespace tf
+
+// The entry points of the family, for tf::cpu and tf::cuda, over a NormLayout: element (o, c, l) of x sits at
+// (o * channels + c) * inner + l; statistic s = layout.stat_index(o, c). Statistics accumulate in double.
+// gamma/beta may be null (no affine: 1 and 0).
+//
+// norm_forward (training): computes each statistic's mean and biased variance, writes save_mean and
+// save_invstd = 1 / sqrt(var + eps) (num_stats each), and y = NormAffine{mean[s], invstd[s] * gamma[c], beta[c]}
+// then the epilogue. When running_mean / running_var are non-null, updates them in place:
+// r = (1 - momentum) r + momentum * s with the unbiased variance var * n / (n - 1) (PyTorch), skipped for
+// empty statistics. An empty statistic gets mean 0, var 0.
+// batch_norm_inference: the same map with the running statistics, invstd = 1 / sqrt(running_var + eps).
+// norm_backward: writes (overwrites) whichever of dx (numel), dgamma, dbeta (channels each) is non-null.
+// batch_stats = false treats mean/invstd as constants (batch norm in eval mode): dx = dy * gamma * invstd.
+// Otherwise, with xhat = (x - mean) * invstd, a = dy * gamma and K = stat_count:
+// dx = invstd / K * (K a - sum(a) - xhat * sum(a * xhat)). relu_y, when non-null, is the output of a forward
+// with the fused ReLU (batch norm only): dy then counts only where relu_y > 0.
+#define TF_NORM_ENTRIES                                                                                          \
+  template <class T>                                                                                             \
+  void norm_forward(const NormLayout& layout, const T* x, const T* gamma, const T* beta, double eps, T* y,      \
+                    T* save_mean, T* save_invstd, T* running_mean, T* running_var, double momentum,             \
+                    NormEpilogue<T> epilogue);                                                                   \
+  template <class T>                                                                                             \
+  void batch_norm_inference(const NormLayout& layout, const T* x, const T* running_mean, const T* running_var, \
+                            const T* gamma, const T* beta, double eps, NormEpilogue<T> epilogue, T* y);         \
+  template <class T>                                                                                             \
+  void norm_backward(const NormLayout& layout, const T* x, const T* dy, const T* mean, const T* invstd,        \
+                     const T* gamma, bool batch_stats, const T* relu_y, T* dx, T* dgamma, T* dbeta);
+
+TF_DECLARE_ON_DEVICES(TF_NORM_ENTRIES)
+
+// Each device's definitions are instantiated from this list (inside its namespace).
+#define TF_INSTANTIATE_NORM_FOR(T)                                                                               \
+  template void norm_forward<T>(const NormLayout&, const T*, const T*, const T*, double, T*, T*, T*, T*, T*,   \
+                                double, NormEpilogue<T>);                                                        \
+  template void batch_norm_inference<T>(const NormLayout&, const T*, const T*, const T*, const T*, const T*,   \
+                                        double, NormEpilogue<T>, T*);                                            \
+  template void norm_backward<T>(const NormLayout&, const T*, const T*, const T*, const T*, const T*, bool,    \
+                                 const T*, T*, T*, T*);
+#define TF_INSTANTIATE_NORM TF_INSTANTIATE_NORM_FOR(float) TF_INSTANTIATE_NORM_FOR(double)

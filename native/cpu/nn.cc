@@ -9,57 +9,14 @@
 namespace tf::cpu {
 namespace {
 
-// One output coordinate's source taps along an axis: count 1 (nearest, or same size) or 2 (bilinear).
 template <class T>
-struct Taps {
-  int64_t index[2];
-  T weight[2];
-  int count;
-};
-
-// PyTorch's compute_scales_value: 1 / scale when a scale factor was given, else in / out.
-template <class S>
-S scales_value(double scale, int64_t in, int64_t out) {
-  return scale > 0 ? S(1.0 / scale) : S(in) / S(out);
-}
-
-// A floored source coordinate as an index in [0, in - 1]. A tiny scale factor makes 1 / scale (and so the
-// coordinate) Inf or NaN (0 * Inf); converting those to int64 is undefined and indexed out of bounds.
-template <class F>
-int64_t clamp_index(F coord, int64_t in) {
-  if (!(coord > F(0))) return 0;
-  return coord < F(in - 1) ? int64_t(coord) : in - 1;
-}
-
-// Nearest: exact identity and 2x paths, otherwise floor(dst * scale) computed in float as PyTorch does.
-template <class T>
-Taps<T> nearest_taps(int64_t dst, int64_t in, int64_t out, double scale) {
-  int64_t src;
-  if (out == in) src = dst;
-  else if (out == 2 * in) src = dst >> 1;
-  else src = clamp_index(std::floor(float(dst) * scales_value<float>(scale, in, out)), in);
-  return {{src, src}, {T(1), T(0)}, 1};
-}
-
-// Bilinear: area_pixel_compute_source_index + guard_index_and_lambda, in the element type.
-template <class T>
-Taps<T> bilinear_taps(int64_t dst, int64_t in, int64_t out, double scale, bool align_corners) {
-  if (out == in) return {{dst, dst}, {T(1), T(0)}, 1};
-  const T ratio = align_corners ? (out > 1 ? T(in - 1) / T(out - 1) : T(0)) : scales_value<T>(scale, in, out);
-  T src = align_corners ? ratio * T(dst) : ratio * (T(dst) + T(0.5)) - T(0.5);
-  if (!align_corners && src < T(0)) src = T(0);
-  const int64_t i0 = clamp_index(std::floor(src), in);
-  const T lambda1 = std::min(std::max(src - T(i0), T(0)), T(1));
-  const int64_t i1 = i0 + (i0 < in - 1 ? 1 : 0);
-  return {{i0, i1}, {T(1) - lambda1, lambda1}, 2};
-}
+using Taps = UpsampleTaps<T>;
 
 template <class T>
 std::vector<Taps<T>> axis_taps(const Upsample2dParams& p, int64_t in, int64_t out, double scale) {
+  const UpsampleAxis<T> axis = upsample_axis<T>(p, in, out, scale);
   std::vector<Taps<T>> taps(static_cast<size_t>(out));
-  for (int64_t d = 0; d < out; ++d)
-    taps[size_t(d)] = p.mode == UpsampleMode::Nearest ? nearest_taps<T>(d, in, out, scale)
-                                                      : bilinear_taps<T>(d, in, out, scale, p.align_corners);
+  for (int64_t d = 0; d < out; ++d) taps[size_t(d)] = axis.taps(d);
   return taps;
 }
 
@@ -194,13 +151,11 @@ void upsample2d_backward(const Upsample2dParams& p, const T* dy, T* dx) {
 
 #define TF_INSTANTIATE_NN(T)                                                                            \
   template void dropout_forward<T>(const DropoutParams&, const T*, T*, uint8_t*);                       \
-  template void dropout_backward<T>(const DropoutParams&, const T*, const uint8_t*, T*);                \
-  template void prelu_forward<T>(const PreluParams&, const T*, const T*, T*);                           \
-  template void prelu_backward<T>(const PreluParams&, const T*, const T*, const T*, T*, T*);            \
-  template void upsample2d_forward<T>(const Upsample2dParams&, const T*, T*);                           \
-  template void upsample2d_backward<T>(const Upsample2dParams&, const T*, T*);
+  template void dropout_backward<T>(const DropoutParams&, const T*, const uint8_t*, T*);
+
 TF_INSTANTIATE_NN(float)
 TF_INSTANTIATE_NN(double)
 #undef TF_INSTANTIATE_NN
+TF_INSTANTIATE_PRELU_UPSAMPLE
 
 }  // namespace tf::cpu

@@ -389,17 +389,10 @@ void norm_backward(const NormLayout& layout, const T* x, const T* dy, const T* m
   }
 }
 
-#define TF_INSTANTIATE_NORM(T)                                                                                    \
-  template void norm_forward<T>(const NormLayout&, const T*, const T*, const T*, double, T*, T*, T*, T*, T*,      \
-                                double, NormEpilogue<T>);                                                         \
-  template void norm_apply<T>(const NormLayout&, const T*, const T*, const T*, const T*, const T*,                \
-                              NormEpilogue<T>, T*);                                                               \
-  template void batch_norm_inference<T>(const NormLayout&, const T*, const T*, const T*, const T*, const T*,      \
-                                        double, NormEpilogue<T>, T*);                                             \
-  template void norm_backward<T>(const NormLayout&, const T*, const T*, const T*, const T*, const T*, bool,       \
-                                 const T*, T*, T*, T*);
-TF_INSTANTIATE_NORM(float)
-TF_INSTANTIATE_NORM(double)
-#undef TF_INSTANTIATE_NORM
+template void norm_apply<float>(const NormLayout&, const float*, const float*, const float*, const float*,
+                                const float*, NormEpilogue<float>, float*);
+template void norm_apply<double>(const NormLayout&, const double*, const double*, const double*, const double*,
+                                 const double*, NormEpilogue<double>, double*);
+TF_INSTANTIATE_NORM
 
 }  // namespace tf::cpu

@@ -15,24 +15,7 @@
 namespace tf::cpu {
 namespace {
 
-// The input positions first, first + step, ... (count of them) that a window reads along one axis.
-struct Taps {
-  int64_t first, count, step;
-};
-
-// Window o of a kernel of size k: taps o*stride - pad + j*dil, j in [0, k), that lie in [0, in).
-Taps kernel_taps(int64_t o, int64_t k, int64_t stride, int64_t pad, int64_t dil, int64_t in) {
-  const int64_t start = o * stride - pad;
-  const int64_t lo = start >= 0 ? 0 : (-start + dil - 1) / dil;
-  const int64_t hi = start >= in ? 0 : std::min(k, (in - start + dil - 1) / dil);
-  return {start + lo * dil, std::max<int64_t>(0, hi - lo), dil};
-}
-
-// Adaptive window o of `out` over `in`: [floor(o*in/out), ceil((o+1)*in/out)).
-Taps adaptive_taps(int64_t o, int64_t in, int64_t out) {
-  const int64_t begin = o * in / out, end = ((o + 1) * in + out - 1) / out;
-  return {begin, end - begin, 1};
-}
+using Taps = PoolTaps;
 
 // The taps of every output row and column, computed once per call rather than once per window.
 template <class TapsOf>
@@ -131,18 +114,15 @@ void avg(const PoolShape& s, RowTaps row_taps, ColTaps col_taps, Divisor divisor
 }
 
 auto row_taps(const Pool2dParams& p) {
-  return [&p](int64_t o) { return kernel_taps(o, p.kernel_h, p.stride_h, p.pad_h, p.dil_h, p.H); };
+  return [&p](int64_t o) { return pool_row_taps(p, o); };
 }
 auto col_taps(const Pool2dParams& p) {
-  return [&p](int64_t o) { return kernel_taps(o, p.kernel_w, p.stride_w, p.pad_w, p.dil_w, p.W); };
+  return [&p](int64_t o) { return pool_col_taps(p, o); };
 }
 
-// PyTorch's avg_pool2d divisor: the window clipped to the padded input, or to the input alone.
 auto avg_divisor(const Pool2dParams& p, bool count_include_pad) {
   return [&p, count_include_pad](int64_t oh, int64_t ow, Taps rows, Taps cols) {
-    if (!count_include_pad) return rows.count * cols.count;
-    const int64_t h0 = oh * p.stride_h - p.pad_h, w0 = ow * p.stride_w - p.pad_w;
-    return (std::min(h0 + p.kernel_h, p.H + p.pad_h) - h0) * (std::min(w0 + p.kernel_w, p.W + p.pad_w) - w0);
+    return avg_pool_divisor(p, count_include_pad, oh, ow, rows, cols);
   };
 }
 
@@ -284,6 +264,18 @@ void max_pool2x2(const Pool2dParams& p, const T* x, T* y, int32_t* idx) {
   });
 }
 
+// dx[plane][idx] += dy in output order: planes run in parallel, so the scatter never races.
+template <class T>
+void max_backward(const PoolShape& s, const T* dy, const int32_t* idx, T* dx) {
+  const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
+  over_planes(s, HW + PQ, [&](int64_t plane) {
+    T* out = dx + plane * HW;
+    std::fill(out, out + HW, T(0));
+    for (int64_t i = plane * PQ; i < (plane + 1) * PQ; ++i)
+      if (idx[i] >= 0) out[idx[i]] += dy[i];
+  });
+}
+
 }  // namespace
 
 template <class T>
@@ -298,14 +290,13 @@ void adaptive_max_pool2d_forward(const PoolShape& s, const T* x, T* y, int32_t* 
 }
 
 template <class T>
-void max_pool2d_backward(const PoolShape& s, const T* dy, const int32_t* idx, T* dx) {
-  const int64_t HW = s.H * s.W, PQ = s.P * s.Q;
-  over_planes(s, HW + PQ, [&](int64_t plane) {
-    T* out = dx + plane * HW;
-    std::fill(out, out + HW, T(0));
-    for (int64_t i = plane * PQ; i < (plane + 1) * PQ; ++i)
-      if (idx[i] >= 0) out[idx[i]] += dy[i];
-  });
+void max_pool2d_backward(const Pool2dParams& p, const T* dy, const int32_t* idx, T* dx) {
+  max_backward(p, dy, idx, dx);
+}
+
+template <class T>
+void adaptive_max_pool2d_backward(const PoolShape& s, const T* dy, const int32_t* idx, T* dx) {
+  max_backward(s, dy, idx, dx);
 }
 
 template <class T>
@@ -328,16 +319,6 @@ void adaptive_avg_pool2d_backward(const PoolShape& s, const T* dy, T* dx) {
   avg<true>(s, adaptive_rows(s), adaptive_cols(s), adaptive_count, adaptive_window(s), dy, dx);
 }
 
-#define TF_INSTANTIATE(T)                                                                            \
-  template void max_pool2d_forward<T>(const Pool2dParams&, const T*, T*, int32_t*);                \
-  template void adaptive_max_pool2d_forward<T>(const PoolShape&, const T*, T*, int32_t*);          \
-  template void max_pool2d_backward<T>(const PoolShape&, const T*, const int32_t*, T*);            \
-  template void avg_pool2d_forward<T>(const Pool2dParams&, bool, const T*, T*);                    \
-  template void avg_pool2d_backward<T>(const Pool2dParams&, bool, const T*, T*);                   \
-  template void adaptive_avg_pool2d_forward<T>(const PoolShape&, const T*, T*);                    \
-  template void adaptive_avg_pool2d_backward<T>(const PoolShape&, const T*, T*);
-TF_INSTANTIATE(float)
-TF_INSTANTIATE(double)
-#undef TF_INSTANTIATE
+TF_INSTANTIATE_POOL
 
 }  // namespace tf::cpu

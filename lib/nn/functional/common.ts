@@ -44,15 +44,6 @@ export function convPadding(padding: ConvPadding, kernel: Pair, dilation: Pair, 
   return [ph, ph, pw, pw];
 }
 
-/** Output length of a sliding window (PyTorch's formula; ceilMode windows must start inside input or left padding). */
-export function windowOut(size: number, kernel: number, stride: number, pad: number, dilation: number, ceilMode: boolean): number {
-  const avail = size + 2 * pad - dilation * (kernel - 1) - 1;
-  if (avail < 0) return 0;
-  let out = (ceilMode ? Math.ceil(avail / stride) : Math.floor(avail / stride)) + 1;
-  if (ceilMode && (out - 1) * stride >= size + pad) out--;
-  return out;
-}
-
 /** Throws unless the windows fit: `op: input [..] is too small for kernel .. (padded size .. along height)`. */
 export function requireWindowFits(op: string, x: Tensor, kernel: Pair, padding: Pair, dilation: Pair): void {
   ['height', 'width'].forEach((axis, a) => {

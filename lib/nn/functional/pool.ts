@@ -8,12 +8,12 @@ import { defineOp } from '../../ops/registry.js';
 import { type Shape4, shape4 } from '../../kernels/conv.js';
 import {
   type PoolWindow, adaptiveAvgPool2dBackwardK, adaptiveAvgPool2dForwardK, adaptiveMaxPool2dBackwardK, adaptiveMaxPool2dForwardK,
-  avgPool2dBackwardK, avgPool2dForwardK, maxPool2dBackwardK, maxPool2dForwardK, poolFamily,
+  avgPool2dBackwardK, avgPool2dForwardK, maxPool2dBackwardK, maxPool2dForwardK, pool2dOutputShape, poolFamily,
 } from '../../kernels/pool.js';
 import { elementwiseFamily } from '../../kernels/elementwise.js';
 import { reduceFamily } from '../../kernels/reduce.js';
 import { mean } from '../../ops/reduce.js';
-import { type PairArg, pair, requireFloatLike, requireRank, requireWindowFits, windowOut } from './common.js';
+import { type PairArg, pair, requireFloatLike, requireRank, requireWindowFits } from './common.js';
 
 export interface MaxPool2dOptions {
   /** Defaults to the kernel size. */
@@ -47,11 +47,7 @@ function poolWindow(op: string, x: Tensor, kernelSize: PairArg, options: MaxPool
   }
   requireWindowFits(op, x, kernel, padding, dilation);
   const xShape = shape4(x);
-  const outShape: Shape4 = [
-    xShape[0], xShape[1],
-    windowOut(xShape[2], kernel[0], stride[0], padding[0], dilation[0], ceilMode),
-    windowOut(xShape[3], kernel[1], stride[1], padding[1], dilation[1], ceilMode),
-  ];
+  const outShape = pool2dOutputShape(xShape, kernel, stride, padding, dilation, ceilMode);
   return { kernel, stride, padding, dilation, ceilMode, xShape, outShape };
 }
 
