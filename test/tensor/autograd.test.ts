@@ -49,6 +49,16 @@ describe('autograd', () => {
     expect(() => y.backward()).toThrow(/graph through '(sum|tanh)' was already freed/);
   });
 
+  it('a retained graph backpropagates through a fused kernel again with the same upstream gradient object', () => {
+    const x = tf.randn([2, 3, 6, 6], { requiresGrad: true }), w = tf.randn([4, 3, 3, 3], { requiresGrad: true });
+    const y = tf.nn.F.conv2d(x, w);
+    const dy = tf.randn(y.shape);
+    const grads = () => tf.autograd.grad(y, [x, w], { gradOutputs: [dy], retainGraph: true });
+    const first = tf.releaseAfter(() => grads().map((g) => Array.from(g!.dataSync())));  // then released
+    const again = grads();
+    expect(again.map((g) => Array.from(g!.dataSync()))).toEqual(first);
+  });
+
   it('noGrad records nothing; enableGrad re-enables inside it', () => {
     const x = tf.tensor([1, 2], { requiresGrad: true });
     const y = tf.noGrad(() => x.mul(2));

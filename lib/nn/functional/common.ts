@@ -84,7 +84,9 @@ export function requireInt32(op: string, t: Tensor, arg: string): void {
 /**
  * Gradient functions for inputs whose gradients come from one fused backward kernel. The kernel runs
  * once per upstream gradient, the first time any input asks, and computes only the gradients of inputs
- * that require them (`needs[i]`).
+ * that require them (`needs[i]`). Each result is handed out once: a later backward through a retained
+ * graph recomputes, even with the same upstream gradient object (the first results may have been
+ * released, or taken as a leaf's .grad and changed since).
  */
 export function fusedBackward(
   inputs: ReadonlyArray<Tensor | null | undefined>,
@@ -94,11 +96,13 @@ export function fusedBackward(
   let lastG: Tensor | null = null;
   let grads: Array<Tensor | null> = [];
   return inputs.map((_, i) => (g: Tensor) => {
-    if (g !== lastG) {
+    if (g !== lastG || grads[i] == null) {
       grads = compute(g, needs);
       lastG = g;
     }
-    return grads[i]!;
+    const gi = grads[i]!;
+    grads[i] = null;
+    return gi;
   });
 }
 
