@@ -18,6 +18,14 @@
 #include "core/gemm.h"
 #include "cuda/mma.h"
 
+// Loops over register arrays must unroll, or nvcc puts the arrays in local memory. (g++ compiles the emulated
+// build, where the hint would be an unknown pragma.)
+#if defined(__CUDACC__)
+#define TF_UNROLL _Pragma("unroll")
+#else
+#define TF_UNROLL
+#endif
+
 namespace tf::cuda {
 namespace {
 
@@ -87,6 +95,7 @@ struct SimtSlice {
   // X as (rows of the product) x K: op_at(r, k) reads it.
   template <class At>
   __device__ void fetch(At op_at, int64_t r0, int64_t rows, int64_t k0, int64_t K) {
+    TF_UNROLL
     for (int i = 0; i < kPerThread; ++i) {
       int r, k;
       position(int(threadIdx.x) + i * kThreads, r, k);
@@ -94,6 +103,7 @@ struct SimtSlice {
     }
   }
   __device__ void store(T* shared) const {
+    TF_UNROLL
     for (int i = 0; i < kPerThread; ++i) {
       int r, k;
       position(int(threadIdx.x) + i * kThreads, r, k);
@@ -120,7 +130,9 @@ __global__ void __launch_bounds__(Tile::kThreads) simt_gemm_kernel(GemmArgs<T> p
     const auto a_at = [&](int64_t m, int64_t k) { return operand_at<kTransA>(A, p.lda, m, k); };
     const auto b_at = [&](int64_t n, int64_t k) { return operand_at<!kTransB>(B, p.ldb, n, k); };
     T acc[TM][TN];
+    TF_UNROLL
     for (int i = 0; i < TM; ++i)
+      TF_UNROLL
       for (int j = 0; j < TN; ++j) acc[i][j] = T(0);
     SliceA sa;
     SliceB sb;
@@ -140,11 +152,16 @@ __global__ void __launch_bounds__(Tile::kThreads) simt_gemm_kernel(GemmArgs<T> p
       }
       const T* as = &As[(s & 1) * BK * SliceA::kStride];
       const T* bs = &Bs[(s & 1) * BK * SliceB::kStride];
+      TF_UNROLL
       for (int k = 0; k < BK; ++k) {
         T a[TM], bv[TN];
+        TF_UNROLL
         for (int i = 0; i < TM; ++i) a[i] = as[k * SliceA::kStride + ty * TM + i];
+        TF_UNROLL
         for (int j = 0; j < TN; ++j) bv[j] = bs[k * SliceB::kStride + tx * TN + j];
+        TF_UNROLL
         for (int i = 0; i < TM; ++i)
+          TF_UNROLL
           for (int j = 0; j < TN; ++j) acc[i][j] += a[i] * bv[j];
       }
       // The other buffer was last read in the previous step, which the barrier that ended it has closed.
@@ -155,7 +172,9 @@ __global__ void __launch_bounds__(Tile::kThreads) simt_gemm_kernel(GemmArgs<T> p
       __syncthreads();
     }
     T* C = p.C + b * p.stride_c;
+    TF_UNROLL
     for (int i = 0; i < TM; ++i)
+      TF_UNROLL
       for (int j = 0; j < TN; ++j) store_c(p, C, tile.m0 + ty * TM + i, tile.n0 + tx * TN + j, acc[i][j]);
   }
 }
@@ -191,6 +210,7 @@ __device__ inline void load_tile(float* tile, const float* X, int64_t ld, int64_
                                  int64_t cols) {
   constexpr int kPerRow = kCols / kVec;
   static_assert((kRows * kPerRow) % kTcThreads == 0, "the tile splits evenly over the threads");
+  TF_UNROLL
   for (int e = int(threadIdx.x); e < kRows * kPerRow; e += kTcThreads) {
     const int r = e / kPerRow, c = (e % kPerRow) * kVec;
     const int64_t left = cols - (c0 + c);
@@ -205,7 +225,9 @@ __device__ inline void load_tile(float* tile, const float* X, int64_t ld, int64_
   }
 }
 
-__device__ inline void to_tf32(uint32_t* r, int n) {
+template <int n>
+__device__ inline void to_tf32(uint32_t (&r)[n]) {
+  TF_UNROLL
   for (int i = 0; i < n; ++i) r[i] = float_to_tf32(__uint_as_float(r[i]));
 }
 
@@ -225,7 +247,7 @@ __device__ inline void load_a_fragment(uint32_t (&a)[4], const float* tile, int 
     a[2] = at(g, t + 4);
     a[3] = at(g + 8, t + 4);
   }
-  to_tf32(a, 4);
+  to_tf32(a);
 }
 
 // The B fragments of the two 8 x 8 blocks at (k, n) and (k, n + 8) of a stage.
@@ -247,8 +269,8 @@ __device__ inline void load_b_fragments(uint32_t (&b0)[2], uint32_t (&b1)[2], co
     b1[0] = at(t, g + 8);
     b1[1] = at(t + 4, g + 8);
   }
-  to_tf32(b0, 2);
-  to_tf32(b1, 2);
+  to_tf32(b0);
+  to_tf32(b1);
 }
 
 template <bool kTransA, bool kTransB, int kVec>
@@ -277,11 +299,15 @@ __global__ void __launch_bounds__(kTcThreads) tf32_gemm_kernel(GemmArgs<float> p
         load_tile<kTcBK, kTcBN, kVec>(bs, B, p.ldb, k0, p.K, tile.n0, p.N);
     };
     float acc[kTcMmaM][kTcMmaN][4];
+    TF_UNROLL
     for (int i = 0; i < kTcMmaM; ++i)
+      TF_UNROLL
       for (int j = 0; j < kTcMmaN; ++j)
+        TF_UNROLL
         for (int e = 0; e < 4; ++e) acc[i][j][e] = 0.0f;
     // Prologue: stages 0 .. kStages-2 in flight. Every step commits one group (empty past the end), so that
     // waiting for all but the newest kStages-2 groups always means "slice s has landed".
+    TF_UNROLL
     for (int s = 0; s < kTcStages - 1; ++s) {
       if (s < slices) load_stage(s, s);
       cp_async_commit();
@@ -296,11 +322,16 @@ __global__ void __launch_bounds__(kTcThreads) tf32_gemm_kernel(GemmArgs<float> p
       cp_async_commit();
       const float* as = &smem[int(s % kTcStages) * kTcStageFloats];
       const float* bs = as + kTcBM * kTcBK;
+      TF_UNROLL
       for (int k = 0; k < kTcBK; k += 8) {
         uint32_t af[kTcMmaM][4], bf[kTcMmaN][2];
+        TF_UNROLL
         for (int i = 0; i < kTcMmaM; ++i) load_a_fragment<kAK>(af[i], as, wm + i * 16, k);
+        TF_UNROLL
         for (int j = 0; j < kTcMmaN; j += 2) load_b_fragments<kBK>(bf[j], bf[j + 1], bs, wn + j * 8, k);
+        TF_UNROLL
         for (int i = 0; i < kTcMmaM; ++i)
+          TF_UNROLL
           for (int j = 0; j < kTcMmaN; ++j) mma_m16n8k8_tf32(acc[i][j], af[i], bf[j], acc[i][j]);
       }
     }
@@ -308,8 +339,11 @@ __global__ void __launch_bounds__(kTcThreads) tf32_gemm_kernel(GemmArgs<float> p
     cp_async_wait<0>();
     __syncthreads();
     float* C = p.C + b * p.stride_c;
+    TF_UNROLL
     for (int i = 0; i < kTcMmaM; ++i)
+      TF_UNROLL
       for (int j = 0; j < kTcMmaN; ++j)
+        TF_UNROLL
         for (int e = 0; e < 4; ++e)
           store_c(p, C, tile.m0 + wm + i * 16 + g + (e >= 2 ? 8 : 0), tile.n0 + wn + j * 8 + 2 * t + (e & 1),
                   acc[i][j][e]);
