@@ -41,7 +41,7 @@ const params = { seed: SEED, endOnFailure: true };
 /** The families with CUDA kernels; every other family taking tensors must refuse handles. */
 const LIGHT = [
   'unary', 'binary', 'compare', 'where', 'copy', 'random', 'reduce', 'softmax', 'softmaxBackward', 'indexSelect',
-  'indexAdd', 'gather', 'scatterAdd', 'dropoutForward', 'dropoutBackward',
+  'indexAdd', 'gather', 'scatterAdd', 'dropoutForward', 'dropoutBackward', 'gemm',
 ];
 
 /** The dtype codes of deviceAlloc, by the array kind a handle stands in for. */
