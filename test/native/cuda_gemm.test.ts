@@ -71,7 +71,9 @@ function problem(
 }
 
 /** C as the reference computes it, in float64, and per element the scale sum |alpha a b| + |beta c|. */
-function reference(p: Problem, A: FloatArray, B: FloatArray, C: FloatArray): { want: Float64Array; scale: Float64Array } {
+function reference(
+  p: Problem, A: FloatArray, B: FloatArray, C: FloatArray,
+): { want: Float64Array; scale: Float64Array } {
   const want = Float64Array.from(C), scale = new Float64Array(C.length);
   for (let b = 0; b < p.batch; b++) {
     for (let m = 0; m < p.M; m++) {
@@ -106,9 +108,10 @@ function upload(src: FloatArray): Handle {
  */
 function worstError(p: Problem, dtype: 'float32' | 'float64', tf32: boolean): number {
   const Arr = dtype === 'float32' ? Float32Array : Float64Array;
-  const A = randomArray(Arr as Float32ArrayConstructor, extent(p.A, p.batch, p.transA ? p.K : p.M, p.transA ? p.M : p.K), rng);
-  const B = randomArray(Arr as Float32ArrayConstructor, extent(p.B, p.batch, p.transB ? p.N : p.K, p.transB ? p.K : p.N), rng);
-  const C = randomArray(Arr as Float32ArrayConstructor, extent(p.C, p.batch, p.M, p.N), rng);
+  const random = (n: number): FloatArray => randomArray(Arr as Float32ArrayConstructor, n, rng);
+  const A = random(extent(p.A, p.batch, p.transA ? p.K : p.M, p.transA ? p.M : p.K));
+  const B = random(extent(p.B, p.batch, p.transB ? p.N : p.K, p.transB ? p.K : p.N));
+  const C = random(extent(p.C, p.batch, p.M, p.N));
   const { want, scale } = reference(p, A, B, C);
   const written = new Uint8Array(C.length);
   for (let b = 0; b < p.batch; b++)
@@ -200,7 +203,8 @@ describe.skipIf(!cudaUsable)('cuda gemm kernels', () => {
 
   it('sizes of 0 and 1', () => {
     for (const tf32 of [false, true]) {
-      for (const [M, N, K, batch] of [[1, 1, 1, 1], [1, 7, 1, 2], [5, 1, 9, 1], [3, 4, 0, 2], [0, 4, 3, 2], [4, 0, 3, 1], [2, 2, 2, 0]]) {
+      const sizes = [[1, 1, 1, 1], [1, 7, 1, 2], [5, 1, 9, 1], [3, 4, 0, 2], [0, 4, 3, 2], [4, 0, 3, 1], [2, 2, 2, 0]];
+      for (const [M, N, K, batch] of sizes) {
         for (const [transA, transB] of transposes) {
           const p = problem({ transA, transB, M: M!, N: N!, K: K!, batch: batch!, beta: 0.5 });
           expect(worstError(p, 'float32', tf32), label(p, tf32)).toBeLessThan(tolerance(tf32));
@@ -213,7 +217,6 @@ describe.skipIf(!cudaUsable)('cuda gemm kernels', () => {
 describe.skipIf(!cudaUsable)('tf.matmul on cuda', () => {
   afterEach(() => tf.setFloat32MatmulPrecision('highest'));
 
-  const onCpuAndCuda = (make: (device: tf.DeviceSpec) => tf.Tensor): [tf.Tensor, tf.Tensor] => [make('cpu'), make('cuda')];
   const values = (t: tf.Tensor): number[] => Array.from(t.dataSync() as ArrayLike<number>);
 
   function expectAgrees(cpu: tf.Tensor, cuda: tf.Tensor, tol: number, what: string): void {
@@ -221,26 +224,29 @@ describe.skipIf(!cudaUsable)('tf.matmul on cuda', () => {
     expect(cuda.shape, what).toEqual(cpu.shape);
     const want = values(cpu), got = values(cuda);
     const scale = Math.max(1, ...want.map(Math.abs));
-    want.forEach((w, i) => expect(Math.abs(got[i]! - w) / scale, `${what} [${i}] (TF_TEST_SEED=${rng.seed})`).toBeLessThan(tol));
+    want.forEach((w, i) => {
+      expect(Math.abs(got[i]! - w) / scale, `${what} [${i}] (TF_TEST_SEED=${rng.seed})`).toBeLessThan(tol);
+    });
   }
 
   it('matches cpu on transposed, sliced, expanded and batched views, float32 and float64', () => {
     for (const dtype of ['float32', 'float64'] as const) {
       const data = (n: number): Float64Array => randomArray(Float64Array, n, rng);
       const a = data(2 * 3 * 19 * 13), b = data(13 * 11), w = data(24 * 17);
+      const on = (d: tf.DeviceSpec, values: Float64Array, shape: number[]): tf.Tensor =>
+        tf.tensor(values, { dtype, device: d }).reshape(shape);
       const cases: Array<[string, (d: tf.DeviceSpec) => tf.Tensor]> = [
-        ['batched', (d) => tf.matmul(tf.tensor(a, { dtype, device: d }).reshape([2, 3, 19, 13]), tf.tensor(b, { dtype, device: d }).reshape([13, 11]))],
-        ['transposed both', (d) => tf.matmul(tf.tensor(b, { dtype, device: d }).reshape([13, 11]).transpose(0, 1),
-          tf.tensor(a, { dtype, device: d }).reshape([6, 19, 13]).transpose(1, 2))],
-        ['strided slice', (d) => tf.matmul(tf.tensor(w, { dtype, device: d }).reshape([24, 17]).slice(0, 1, 23, 2),
-          tf.tensor(w, { dtype, device: d }).reshape([24, 17]).transpose(0, 1).slice(1, 3, 20))],
-        ['expanded batch', (d) => tf.matmul(tf.tensor(b, { dtype, device: d }).reshape([1, 13, 11]).expand([4, 13, 11]).transpose(1, 2),
-          tf.tensor(a, { dtype, device: d }).reshape([6, 13, 19]).slice(0, 0, 4))],
-        ['vector', (d) => tf.matmul(tf.tensor(b, { dtype, device: d }).reshape([13, 11]), tf.tensor(w.subarray(0, 11), { dtype, device: d }))],
+        ['batched', (d) => tf.matmul(on(d, a, [2, 3, 19, 13]), on(d, b, [13, 11]))],
+        ['transposed both', (d) =>
+          tf.matmul(on(d, b, [13, 11]).transpose(0, 1), on(d, a, [6, 19, 13]).transpose(1, 2))],
+        ['strided slice', (d) =>
+          tf.matmul(on(d, w, [24, 17]).slice(0, 1, 23, 2), on(d, w, [24, 17]).transpose(0, 1).slice(1, 3, 20))],
+        ['expanded batch', (d) =>
+          tf.matmul(on(d, b, [1, 13, 11]).expand([4, 13, 11]).transpose(1, 2), on(d, a, [6, 13, 19]).slice(0, 0, 4))],
+        ['vector', (d) => tf.matmul(on(d, b, [13, 11]), on(d, w.subarray(0, 11), [11]))],
       ];
       for (const [what, make] of cases) {
-        const [cpu, cuda] = onCpuAndCuda(make);
-        expectAgrees(cpu, cuda, dtype === 'float32' ? 1e-5 : 1e-12, `${dtype} ${what}`);
+        expectAgrees(make('cpu'), make('cuda'), dtype === 'float32' ? 1e-5 : 1e-12, `${dtype} ${what}`);
       }
     }
   });
