@@ -1,5 +1,7 @@
 /** Types of the runtime and GEMM entry points of the native addon. */
 
+import type { AnyBuffer } from './elementwise.js';
+
 export interface CudaDeviceInfo {
   index: number;
   name: string;
@@ -41,12 +43,14 @@ export interface RuntimeBinding {
 export interface GemmBinding {
   /**
    * Batched row-major GEMM: for b in [0, batch): C_b = alpha * op(A_b) * op(B_b) + beta * C_b, where
-   * X_b starts at offX + b * strideX (stride 0 broadcasts) and has row stride ldX. A, B, C share one float dtype.
+   * X_b starts at offX + b * strideX (stride 0 broadcasts) and has row stride ldX. A, B, C share one float dtype
+   * and one device (typed arrays on cpu, device handles on cuda). allowTf32: float32 products on cuda may use
+   * TF32 tensor cores (default false).
    */
   gemm(
     batch: number, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    A: FloatArray, offA: number, lda: number, strideA: number,
-    B: FloatArray, offB: number, ldb: number, strideB: number,
-    beta: number, C: FloatArray, offC: number, ldc: number, strideC: number,
+    A: AnyBuffer, offA: number, lda: number, strideA: number,
+    B: AnyBuffer, offB: number, ldb: number, strideB: number,
+    beta: number, C: AnyBuffer, offC: number, ldc: number, strideC: number, allowTf32?: boolean,
   ): void;
 }

@@ -1,17 +1,19 @@
 /**
- * Batched matrix products on the GEMM binding. No CUDA GEMM yet: cuda tensors go through hostFallback.
+ * Batched matrix products on the GEMM binding, on the tensors' device: cpu (BLAS) or cuda (the CUDA GEMM
+ * kernels; float32 on TF32 tensor cores when setFloat32MatmulPrecision('high')).
  */
 import { native } from '../native.js';
-import type { FloatArray } from '../dtype.js';
+import type { AnyBuffer } from '../bindings/elementwise.js';
 import type { Tensor } from '../tensor.js';
-import { copyAs, hostFallback, uninitialized } from './runtime.js';
+import { allowTf32 } from './precision.js';
+import { bufferOf, commonDevice, copyAs, uninitialized } from './runtime.js';
 import { kernelFamily } from './family.js';
 
 /** This module's kernel family: its entry points and how each device runs them (see family.ts). */
-export const gemmFamily = kernelFamily('gemm', ['gemm'], { cpu: 'native', cuda: 'host' });
+export const gemmFamily = kernelFamily('gemm', ['gemm'], { cpu: 'native', cuda: 'native' });
 
 interface GemmOperand {
-  data: FloatArray;
+  data: AnyBuffer;
   offset: number;
   ld: number;
   batchStride: number;
@@ -26,21 +28,21 @@ function collapsedBatchStride(t: Tensor): number | null {
   return dims[dims.length - 1]![1];
 }
 
-/** Describes a [..., R, C] cpu view to GEMM without copying when its layout allows. */
+/** Describes a [..., R, C] view (on any device) to GEMM without copying when its layout allows. */
 function gemmOperand(t: Tensor): GemmOperand {
   const R = t.shape[t.ndim - 2]!, C = t.shape[t.ndim - 1]!;
   const sr = t.strides[t.ndim - 2]!, sc = t.strides[t.ndim - 1]!;
   const batchStride = collapsedBatchStride(t);
   if (batchStride !== null) {
     if ((sc === 1 || C === 1) && (sr >= Math.max(1, C) || R === 1)) {
-      return { data: t.buffer as FloatArray, offset: t.offset, ld: R === 1 ? Math.max(1, C) : sr, batchStride, trans: false };
+      return { data: bufferOf(t), offset: t.offset, ld: R === 1 ? Math.max(1, C) : sr, batchStride, trans: false };
     }
     if ((sr === 1 || R === 1) && (sc >= Math.max(1, R) || C === 1)) {
-      return { data: t.buffer as FloatArray, offset: t.offset, ld: C === 1 ? Math.max(1, R) : sc, batchStride, trans: true };
+      return { data: bufferOf(t), offset: t.offset, ld: C === 1 ? Math.max(1, R) : sc, batchStride, trans: true };
     }
   }
   const c = copyAs(t, t.dtype);
-  return { data: c.buffer as FloatArray, offset: 0, ld: Math.max(1, C), batchStride: R * C, trans: false };
+  return { data: bufferOf(c), offset: 0, ld: Math.max(1, C), batchStride: R * C, trans: false };
 }
 
 /**
@@ -48,17 +50,16 @@ function gemmOperand(t: Tensor): GemmOperand {
  * the common batch shape (stride 0 along broadcast dims); one float dtype, one device.
  */
 export function matmulK(a: Tensor, b: Tensor): Tensor {
-  return hostFallback('matmul', [a, b], ([a, b]) => {
-    const M = a.shape[a.ndim - 2]!, K = a.shape[a.ndim - 1]!, N = b.shape[b.ndim - 1]!;
-    const batch = a.shape.slice(0, -2);
-    const count = batch.reduce((x, y) => x * y, 1);
-    const A = gemmOperand(a), B = gemmOperand(b);
-    const out = uninitialized([...batch, M, N], a.dtype);
-    native.gemm(
-      count, A.trans, B.trans, M, N, K, 1,
-      A.data, A.offset, A.ld, A.batchStride, B.data, B.offset, B.ld, B.batchStride,
-      0, out.buffer as FloatArray, 0, Math.max(1, N), M * N,
-    );
-    return out;
-  });
+  const device = commonDevice('matmul', [a, b]);
+  const M = a.shape[a.ndim - 2]!, K = a.shape[a.ndim - 1]!, N = b.shape[b.ndim - 1]!;
+  const batch = a.shape.slice(0, -2);
+  const count = batch.reduce((x, y) => x * y, 1);
+  const A = gemmOperand(a), B = gemmOperand(b);
+  const out = uninitialized([...batch, M, N], a.dtype, device);
+  native.gemm(
+    count, A.trans, B.trans, M, N, K, 1,
+    A.data, A.offset, A.ld, A.batchStride, B.data, B.offset, B.ld, B.batchStride,
+    0, bufferOf(out), 0, Math.max(1, N), M * N, allowTf32(),
+  );
+  return out;
 }

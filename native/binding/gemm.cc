@@ -1,8 +1,11 @@
-// gemm(batch, transA, transB, M, N, K, alpha, A, offA, lda, strideA, B, offB, ldb, strideB, beta, C, offC, ldc, strideC)
-// Row-major, batched at fixed element strides (0 broadcasts an operand). float32 or float64 by buffer type.
+// gemm(batch, transA, transB, M, N, K, alpha, A, offA, lda, strideA, B, offB, ldb, strideB, beta, C, offC, ldc, strideC,
+//      allowTf32?)
+// Row-major, batched at fixed element strides (0 broadcasts an operand). float32 or float64 by buffer type; every
+// buffer a typed array or a device handle, all on one device. allowTf32: float32 products on cuda may use TF32
+// tensor cores (setFloat32MatmulPrecision('high')); ignored on cpu and for float64; absent means false.
 #include "binding/args.h"
 #include "binding/registry.h"
-#include "cpu/gemm.h"
+#include "core/gemm.h"
 
 namespace tf::binding {
 namespace {
@@ -40,14 +43,16 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   const Operand C = read_operand(info, 16, "C", batch, M, N);
   require_same_dtype(A.buf, B.buf, kOp, "A", "B");
   require_same_dtype(A.buf, C.buf, kOp, "A", "C");
-  require_cpu(kOp, {{A.buf, "A"}, {B.buf, "B"}, {C.buf, "C"}});
+  const MatmulPrecision precision =
+      !is_absent(info, 20) && get_bool(info, 20, kOp, "allowTf32") ? MatmulPrecision::kHigh : MatmulPrecision::kHighest;
+  const Device dev = require_one_device(kOp, {{A.buf, "A"}, {B.buf, "B"}, {C.buf, "C"}});
   TF_CHECK(batch <= 1 || C.stride >= M * C.ld || M == 0 || N == 0, Range, kOp,
            ": C batches would overlap (strideC ", C.stride, " < M*ldc ", M * C.ld, ")");
   dispatch_float(A.buf.dtype, kOp, [&](auto zero) {
     using T = decltype(zero);
-    cpu::gemm_batched<T>(batch, ta, tb, M, N, K, T(alpha), A.buf.as<T>() + A.offset, A.ld, A.stride,
-                         B.buf.as<T>() + B.offset, B.ld, B.stride, T(beta), C.buf.as<T>() + C.offset, C.ld,
-                         C.stride);
+    TF_ON_DEVICE(dev, gemm_batched<T>(batch, ta, tb, M, N, K, T(alpha), A.buf.as<T>() + A.offset, A.ld, A.stride,
+                                      B.buf.as<T>() + B.offset, B.ld, B.stride, T(beta), C.buf.as<T>() + C.offset,
+                                      C.ld, C.stride, precision));
     return 0;
   });
   return info.Env().Undefined();

@@ -104,7 +104,7 @@ void set_gemm_threads(int) {}
 template <class T>
 void gemm_batched(int64_t count, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                   int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta, T* C, int64_t ldc,
-                  int64_t stride_c) {
+                  int64_t stride_c, MatmulPrecision) {
   const auto run = [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b)
       gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta, C + b * stride_c,
@@ -116,13 +116,10 @@ void gemm_batched(int64_t count, bool trans_a, bool trans_b, int64_t M, int64_t 
   parallel_for(count, grain_for(M * N * std::max<int64_t>(1, K)), run);
 }
 
-#define TF_INSTANTIATE(T)                                                                                       \
-  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*, \
-                        int64_t);                                                                               \
-  template void gemm_batched<T>(int64_t, bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, int64_t,  \
-                                const T*, int64_t, int64_t, T, T*, int64_t, int64_t);
-TF_INSTANTIATE(float)
-TF_INSTANTIATE(double)
-#undef TF_INSTANTIATE
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,
+                          float, float*, int64_t);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
+                           int64_t, double, double*, int64_t);
+TF_INSTANTIATE_GEMM
 
 }  // namespace tf::cpu

@@ -1,20 +1,17 @@
 // Row-major GEMM: C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C.
-// op(X) is X or X^T; lda/ldb/ldc are the row strides of A, B, C as stored.
+// op(X) is X or X^T; lda/ldb/ldc are the row strides of A, B, C as stored. gemm_batched, the entry shared with
+// CUDA, is declared in core/gemm.h; what follows is the CPU's own.
 #pragma once
 #include <cstdint>
 #include <string>
+
+#include "core/gemm.h"
 
 namespace tf::cpu {
 
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc);
-
-// Batched: count GEMMs whose operands sit at fixed element strides (0 to broadcast one operand).
-template <class T>
-void gemm_batched(int64_t count, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-                  int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta, T* C, int64_t ldc,
-                  int64_t stride_c);
 
 // "openblas-static", "openblas-shared" or "portable", plus the library's own config string when present.
 std::string gemm_backend();

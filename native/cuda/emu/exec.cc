@@ -293,7 +293,8 @@ void complete_collective(Block& b, Thread& caller, unsigned base, unsigned mask)
   Thread* warp = b.threads + base;
   if (caller.op == Collective::kExchange) {
     void* lanes[kWarpSize] = {};
-    for (unsigned m = mask; m; m &= m - 1) lanes[__builtin_ctz(m)] = reinterpret_cast<void*>(warp[__builtin_ctz(m)].value);
+    for (unsigned m = mask; m; m &= m - 1)
+      lanes[__builtin_ctz(m)] = reinterpret_cast<void*>(warp[__builtin_ctz(m)].value);
     caller.exchange(lanes, mask);
   }
   unsigned votes = 0;

@@ -218,7 +218,8 @@ TEST(tf32_conversion_rounds_to_nearest_ties_away) {
 }
 
 TEST(mma_m16n8k8_tf32_follows_the_isa_fragment_layout) {
-  const auto A = emu_test::random_floats(128, 1), B = emu_test::random_floats(64, 2), C = emu_test::random_floats(128, 3);
+  const auto A = emu_test::random_floats(128, 1), B = emu_test::random_floats(64, 2);
+  const auto C = emu_test::random_floats(128, 3);
   emu_test::DeviceArray<float> dA(A), dB(B), dC(C), dD(128);
   for (bool round : {true, false}) {
     launch("mma", mma_kernel, dim3(1), dim3(32), 0, dD.get(), dA.get(), dB.get(), dC.get(), round);
