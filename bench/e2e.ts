@@ -3,7 +3,7 @@
  * bench/peers/torch_bench.py, TensorFlow.js in bench/peers/tfjs_bench.ts), through one request shape:
  *
  *   {"workload": "mlp" | "lenet5" | "resnet20" | "block", "mode": "train" | "grad" | "infer", "batch": 64,
- *    "threads": t, "seconds": g, "reps": r}
+ *    "threads": t, "seconds": g, "reps": r, "device": "cpu" | "cuda" (default cpu), "tf32": false (default)}
  *   → {"imagesPerSecond": median over r timed groups of steps, "best": ..., "spread": (max − min) / median}
  *
  * One untimed warm-up step is also timed roughly, and sets the steps per group so that a group takes about
@@ -32,23 +32,28 @@ export const modesOf = (w: Workload): E2eMode[] =>
 export const inputShape = (w: Workload): [number, number, number] =>
   w === 'resnet20' ? [3, 32, 32] : w === 'block' ? [16, 32, 32] : [1, 28, 28];
 
-function build(w: Workload): { model: tf.nn.Module; optimizer: tf.optim.Optimizer<any> } {
+function build(w: Workload, device: tf.Device): { model: tf.nn.Module; optimizer: tf.optim.Optimizer<any> } {
   const { nn, optim, models } = tf;
-  const model = w === 'mlp'
+  const model = (w === 'mlp'
     ? new nn.Sequential(new nn.Flatten(), new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 10))
-    : w === 'lenet5' ? models.lenet5() : w === 'block' ? new models.BasicBlock(16, 16) : models.resnet20();
+    : w === 'lenet5' ? models.lenet5() : w === 'block' ? new models.BasicBlock(16, 16) : models.resnet20()).to(device);
   const optimizer = w === 'resnet20'
     ? new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 })
     : new optim.Adam(model.parameters(), { lr: 1e-3 });
   return { model, optimizer };
 }
 
-/** Images per second of tensorforge on one workload (the request's thread count is set here). */
+/**
+ * Images per second of tensorforge on one workload (the request's thread count, device and float32 matmul
+ * precision are set here). Every step ends with a read-back, so a timed group also waits for the GPU.
+ */
 export function runOurs(req: E2eRequest): E2eResult {
   tf.setNumThreads(req.threads);
-  const { model, optimizer } = build(req.workload);
-  const x = tf.randn([req.batch, ...inputShape(req.workload)]);
-  const y = tf.randint(0, 10, [req.batch]);
+  tf.setFloat32MatmulPrecision(req.tf32 ? 'high' : 'highest');
+  const device = req.device ?? 'cpu';
+  const { model, optimizer } = build(req.workload, device);
+  const x = tf.randn([req.batch, ...inputShape(req.workload)], { device });
+  const y = tf.randint(0, 10, [req.batch], { device });
   const lossFn = (out: tf.Tensor, targets: tf.Tensor) => (req.workload === 'block' ? out.mean() : tf.nn.F.crossEntropy(out, targets));
   const steps: Record<E2eMode, () => void> = {
     train: () => {
