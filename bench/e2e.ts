@@ -3,11 +3,12 @@
  * bench/peers/torch_bench.py, TensorFlow.js in bench/peers/tfjs_bench.ts), through one request shape:
  *
  *   {"workload": "mlp" | "lenet5" | "resnet20" | "block", "mode": "train" | "grad" | "infer", "batch": 64,
- *    "threads": t, "seconds": g, "reps": r, "device": "cpu" | "cuda" (default cpu), "tf32": false (default)}
+ *    "threads": t, "seconds": g, "reps": r, "device": "cpu" | "cuda" (default cpu), "tf32": false, "warmup": 0 (defaults)}
  *   → {"imagesPerSecond": median over r timed groups of steps, "best": ..., "spread": (max − min) / median}
  *
- * One untimed warm-up step is also timed roughly, and sets the steps per group so that a group takes about
- * g seconds (at least one step); a workload whose single step exceeds g is timed in one group only.
+ * After "warmup" untimed steps (default 0), a first step, timed only for this, sets the steps per group so that a
+ * group takes about g seconds (at least one step); a workload whose single step exceeds r·g is timed in one group
+ * only (util.ts timeGroups).
  *
  *   mlp       784-256-10 (ReLU) on [B, 1, 28, 28], Adam lr 1e-3
  *   lenet5    LeNet-5 on [B, 1, 28, 28], Adam lr 1e-3

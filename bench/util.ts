@@ -87,7 +87,8 @@ export interface GroupTiming {
 
 /**
  * Seconds per call of `step`: `warmup` untimed calls, a call timed only to size the groups to about
- * `seconds` each (at least one call), then `reps` timed groups (one when a single call exceeds `seconds`).
+ * `seconds` each (at least one call), then `reps` timed groups (one when a single call exceeds all of them,
+ * reps × seconds: a TF.js ResNet step takes minutes).
  * `sync` runs before every clock read, so that work queued on a GPU is counted in the group that queued it.
  */
 export function timeGroups(step: () => void, { seconds, reps, warmup = 0, sync = () => {} }: GroupTiming): Timing & { calls: number } {
@@ -101,7 +102,7 @@ export function timeGroups(step: () => void, { seconds, reps, warmup = 0, sync =
   };
   const first = group(1);
   const calls = Math.max(1, Math.round(seconds / first));
-  const t = summarize(Array.from({ length: first > seconds ? 1 : reps }, () => group(calls) / calls));
+  const t = summarize(Array.from({ length: first > reps * seconds ? 1 : reps }, () => group(calls) / calls));
   return { ...t, calls };
 }
 

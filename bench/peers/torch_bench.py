@@ -101,7 +101,7 @@ def time_groups(step, req, device):
 
     first = group(1)
     calls = max(1, round(seconds / first))
-    times = sorted(group(calls) / calls for _ in range(1 if first > seconds else reps))
+    times = sorted(group(calls) / calls for _ in range(1 if first > reps * seconds else reps))
     median = statistics.median(times)
     return {"median": median, "best": times[0], "spread": (times[-1] - times[0]) / median, "runs": len(times), "calls": calls}
 
