@@ -336,6 +336,38 @@ function batchNormCases(plan: GpuPlan): KernelCase[] {
 
 const figure = (timing: Timing, work: number): KernelFigure => ({ timing, rate: work / timing.median / 1e9 });
 
+/** One side's figure of a case, or why there is none. */
+interface Side<T> {
+  value?: T;
+  note: string;
+}
+
+/**
+ * Ours and PyTorch's figures of one case, measured alternately for up to `rounds` rounds (a round after the first
+ * only within the section's limit); each side keeps the figure `pick` prefers.
+ */
+async function alternate<T>(
+  rounds: number, clock: SectionClock, label: string, torch: TorchPeer,
+  ours: () => T, theirs: (server: LineServer, device: 'cpu' | 'cuda') => Promise<T>, pick: (a: T | undefined, b: T) => T,
+): Promise<{ ours: Side<T>; theirs: Side<T> }> {
+  const mine: Side<T> = { note: '' }, peer: Side<T> = { note: 'absent' in torch ? torch.absent : '' };
+  for (let round = 0; round < rounds && (round === 0 || clock.allows(`${label} round ${round + 1}`)); round++) {
+    try {
+      mine.value = pick(mine.value, ours());
+    } catch (e) {
+      mine.note = errorNote(e);
+    }
+    if ('server' in torch) {
+      try {
+        peer.value = pick(peer.value, await theirs(torch.server, torch.device));
+      } catch (e) {
+        peer.note = errorNote(e);
+      }
+    }
+  }
+  return { ours: mine, theirs: peer };
+}
+
 /** Times the cases, ours and PyTorch's alternately for `plan.rounds` rounds; each side keeps its best median. */
 async function runKernels(cases: KernelCase[], plan: GpuPlan, torch: TorchPeer, clock: SectionClock): Promise<KernelRow[]> {
   const rows: KernelRow[] = [];
@@ -343,27 +375,15 @@ async function runKernels(cases: KernelCase[], plan: GpuPlan, torch: TorchPeer, 
     const label = `${c.row.name} ${c.row.pass} ${c.row.precision}`;
     if (!clock.allows(label)) continue;
     const tf32 = c.row.precision === 'tf32';
-    let ours: Timing | undefined, theirs: Timing | undefined, oursNote = '', theirNote = 'absent' in torch ? torch.absent : '';
-    for (let round = 0; round < plan.rounds && (round === 0 || clock.allows(`${label} round ${round + 1}`)); round++) {
-      try {
-        ours = better(ours, timeOurs(plan, tf32, c.ours));
-      } catch (e) {
-        oursNote = errorNote(e);
-      }
-      if ('server' in torch) {
-        try {
-          theirs = better(theirs, await torch.server.request<Timing>({ ...c.torch, tf32, device: torch.device, seconds: plan.seconds, reps: plan.reps, warmup: 1 }));
-        } catch (e) {
-          theirNote = errorNote(e);
-        }
-      }
-    }
-    const row: KernelRow = {
-      ...c.row,
-      ours: ours ? figure(ours, c.row.work) : { note: oursNote },
-      pytorch: theirs ? figure(theirs, c.row.work) : { note: theirNote },
-    };
-    if (ours && theirs) row.ratio = theirs.median / ours.median;
+    const { ours, theirs } = await alternate(
+      plan.rounds, clock, label, torch,
+      () => timeOurs(plan, tf32, c.ours),
+      (server, device) => server.request<Timing>({ ...c.torch, tf32, device, seconds: plan.seconds, reps: plan.reps, warmup: 1 }),
+      better,
+    );
+    const kernelFigure = (side: Side<Timing>): KernelFigure => (side.value ? figure(side.value, c.row.work) : { note: side.note });
+    const row: KernelRow = { ...c.row, ours: kernelFigure(ours), pytorch: kernelFigure(theirs) };
+    if (ours.value && theirs.value) row.ratio = theirs.value.median / ours.value.median;
     rows.push(row);
   }
   return rows;
@@ -372,31 +392,24 @@ async function runKernels(cases: KernelCase[], plan: GpuPlan, torch: TorchPeer, 
 /** LeNet-5 and ResNet-20 training and inference at the plan's batch, ours and PyTorch's alternately, FP32. */
 async function runE2e(plan: GpuPlan, torch: TorchPeer, clock: SectionClock): Promise<E2eGpuRow[]> {
   const rows: E2eGpuRow[] = [];
-  const threads = tf.getNumThreads();
   const rounds = plan.size === 'full' ? 2 : 1;
+  const faster = (a: E2eResult | undefined, b: E2eResult) => (a && a.imagesPerSecond >= b.imagesPerSecond ? a : b);
+  const cell = (side: Side<E2eResult>): E2eCell => (side.value ? { imagesPerSecond: side.value.imagesPerSecond, spread: side.value.spread } : { note: side.note });
   for (const workload of ['lenet5', 'resnet20'] as const) {
     for (const mode of ['train', 'infer'] as const) {
-      if (!clock.allows(`${workload} ${mode}`)) continue;
-      const req: E2eRequest = { workload, mode, batch: plan.e2eBatch, threads, seconds: plan.e2eSeconds, reps: plan.reps, device: 'cuda', tf32: false, warmup: 1 };
-      let ours: E2eResult | undefined, theirs: E2eResult | undefined, oursNote = '', theirNote = 'absent' in torch ? torch.absent : '';
-      const keepBetter = (a: E2eResult | undefined, b: E2eResult) => (a && a.imagesPerSecond >= b.imagesPerSecond ? a : b);
-      for (let round = 0; round < rounds && (round === 0 || clock.allows(`${workload} ${mode} round ${round + 1}`)); round++) {
-        try {
-          ours = keepBetter(ours, tf.releaseAfter(() => runOurs(req)));
-        } catch (e) {
-          oursNote = errorNote(e);
-        }
-        if ('server' in torch) {
-          try {
-            theirs = keepBetter(theirs, await torch.server.request<E2eResult>({ ...req, device: torch.device }));
-          } catch (e) {
-            theirNote = errorNote(e);
-          }
-        }
-      }
-      const cell = (r: E2eResult | undefined, note: string): E2eCell => (r ? { imagesPerSecond: r.imagesPerSecond, spread: r.spread } : { note });
-      const row: E2eGpuRow = { workload, mode, batch: plan.e2eBatch, ours: cell(ours, oursNote), pytorch: cell(theirs, theirNote) };
-      if (ours && theirs) row.ratio = ours.imagesPerSecond / theirs.imagesPerSecond;
+      const label = `${workload} ${mode}`;
+      if (!clock.allows(label)) continue;
+      const req: E2eRequest = {
+        workload, mode, batch: plan.e2eBatch, threads: tf.getNumThreads(), seconds: plan.e2eSeconds, reps: plan.reps, device: 'cuda', tf32: false, warmup: 1,
+      };
+      const { ours, theirs } = await alternate(
+        rounds, clock, label, torch,
+        () => tf.releaseAfter(() => runOurs(req)),
+        (server, device) => server.request<E2eResult>({ ...req, device }),
+        faster,
+      );
+      const row: E2eGpuRow = { workload, mode, batch: plan.e2eBatch, ours: cell(ours), pytorch: cell(theirs) };
+      if (ours.value && theirs.value) row.ratio = ours.value.imagesPerSecond / theirs.value.imagesPerSecond;
       if (workload === 'resnet20' && mode === 'train') row.required = 1;
       rows.push(row);
     }
