@@ -16,8 +16,9 @@
 #   TENSORFORGE_ADDON=$PWD/build-emu/Release/tensorforge.node BENCH_PYTHON=/usr/bin/python3 \
 #     bench/gpu-run.sh --quick --size tiny --peer-device cpu
 #
-# Before, on the development machine: scripts/gpu-check.sh pack (Node, the CUDA addon and node_modules in
-# .device/), or by hand ../shared/device/pack-node.sh and an addon built with CUDA into build-cuda/.
+# On a GPU machine, scripts/gpu-check.sh run calls it after the device suites (having unpacked Node, node_modules
+# and the addon that scripts/gpu-check.sh pack carried in .device/). By hand: ../shared/device/pack-node.sh, an
+# addon built with CUDA into build-cuda/ (or TENSORFORGE_ADDON), and node_modules with tsx and esbuild.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-bench/out/gpu}
