@@ -106,9 +106,9 @@ export function timeGroups(step: () => void, { seconds, reps, warmup = 0, sync =
   return { ...t, calls };
 }
 
-/** Warm-up step, then `reps` groups of steps sized to `seconds` (one group if a step is longer). */
-export function timeSteps(step: () => void, req: E2eRequest): E2eResult {
-  const t = timeGroups(step, req);
+/** Images per second of `step` on a batch, timed by timeGroups with the request's seconds, reps and warm-up. */
+export function timeSteps(step: () => void, req: E2eRequest, sync?: () => void): E2eResult {
+  const t = timeGroups(step, { ...req, sync });
   return { imagesPerSecond: req.batch / t.median, best: req.batch / t.best, spread: t.spread };
 }
 
