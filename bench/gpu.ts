@@ -538,6 +538,7 @@ export async function runGpuBench({ plan, torch, save }: GpuBenchOptions): Promi
       clock.skipped.push(`the rest: ${errorNote(e)}`);
     }
     report.sections[name] = { limit: clock.limit, seconds: Math.round(clock.seconds * 10) / 10, skipped: clock.skipped };
+    report.acceptance = acceptanceOf(report);
     save(report);
   };
   await section('gemm', async (clock) => void report.kernels.push(...await runKernels(gemmCases(plan), plan, torch, clock)));
@@ -547,8 +548,6 @@ export async function runGpuBench({ plan, torch, save }: GpuBenchOptions): Promi
   await section('epoch', async (clock) => void (report.epoch = await runEpoch(plan, clock)));
   await section('crossover', async (clock) => void (report.crossover = await runCrossover(plan, clock)));
   tf.setFloat32MatmulPrecision('highest');
-  report.acceptance = acceptanceOf(report);
-  save(report);
   return report;
 }
 
