@@ -1,62 +1,62 @@
 #!/usr/bin/env bash
-# The whole bench on a GPU machine that has PyTorch but no Node.js (/work/shared/device/README.md):
-# tensorforge's bench/run.ts --device all, then PyTorch's CUDA and CPU figures for the same end-to-end
-# workloads (bench/peers/torch_bench.py), merged into one JSON file.
+# The bench on a GPU machine that has PyTorch but no Node.js (/work/shared/device/README.md): bench/run.ts with
+# its GPU sections (bench/gpu.ts), every GPU figure beside PyTorch's on the same GPU from the same run.
 #
-# Before, on the development machine: ../shared/device/pack-node.sh (writes .device/), and build the addon
-# with CUDA into build-cuda/ (npx cmake-js rebuild -O build-cuda). Carry .device, build-cuda and the
-# node_modules that the bench loads: tsx, esbuild, @esbuild, get-tsconfig, resolve-pkg-maps (and
-# @tensorflow, seedrandom, long for the TF.js peers; without them those peers are reported absent).
+#   bench/gpu-run.sh [--quick] [bench/run.ts flags]     results under $OUT (the device runner's output folder) or bench/out/gpu:
+#     tensorforge.txt   the tables
+#     tensorforge.json  the whole report (rewritten after each GPU section: a run stopped at its limit keeps them)
+#     summary.json      the figures with a target and whether each is met, the main-job epoch and device memory,
+#                       the crossovers, the section times (scripts/gpu-check.sh puts it in its JSON)
 #
-#   bench/gpu-run.sh [--quick]     results under $OUT (the device runner's output folder) or bench/out/gpu
-set -euo pipefail
+# --quick: the GPU sections only (--device cuda), at quick sizes: under 2 minutes, 4 at most (the hard limit;
+# bench/gpu.ts gpuPlan has the estimate). Without it: --device all (the CPU ops and end-to-end sections with
+# their CPU peers too) at full sizes, up to 30 minutes.
+#
+# Rehearse here on the emulated device, at toy sizes and with PyTorch on its CPU:
+#   TENSORFORGE_ADDON=$PWD/build-emu/Release/tensorforge.node BENCH_PYTHON=/usr/bin/python3 \
+#     bench/gpu-run.sh --quick --size tiny --peer-device cpu
+#
+# On a GPU machine, scripts/gpu-check.sh run calls it after the device suites (having unpacked Node, node_modules
+# and the addon that scripts/gpu-check.sh pack carried in .device/). By hand: ../shared/device/pack-node.sh, an
+# addon built with CUDA into build-cuda/ (or TENSORFORGE_ADDON), and node_modules with tsx and esbuild.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-bench/out/gpu}
 mkdir -p "$out"
-quick=()
-[[ ${1:-} == --quick ]] && quick=(--quick)
+if [[ ${1:-} == --quick ]]; then
+  args=(--device cuda --quick) limit=240
+  shift
+else
+  args=(--device all) limit=1800
+fi
+args+=("$@")
 
-source .device/unpack-node.sh
+command -v node >/dev/null || source .device/unpack-node.sh
 export TENSORFORGE_ADDON=${TENSORFORGE_ADDON:-$PWD/build-cuda/Release/tensorforge.node}
 export BENCH_PYTHON=${BENCH_PYTHON:-$(command -v python3)}
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv > "$out/nvidia-smi.csv" 2>&1 || true
 
-# tensorforge: limits, ops, CPU vs GPU, end-to-end with the CPU peers. A failure is recorded, not fatal,
-# so that the PyTorch figures still come back.
-node node_modules/tsx/dist/cli.mjs bench/run.ts --device all "${quick[@]}" --json "$out/tensorforge.json" \
-  > "$out/tensorforge.txt" 2>&1 || echo "bench/run.ts exited with $?" >> "$out/tensorforge.txt"
+# A kernel that never returns cannot be interrupted from inside the process: the whole run has a hard limit.
+timeout --kill-after=10 "$limit" node node_modules/tsx/dist/cli.mjs bench/run.ts "${args[@]}" --json "$out/tensorforge.json" \
+  2>&1 | tee "$out/tensorforge.txt"
+status=${PIPESTATUS[0]}
+(( status == 124 || status == 137 )) && echo "bench/gpu-run.sh: stopped at the hard limit of $limit s; tensorforge.json has the sections that finished" | tee -a "$out/tensorforge.txt"
 
-# PyTorch on the GPU and on the CPU (1 and 2 threads, as bench/run.ts), the same workloads and modes as
-# bench/e2e.ts (modesOf).
-seconds=$([[ ${#quick[@]} -gt 0 ]] && echo 0.3 || echo 1.5)
-: > "$out/pytorch.jsonl"
-for device in cuda cpu; do
-  for threads in $([[ $device == cuda ]] && echo 1 || echo 1 2); do
-    for run in mlp:train mlp:infer lenet5:train lenet5:grad lenet5:infer resnet20:train resnet20:infer block:grad; do
-      workload=${run%:*} mode=${run#*:}
-      req="{\"workload\":\"$workload\",\"mode\":\"$mode\",\"batch\":64,\"threads\":$threads,\"seconds\":$seconds,\"reps\":3,\"device\":\"$device\"}"
-      echo "{\"request\":$req,\"result\":$("$BENCH_PYTHON" bench/peers/torch_bench.py --once "$req")}" >> "$out/pytorch.jsonl"
-    done
-  done
-done
-
-"$BENCH_PYTHON" - "$out" <<'PY'
-import json, os, sys
-out = sys.argv[1]
-def load(name):
-    try:
-        with open(os.path.join(out, name)) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        return {"error": f"{name}: {e}"}
-with open(os.path.join(out, "pytorch.jsonl")) as f:
-    pytorch = [json.loads(line) for line in f if line.strip()]
-merged = {"tensorforge": load("tensorforge.json"), "pytorch": pytorch}
-with open(os.path.join(out, "merged.json"), "w") as f:
-    json.dump(merged, f, indent=2)
-print("workload  mode   device threads  PyTorch images/s")
-for p in pytorch:
-    q, r = p["request"], p["result"]
-    print(f"{q['workload']:9} {q['mode']:6} {q['device']:6} {q['threads']:7}  {r.get('imagesPerSecond', r.get('error'))}")
-PY
-echo "results: $out/merged.json, $out/tensorforge.txt"
+node - "$out" "$status" <<'JS'
+const { readFileSync, writeFileSync } = require('node:fs');
+const [out, status] = process.argv.slice(2);
+let report = {};
+try { report = JSON.parse(readFileSync(`${out}/tensorforge.json`, 'utf8')); } catch (e) { report = { error: e.message }; }
+const gpu = report.gpu;
+const summary = gpu ? {
+  exit: Number(status), device: gpu.device, pytorch: gpu.pytorch, size: gpu.size,
+  targetsMet: gpu.acceptance.filter((a) => a.met).length, targets: gpu.acceptance.length, acceptance: gpu.acceptance,
+  epoch: { cpu: gpu.epoch.cpu?.epochSeconds ?? null, cuda: gpu.epoch.cuda?.epochSeconds ?? null, cpuThreads: gpu.epoch.cpuThreads },
+  memory: gpu.epoch.memory ? { steps: gpu.epoch.memory.steps, flat: gpu.epoch.memory.flat, min: gpu.epoch.memory.min, max: gpu.epoch.memory.max } : null,
+  crossover: Object.fromEntries(gpu.crossover.map((c) => [c.workload, c.batch])),
+  sections: gpu.sections,
+} : { exit: Number(status), error: report.error ?? `no GPU sections in the report: ${(report.notes ?? []).join('; ')}` };
+writeFileSync(`${out}/summary.json`, JSON.stringify(summary) + '\n');
+JS
+echo "results: $out/tensorforge.txt, $out/tensorforge.json, $out/summary.json"
+exit "$status"

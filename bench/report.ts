@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatCell, printTable, type CpuLimits, type E2eMode, type Timing } from './util.js';
 import type { Bound } from './ops.js';
+import type { GpuReport } from './gpu.js';
 
 export interface OpRow {
   group: string;
@@ -49,6 +50,8 @@ export interface Report {
   cpuVsGpu: DeviceRow[];
   e2e: E2eRow[];
   peers: Record<string, string>;
+  /** The GPU sections beside PyTorch (bench/gpu.ts), when run. */
+  gpu?: GpuReport;
   notes: string[];
   /** Wall seconds since the start at the end of each section. */
   sectionSeconds: Record<string, number>;

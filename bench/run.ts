@@ -3,11 +3,16 @@
  * CPU vs GPU, and end-to-end training / inference throughput next to PyTorch and TensorFlow.js, measured
  * alternately in the same run. Writes a table to the terminal, bench/out/report.svg and, with --json, a JSON file.
  *
- *   npm run bench -- [--device cpu|cuda|all] [--quick] [--json out.json]
+ *   npm run bench -- [--device cpu|cuda|all] [--quick] [--size full|quick|tiny] [--peer-device cuda|cpu] [--json out.json]
  *   (BENCH_PYTHON: the python with torch for the PyTorch peer, default /usr/bin/python3)
  *
- * --device cpu skips the GPU columns, cuda skips the CPU op and end-to-end sections, all (default) runs both.
+ * --device cpu skips the GPU columns and sections, cuda skips the CPU op and end-to-end sections, all (default)
+ * runs both. The GPU sections (bench/gpu.ts) run where a CUDA device is present.
  * --quick: fewer sizes, repetitions and rounds (well under 2 minutes on 2 cores).
+ * --size: the GPU sections' sizes (default quick with --quick, else full); tiny rehearses every path at toy
+ * sizes on the emulated device (TENSORFORGE_ADDON=build-emu/Release/tensorforge.node).
+ * --peer-device cpu: PyTorch's side of the GPU sections on its CPU, to rehearse them where torch has no CUDA.
+ * With --json, the file is rewritten after each GPU section, so a run stopped at a hard limit leaves its figures.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -19,11 +24,18 @@ import {
 import { opCases, timeCase } from './ops.js';
 import { modesOf, runOurs, workloads } from './e2e.js';
 import { printReport, writeChart, type DeviceRow, type E2eCell, type E2eRow, type OpRow, type Report } from './report.js';
+import { gpuPlan, printGpuReport, runGpuBench, startTorchPeer, type GpuSize } from './gpu.js';
 
 const quick = process.argv.includes('--quick');
 const device = argValue('--device') ?? 'all';
 if (!['cpu', 'cuda', 'all'].includes(device)) throw new RangeError(`bench: --device must be cpu, cuda or all, got '${device}'`);
 const jsonPath = argValue('--json');
+const gpuSize = (argValue('--size') ?? (quick ? 'quick' : 'full')) as GpuSize;
+if (!['full', 'quick', 'tiny'].includes(gpuSize)) throw new RangeError(`bench: --size must be full, quick or tiny, got '${gpuSize}'`);
+const peerDevice = argValue('--peer-device') ?? 'cuda';
+if (peerDevice !== 'cuda' && peerDevice !== 'cpu') throw new RangeError(`bench: --peer-device must be cuda or cpu, got '${peerDevice}'`);
+const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+const saveJson = (): void => void (jsonPath && writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n'));
 const threadCounts = [1, 2];
 /** Alternating rounds of ours and the C baseline for ops that have one. */
 const baselineRounds = quick ? 1 : 3;
@@ -118,7 +130,7 @@ function deviceRate(work: number, make: () => () => tf.Tensor): number {
 
 {
   tf.setNumThreads(Math.max(...threadCounts));
-  const gpuWhy = device === 'cpu' ? 'not run (--device cpu)' : cudaDevices.length ? '' : `absent: ${report.limits.cuda}`;
+  const gpuWhy = device === 'cpu' ? 'not run (--device cpu)' : gpuSize === 'tiny' ? 'not run (--size tiny)' : cudaDevices.length ? '' : `absent: ${report.limits.cuda}`;
   for (const [name, unit, work, make] of deviceOps('cpu')) {
     const cpu = runCpu ? deviceRate(work, make) : NaN;
     let gpu: number | string = gpuWhy;
@@ -134,6 +146,18 @@ function deviceRate(work: number, make: () => () => tf.Tensor): number {
 }
 
 lap('cpu vs gpu');
+
+// --- GPU sections beside PyTorch on the same GPU -------------------------------------------------
+if (device !== 'cpu') {
+  if (cudaDevices.length) {
+    const torch = await startTorchPeer(python, peerDevice);
+    report.gpu = await runGpuBench({ plan: gpuPlan(gpuSize), torch, save: (gpu) => { report.gpu = gpu; saveJson(); } });
+    if ('server' in torch) torch.server.close();
+  } else {
+    report.notes.push(`GPU sections not run: ${report.limits.cuda}`);
+  }
+}
+lap('gpu');
 
 // --- end-to-end, with peers ----------------------------------------------------------------------
 interface Runner {
@@ -151,7 +175,6 @@ const serverRunner = (name: string, server: LineServer, singleThreaded: boolean,
 async function startPeers(): Promise<Runner[]> {
   const runners: Runner[] = [{ name: 'tensorforge', singleThreaded: false, run: async (req) => runOurs(req) }];
   const torchScript = join(benchDir, 'peers', 'torch_bench.py');
-  const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
   for (const [name, env] of [['torch', {}], ['torch PASSIVE', { OMP_WAIT_POLICY: 'PASSIVE' }]] as const) {
     const { server, reason } = await startLineServer(python, [torchScript], { info: true }, env);
     if (!server) {
@@ -249,11 +272,12 @@ if (report.ops.some((row) => row.baseline)) report.notes.push(`ops with a C base
 report.notes.push(`load average at the end: ${loadavg().map((v) => v.toFixed(2)).join(' ')} on ${cpus().length} cores (shared machine: figures are noisy)`);
 
 printReport(report);
+if (report.gpu) printGpuReport(report.gpu);
 const chart = join(outDir, 'report.svg');
 writeChart(chart, report);
 console.log(`\nchart: ${chart}`);
 if (jsonPath) {
-  writeFileSync(jsonPath, JSON.stringify(report, null, 2) + '\n');
+  saveJson();
   console.log(`json: ${jsonPath}`);
 }
 process.exit(0);

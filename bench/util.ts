@@ -63,6 +63,12 @@ export interface E2eRequest {
   /** Target seconds per timed group of steps. */
   seconds: number;
   reps: number;
+  /** Where the model and the batch live (default cpu). */
+  device?: 'cpu' | 'cuda';
+  /** float32 matmuls and convolutions on TF32 tensor cores (ours: setFloat32MatmulPrecision('high')); default off. */
+  tf32?: boolean;
+  /** Untimed steps before the first one (default 0): on a GPU the first calls load kernels and pick algorithms. */
+  warmup?: number;
 }
 
 export interface E2eResult {
@@ -71,18 +77,39 @@ export interface E2eResult {
   spread: number;
 }
 
-/** Warm-up step, then `reps` groups of steps sized to `seconds` (one group if a step is longer). */
-export function timeSteps(step: () => void, req: E2eRequest): E2eResult {
-  const group = (steps: number): number => {
+/** How timeGroups times: target seconds per group, groups, untimed calls first, what runs before each clock read. */
+export interface GroupTiming {
+  seconds: number;
+  reps: number;
+  warmup?: number;
+  sync?: () => void;
+}
+
+/**
+ * Seconds per call of `step`: `warmup` untimed calls, a call timed only to size the groups to about
+ * `seconds` each (at least one call), then `reps` timed groups (one when a single call exceeds all of them,
+ * reps × seconds: a TF.js ResNet step takes minutes).
+ * `sync` runs before every clock read, so that work queued on a GPU is counted in the group that queued it.
+ */
+export function timeGroups(step: () => void, { seconds, reps, warmup = 0, sync = () => {} }: GroupTiming): Timing & { calls: number } {
+  for (let i = 0; i < warmup; i++) step();
+  const group = (calls: number): number => {
+    sync();
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) step();
+    for (let i = 0; i < calls; i++) step();
+    sync();
     return (performance.now() - t0) / 1000;
   };
   const first = group(1);
-  const steps = Math.max(1, Math.round(req.seconds / first));
-  const t = summarize(Array.from({ length: first > req.seconds ? 1 : req.reps }, () => group(steps)));
-  const images = req.batch * steps;
-  return { imagesPerSecond: images / t.median, best: images / t.best, spread: t.spread };
+  const calls = Math.max(1, Math.round(seconds / first));
+  const t = summarize(Array.from({ length: first > reps * seconds ? 1 : reps }, () => group(calls) / calls));
+  return { ...t, calls };
+}
+
+/** Images per second of `step` on a batch, timed by timeGroups with the request's seconds, reps and warm-up. */
+export function timeSteps(step: () => void, req: E2eRequest, sync?: () => void): E2eResult {
+  const t = timeGroups(step, { ...req, sync });
+  return { imagesPerSecond: req.batch / t.median, best: req.batch / t.best, spread: t.spread };
 }
 
 /** Uniform values in [-1, 1): never all zeros, so no kernel gets a shortcut. */

@@ -70,11 +70,15 @@ run() {
   else
     echo "--- compute-sanitizer not found: memcheck and racecheck skipped" | tee -a "$report"
   fi
+  # The GPU sections of the bench at quick sizes (bench/gpu-run.sh: under 2 minutes, 4 at most); its summary
+  # (targets met, epoch times, device memory, crossovers) goes into the JSON as "bench".
+  local bench=null
   if command -v nvidia-smi >/dev/null; then
     step "benchmarks (ours and PyTorch on this GPU)" env OUT="$out/bench" bench/gpu-run.sh --quick
+    [[ -s $out/bench/summary.json ]] && bench=$(< "$out/bench/summary.json")
   fi
-  printf '{"seconds":%d,"ok":%s,"steps":[%s]}\n' $((SECONDS - start)) "$([[ $status == 0 ]] && echo true || echo false)" \
-    "$(IFS=,; echo "${steps[*]}")" > "$json"
+  printf '{"seconds":%d,"ok":%s,"steps":[%s],"bench":%s}\n' $((SECONDS - start)) "$([[ $status == 0 ]] && echo true || echo false)" \
+    "$(IFS=,; echo "${steps[*]}")" "$bench" > "$json"
   echo "gpu-check: $([[ $status == 0 ]] && echo passed || echo FAILED) in $((SECONDS - start)) s; report in $report" | tee -a "$report"
   return $status
 }

@@ -1,11 +1,22 @@
-"""PyTorch side of bench/run.ts: the end-to-end workloads of bench/e2e.ts, same models, optimizers and requests.
+"""PyTorch side of bench/run.ts: the end-to-end workloads of bench/e2e.ts, same models, optimizers and requests,
+and the kernels that bench/gpu.ts times on a GPU, called the same way.
 
 Reads one JSON request per line on stdin, answers one JSON line:
   {"workload": "mlp" | "lenet5" | "resnet20" | "block", "mode": "train" | "grad" | "infer", "batch": B, "threads": t,
-   "seconds": g, "reps": r, "device": "cpu" | "cuda"}
+   "seconds": g, "reps": r, "device": "cpu" | "cuda", "tf32": false, "warmup": 0}
   -> {"imagesPerSecond": median over r groups of steps, "best": ..., "spread": (max - min) / median}
-  (a timed warm-up step sizes the groups to about g seconds, as bench/e2e.ts timeSteps)
+  {"kernel": "gemm", "n": n, ...} torch.matmul of two [n, n] matrices
+  {"kernel": "conv", "x": [N, C, H, W], "w": [K, C, R, S], "stride": [sh, sw], "padding": [ph, pw],
+   "pass": "forward" | "backwardData" | "backwardWeight", ...}
+  {"kernel": "batchnorm", "shape": [N, C, H, W], "pass": "forward" | "backward", ...}
+    each kernel request also has "seconds", "reps", "device", "tf32", "warmup"
+  -> {"median": seconds per call, "best": ..., "spread": ..., "runs": r, "calls": calls per group}
+  (after "warmup" untimed calls, a call timed only to size them makes groups of about g seconds, as bench/util.ts timeGroups; on cuda
+   the device is synchronized before every clock read)
   {"info": true} -> {"version", "threads", "cuda": device name or null, "reason": why no CUDA}
+"tf32" sets both torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32 (cuDNN's default is
+True; false here keeps "FP32" figures FP32). On cuda, cuDNN picks its fastest algorithm per shape
+(torch.backends.cudnn.benchmark = True, during the warm-up calls): PyTorch at its best.
 Errors come back as {"error": message}. OMP_WAIT_POLICY is read by OpenMP at start-up, so the caller
 starts one process per policy.
 
@@ -72,9 +83,74 @@ def build(workload):
     return model, torch.optim.Adam(model.parameters(), lr=1e-3)
 
 
+def time_groups(step, req, device):
+    """Seconds per call of step, as bench/util.ts timeGroups: median, best, spread over reps groups of calls."""
+    seconds, reps = req["seconds"], req["reps"]
+    for _ in range(req.get("warmup", 0)):
+        step()
+
+    def group(calls):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
+
+    first = group(1)
+    calls = max(1, round(seconds / first))
+    times = sorted(group(calls) / calls for _ in range(1 if first > reps * seconds else reps))
+    median = statistics.median(times)
+    return {"median": median, "best": times[0], "spread": (times[-1] - times[0]) / median, "runs": len(times), "calls": calls}
+
+
+def set_backend_flags(req):
+    tf32 = bool(req.get("tf32", False))
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cudnn.benchmark = True
+
+
+def kernel_step(req, device):
+    """The call to time for a kernel request; backward passes take the gradient of one input only, graph retained."""
+    kind = req["kernel"]
+    if kind == "gemm":
+        a, b = (torch.randn(req["n"], req["n"], device=device) for _ in range(2))
+        return lambda: torch.matmul(a, b)
+    if kind == "conv":
+        pass_ = req["pass"]
+        x = torch.randn(*req["x"], device=device, requires_grad=pass_ == "backwardData")
+        w = torch.randn(*req["w"], device=device, requires_grad=pass_ == "backwardWeight")
+        conv = lambda: F.conv2d(x, w, stride=tuple(req["stride"]), padding=tuple(req["padding"]))
+        if pass_ == "forward":
+            return conv
+        y = conv()
+        dy = torch.randn_like(y)
+        wrt = x if pass_ == "backwardData" else w
+        return lambda: torch.autograd.grad(y, wrt, dy, retain_graph=True)
+    if kind == "batchnorm":
+        x = torch.randn(*req["shape"], device=device, requires_grad=True)
+        bn = nn.BatchNorm2d(req["shape"][1]).to(device).train()
+        if req["pass"] == "forward":
+            return lambda: bn(x)
+        y = bn(x)
+        dy = torch.randn_like(y)
+        return lambda: torch.autograd.grad(y, [x, bn.weight, bn.bias], dy, retain_graph=True)
+    raise ValueError(f"unknown kernel {kind!r}: gemm, conv or batchnorm")
+
+
+def run_kernel(req):
+    device = torch.device(req.get("device", "cuda"))
+    set_backend_flags(req)
+    return time_groups(kernel_step(req, device), req, device)
+
+
 def run(req):
     torch.set_num_threads(req["threads"])
     device = torch.device(req.get("device", "cpu"))
+    set_backend_flags(req)
     model, optimizer = build(req["workload"])
     model.to(device)
     shape = {"resnet20": (3, 32, 32), "block": (16, 32, 32)}.get(req["workload"], (1, 28, 28))
@@ -104,22 +180,8 @@ def run(req):
         with torch.no_grad():
             model(x).cpu()
 
-    step = {"train": train, "grad": grad, "infer": infer}[req["mode"]]
-
-    def group(steps):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            step()
-        return time.perf_counter() - t0
-
-    first = group(1)
-    steps = max(1, round(req["seconds"] / first))
-    times = sorted(group(steps) for _ in range(1 if first > req["seconds"] else req["reps"]))
-    median = statistics.median(times)
-    images = req["batch"] * steps
-    return {"imagesPerSecond": images / median, "best": images / times[0], "spread": (times[-1] - times[0]) / median}
+    t = time_groups({"train": train, "grad": grad, "infer": infer}[req["mode"]], req, device)
+    return {"imagesPerSecond": req["batch"] / t["median"], "best": req["batch"] / t["best"], "spread": t["spread"]}
 
 
 def info():
@@ -132,7 +194,7 @@ def info():
 def answer(line):
     req = json.loads(line)
     try:
-        return info() if req.get("info") else run(req)
+        return info() if req.get("info") else run_kernel(req) if "kernel" in req else run(req)
     except Exception as e:  # reported to the caller as this peer's result for that request
         return {"error": f"{type(e).__name__}: {e}"}
 
