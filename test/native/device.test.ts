@@ -214,13 +214,7 @@ describe.skipIf(count === 0)('device memory', () => {
     expect(() => ops.gemm!(1, false, false, 2, 2, 2, 1, a, 0, 2, 0, a, 0, 2, 0, 0, a, 0, 2, 0)).toThrow(
       'gemm: not implemented on cuda yet (CUDA kernels for this op family are the next milestone)',
     );
-    const t = dev.deviceAlloc(0, 2, 2, false);
-    // The targets would be range-checked on the host; they are on the device, so the op stops first.
-    expect(() => ops.nllForward!(a, t, 2, 2, 1, null, -100, 'mean', null)).toThrow(
-      'nllForward: not implemented on cuda yet',
-    );
     dev.deviceFree(a);
-    dev.deviceFree(t);
   });
 
   it('unary and binary on device handles match the cpu, and index ops range-check device indices', () => {
