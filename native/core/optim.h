@@ -3,7 +3,7 @@
 //
 // An update takes a whole parameter group: every parameter with its gradient and state tensors (a
 // ParamSlot each). The CPU runs its per-parameter fused kernel over each slot in turn; CUDA updates the
-// whole group in one launch per 16 tensors / 320 chunks (multi-tensor apply, cuda/optim.cu).
+// whole group in one launch per 12 tensors / 320 chunks of 4096 elements (multi-tensor apply, cuda/optim.cu).
 #pragma once
 #include <cstdint>
 #include <vector>

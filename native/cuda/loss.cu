@@ -12,6 +12,7 @@
 #include "cuda/kernel.h"
 
 #include <cmath>
+#include <optional>
 
 #include "core/loss.h"
 #include "cpu/loss.h"
@@ -205,7 +206,6 @@ __device__ void write_partial(Partial acc, Partial* partials) {
 template <class T, class Rows>
 __global__ void softmax_xent_forward_kernel(ClassGeometry g, int64_t samples, const T* logits, double scale,
                                             double multiplier, Rows rows, T* losses, Partial* partials) {
-  using std::exp;
   const int64_t warps = int64_t(gridDim.x) * kWarpsPerBlock;
   Partial acc{0, 0};
   for (int64_t i = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) / kWarpSize; i < samples; i += warps) {
@@ -448,12 +448,13 @@ void per_sample_forward(const char* name, int64_t count, Sample sample, Reductio
 template <class T, class Backward>
 void with_kept_weight_upstream(const char* name, const ClassLossParams& p, TargetRule targets, const T* weight,
                                const T* grad_out, Backward&& backward) {
-  Scratch denom(sizeof(double));
   Upstream<T> upstream{grad_out, p.reduction, {nullptr, 0.0}};
+  std::optional<Scratch> denom;
   if (p.reduction == Reduction::Mean) {
+    denom.emplace(sizeof(double));
     per_sample_forward<T>(name, p.samples(), KeptWeightSample<T>{targets, weight}, p.reduction, true, 0.0, nullptr,
-                          nullptr, denom.as<double>());
-    upstream.denom.on_device = denom.as<double>();
+                          nullptr, denom->as<double>());
+    upstream.denom.on_device = denom->as<double>();
   }
   backward(upstream);
 }
