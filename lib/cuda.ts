@@ -4,11 +4,12 @@
  * reason when CUDA is not usable.
  */
 import {
-  cudaDeviceCount, deviceEmptyCache, deviceMemoryStats, deviceResetPeakStats, deviceSynchronize, type DeviceMemoryStats,
+  cudaDeviceCount, deviceEmptyCache, deviceMemoryStats, deviceResetPeakStats, deviceSynchronize, deviceTransferStats,
+  type DeviceMemoryStats, type DeviceTransferStats,
 } from './kernels/device.js';
 import { parseDevice } from './storage.js';
 
-export type { DeviceMemoryStats } from './kernels/device.js';
+export type { DeviceMemoryStats, DeviceTransferStats } from './kernels/device.js';
 
 function indexOf(device: number | string, op: string): number {
   if (typeof device === 'number') return device;
@@ -29,6 +30,14 @@ export function deviceCount(): number {
 /** The allocator's statistics: live and reserved bytes, their peaks, live allocations. */
 export function memoryStats(device: number | string = 0): DeviceMemoryStats {
   return deviceMemoryStats('cuda.memoryStats', indexOf(device, 'cuda.memoryStats'));
+}
+
+/**
+ * Host<->device copies on the device since the process started (counts and bytes; copies within the
+ * device are not counted): take two readings around a piece of work to see what it moved.
+ */
+export function transferStats(device: number | string = 0): DeviceTransferStats {
+  return deviceTransferStats('cuda.transferStats', indexOf(device, 'cuda.transferStats'));
 }
 
 /** Bytes in live tensors' device memory. */

@@ -26,6 +26,16 @@ export interface DeviceMemoryStats {
   allocations: number;
 }
 
+/** Host<->device copies through deviceUpload / deviceDownload(Async) on one device since the process started. */
+export interface DeviceTransferStats {
+  /** Host-to-device copies and their bytes. */
+  uploads: number;
+  uploadBytes: number;
+  /** Device-to-host copies and their bytes. */
+  downloads: number;
+  downloadBytes: number;
+}
+
 export interface DeviceBinding {
   deviceCount(): number;
   /** `length` elements of dtype on device `device`, zero-filled when `zero`. */
@@ -40,6 +50,7 @@ export interface DeviceBinding {
   deviceDownloadAsync(handle: DeviceHandle, offset: number, dst: AnyArray): Promise<void>;
   deviceSynchronize(device: number): void;
   deviceMemoryStats(device: number): DeviceMemoryStats;
+  deviceTransferStats(device: number): DeviceTransferStats;
   /** Releases the allocator's cached (unused) blocks to the driver. */
   deviceEmptyCache(device: number): void;
   deviceResetPeakStats(device: number): void;

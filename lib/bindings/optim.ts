@@ -1,54 +1,49 @@
 /**
- * Types of the fused optimizer entry points of the native addon. Each *Step call updates one parameter
- * tensor and its state buffers in place, following the update rules published in the torch.optim docs.
- * n = param.length; grad and every state buffer share param's dtype and hold at least n elements.
- * `null` is allowed for a state buffer only where the configuration does not use it.
+ * Types of the fused optimizer entry points of the native addon. Each *Step call updates a whole
+ * parameter group in place: `count` parameters follow as runs of consecutive buffer arguments (typed
+ * arrays on cpu, device handles on cuda; one dtype and one device for all), each buffer of a run holding
+ * the parameter's length. `null` is allowed for a state buffer only where the configuration does not use
+ * it. `hyper` is the optimizer's hyperparameter object; every call validates it as validateOptimizer does.
+ * The update rules follow the torch.optim docs (see lib/optim/*.ts).
  */
-import type { FloatArray } from './runtime.js';
+import type { AnyBuffer } from './elementwise.js';
+
+type Hyper = object;
+type Run = AnyBuffer | null;
 
 export interface OptimBinding {
   /**
-   * SGD: g = grad (negated if maximize) + weightDecay * p; with momentum != 0, buf = g when firstStep
-   * (the buffer is created from the gradient) else momentum * buf + (1 - dampening) * g, then
-   * g = nesterov ? g + momentum * buf : buf; p -= lr * g. nesterov needs momentum > 0 and dampening 0.
+   * Throws a RangeError / TypeError starting with `owner` (e.g. "SGD: lr must be finite and >= 0, got -1")
+   * unless hyper is valid for the rule: the one implementation of the optimizers' hyperparameter checks.
    */
-  sgdStep(
-    param: FloatArray, grad: FloatArray, momentumBuffer: FloatArray | null, lr: number, momentum: number,
-    dampening: number, weightDecay: number, nesterov: boolean, maximize: boolean, firstStep: boolean,
-  ): void;
+  validateOptimizer(owner: string, rule: 'sgd' | 'adam' | 'rmsprop' | 'adagrad', hyper: Hyper): void;
   /**
-   * Adam / AdamW at 1-based `step`: weight decay is decoupled (p *= 1 - lr * wd, AdamW) or added to g;
-   * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; amsgrad keeps maxExpAvgSq = max(maxExpAvgSq, v) and
-   * uses it in place of v; p -= lr / (1 - b1^step) * m / (sqrt(v) / sqrt(1 - b2^step) + eps).
-   * expAvg and expAvgSq (and maxExpAvgSq) start at zero, filled by the caller.
+   * SGD, runs {param, grad, momentumBuffer?}; firstSteps[k] = 1 sets parameter k's buffer to its (decayed)
+   * gradient instead of blending into it. hyper: lr, momentum, dampening, weightDecay, nesterov, maximize.
    */
-  adamStep(
-    param: FloatArray, grad: FloatArray, expAvg: FloatArray, expAvgSq: FloatArray, maxExpAvgSq: FloatArray | null,
-    step: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
-    amsgrad: boolean, decoupledWeightDecay: boolean, maximize: boolean,
-  ): void;
+  sgdStep(hyper: Hyper, count: number, firstSteps: number[], ...runs: Run[]): void;
   /**
-   * RMSprop: g = grad + wd * p; sq = alpha sq + (1 - alpha) g^2; centered: gradAvg = alpha gradAvg +
-   * (1 - alpha) g, avg = sqrt(sq - gradAvg^2) + eps, else avg = sqrt(sq) + eps; momentum > 0:
-   * buf = momentum buf + g / avg, p -= lr buf; else p -= lr g / avg. State starts at zero.
+   * Adam / AdamW (decoupledWeightDecay), runs {param, grad, expAvg, expAvgSq, maxExpAvgSq? (amsgrad)};
+   * steps[k] is parameter k's 1-based step. hyper: lr, betas, eps, weightDecay, amsgrad, maximize.
    */
-  rmspropStep(
-    param: FloatArray, grad: FloatArray, squareAvg: FloatArray, gradAvg: FloatArray | null,
-    momentumBuffer: FloatArray | null, lr: number, alpha: number, eps: number, weightDecay: number,
-    momentum: number, centered: boolean, maximize: boolean,
-  ): void;
+  adamStep(hyper: Hyper, decoupledWeightDecay: boolean, count: number, steps: number[], ...runs: Run[]): void;
   /**
-   * Adagrad at 1-based `step`: g = grad + wd * p; clr = lr / (1 + (step - 1) lrDecay); sum += g^2;
-   * p -= clr g / (sqrt(sum) + eps). The caller fills `sum` with initial_accumulator_value.
+   * RMSprop, runs {param, grad, squareAvg, gradAvg? (centered), momentumBuffer? (momentum > 0)}.
+   * hyper: lr, alpha, eps, weightDecay, momentum, centered, maximize.
    */
-  adagradStep(
-    param: FloatArray, grad: FloatArray, sum: FloatArray, step: number, lr: number, lrDecay: number,
-    weightDecay: number, eps: number, maximize: boolean,
-  ): void;
-  /** sum of buf[i]^2 over the whole buffer, accumulated in float64 (thread-count independent); for clip-by-norm. */
-  sumOfSquares(buf: FloatArray): number;
-  /** buf[i] *= s over the whole buffer. */
-  scaleInPlace(buf: FloatArray, s: number): void;
+  rmspropStep(hyper: Hyper, count: number, ...runs: Run[]): void;
+  /** Adagrad, runs {param, grad, sum}. hyper: lr, lrDecay, weightDecay, eps, initialAccumulatorValue, maximize. */
+  adagradStep(hyper: Hyper, count: number, steps: number[], ...runs: Run[]): void;
+  /**
+   * acc (float64, one element, on the gradients' device) += sum over every gradient element of |g|^normType,
+   * or acc = max(acc, max |g|) for Infinity (NaN wins); accumulated in float64 on the device.
+   */
+  gradNormAccumulate(normType: number, acc: AnyBuffer, count: number, ...grads: AnyBuffer[]): void;
+  /**
+   * Every gradient *= min(1, maxNorm / (totalNorm[0] + 1e-6)), with totalNorm (float64, one element) read on
+   * the gradients' device: no host round trip.
+   */
+  clipByNorm(totalNorm: AnyBuffer, maxNorm: number, count: number, ...grads: AnyBuffer[]): void;
   /** buf[i] = min(max(buf[i], lo), hi) (hi wins when lo > hi, as torch.clamp); NaN elements stay NaN; NaN bounds are a RangeError. */
-  clampInPlace(buf: FloatArray, lo: number, hi: number): void;
+  clampInPlace(buf: AnyBuffer, lo: number, hi: number): void;
 }

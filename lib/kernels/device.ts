@@ -8,11 +8,11 @@ import { native } from '../native.js';
 
 export { packageVersion } from '../native.js';
 import type { NativeBackendInfo } from '../bindings/runtime.js';
-import type { DeviceBinding, DeviceHandle, DeviceMemoryStats, DTypeCode } from '../bindings/device.js';
+import type { DeviceBinding, DeviceHandle, DeviceMemoryStats, DeviceTransferStats, DTypeCode } from '../bindings/device.js';
 import type { AnyArray } from '../bindings/elementwise.js';
 import type { DType } from '../dtype.js';
 
-export type { DeviceHandle, DeviceMemoryStats } from '../bindings/device.js';
+export type { DeviceHandle, DeviceMemoryStats, DeviceTransferStats } from '../bindings/device.js';
 export type { NativeBackendInfo } from '../bindings/runtime.js';
 
 export function backendInfo(): NativeBackendInfo {
@@ -106,6 +106,10 @@ export function deviceSynchronize(op: string, index: number): void {
 
 export function deviceMemoryStats(op: string, index: number): DeviceMemoryStats {
   return cudaApi(op, index).deviceMemoryStats(index);
+}
+
+export function deviceTransferStats(op: string, index: number): DeviceTransferStats {
+  return cudaApi(op, index).deviceTransferStats(index);
 }
 
 export function deviceEmptyCache(op: string, index: number): void {

@@ -3,10 +3,11 @@
  * calls, declared once at the top of that module with how each device runs them:
  *
  *   'native'  the addon's kernel runs on the tensors' device;
- *   'host'    the tensors are copied to the host and the CPU kernel runs there (hostFallback in runtime.ts).
+ *   'host'    the kernels module copies the tensors to the host and runs the CPU kernel there: a family that
+ *             lands before its CUDA kernels (none today; every family has them).
  *
  * The op table (lib/ops/registry.ts) lists the families each op reaches and derives its device column
- * from theirs. Replacing a family's hostFallback with CUDA kernels means flipping its `cuda` entry here:
+ * from theirs. A family whose CUDA kernels replace a host copy flips its `cuda` entry here:
  * test/tensor/ops.test.ts watches every native call the op table makes and fails when a family runs
  * otherwise than declared, and test/fuzz/device.fuzz.test.ts fuzzes the 'native' ones with device handles.
  */

@@ -1,13 +1,13 @@
 /**
  * The fused loss kernels as tensor functions. Each loss binds its operands once and gives a forward (the
- * reduced loss, or per-sample losses for 'none') and a backward (the input's gradient from the upstream
- * one). No CUDA losses yet: cuda tensors go through hostFallback.
+ * reduced loss as a 0-d tensor, or per-sample losses for 'none') and a backward (the input's gradient from
+ * the upstream one), computed on the operands' device: on cuda the loss stays on the device.
  */
 import { native } from '../native.js';
-import type { FloatArray } from '../dtype.js';
+import type { AnyBuffer } from '../bindings/elementwise.js';
 import type { LossReduction } from '../bindings/loss.js';
 import type { Tensor } from '../tensor.js';
-import { floats, floatsOrNull, hostFallback, uninitialized } from './runtime.js';
+import { commonDevice, denseBuffer, uninitialized } from './runtime.js';
 import { kernelFamily } from './family.js';
 
 /** This module's kernel family: its entry points and how each device runs them (see family.ts). */
@@ -16,14 +16,14 @@ export const lossFamily = kernelFamily('loss', [
   'multiMarginForward', 'multiMarginBackward', 'mseLossForward', 'mseLossBackward', 'l1LossForward', 'l1LossBackward',
   'smoothL1LossForward', 'smoothL1LossBackward', 'huberLossForward', 'huberLossBackward', 'bceWithLogitsForward',
   'bceWithLogitsBackward', 'klDivDistillForward', 'klDivDistillBackward',
-], { cpu: 'native', cuda: 'host' });
+], { cpu: 'native', cuda: 'native' });
 
 export type { LossReduction } from '../bindings/loss.js';
 
-/** A loss on host arrays: forward writes per-sample losses when given an array and returns the reduced loss. */
-interface HostLoss {
-  forward(losses: FloatArray | null): number;
-  backward(gradOut: FloatArray, gradIn: FloatArray): void;
+/** A loss on native buffers: forward writes per-sample losses and/or the reduced loss (either may be null). */
+interface NativeLoss {
+  forward(losses: AnyBuffer | null, loss: AnyBuffer | null): void;
+  backward(gradOut: AnyBuffer, gradIn: AnyBuffer): void;
 }
 
 /** A fused loss bound to its input and operands, on their device. */
@@ -35,30 +35,26 @@ export interface LossKernel {
 }
 
 type Operands = ReadonlyArray<Tensor | null>;
+type Buffers = ReadonlyArray<AnyBuffer | null>;
 
-function lossKernel(op: string, reduction: LossReduction, input: Tensor, operands: Operands, bind: (x: FloatArray, o: Operands) => HostLoss): LossKernel {
+function lossKernel(op: string, reduction: LossReduction, input: Tensor, operands: Operands, bind: (x: AnyBuffer, o: Buffers) => NativeLoss): LossKernel {
+  const device = commonDevice(op, [input, ...operands]);
+  const loss = () => bind(denseBuffer(input), operands.map((t) => t && denseBuffer(t)));
   return {
-    forward: (sampleShape) => hostFallback(op, [input, ...operands], ([x, ...o]) => {
-      const loss = bind(floats(x!), o);
-      if (reduction === 'none') {
-        const out = uninitialized(sampleShape, x!.dtype);
-        loss.forward(floats(out));
-        return out;
-      }
-      const out = uninitialized([], x!.dtype);
-      out.buffer[0] = loss.forward(null);
+    forward: (sampleShape) => {
+      const out = uninitialized(reduction === 'none' ? sampleShape : [], input.dtype, device);
+      if (reduction === 'none') loss().forward(denseBuffer(out), null);
+      else loss().forward(null, denseBuffer(out));
       return out;
-    }),
-    backward: (g) => hostFallback(`${op} backward`, [g, input, ...operands], ([g, x, ...o]) => {
-      const gx = uninitialized(x!.shape, x!.dtype);
-      bind(floats(x!), o).backward(floats(g!), floats(gx));
+    },
+    backward: (g) => {
+      commonDevice(`${op} backward`, [g, input]);
+      const gx = uninitialized(input.shape, input.dtype, device);
+      loss().backward(denseBuffer(g), denseBuffer(gx));
       return gx;
-    }),
+    },
   };
 }
-
-const ints = (t: Tensor | null): Int32Array => t!.dataSync() as Int32Array;
-const float = (t: Tensor | null): FloatArray => floats(t!);
 
 /** Class scores (N, C, L) with int32 class targets (N, L) and optional class weights (C). */
 export interface ClassLossArgs {
@@ -71,24 +67,23 @@ export interface ClassLossArgs {
 
 export function crossEntropyK(input: Tensor, target: Tensor, weight: Tensor | null, labelSmoothing: number, a: ClassLossArgs): LossKernel {
   return lossKernel('crossEntropy', a.reduction, input, [target, weight], (x, [t, w]) => ({
-    forward: (losses) => native.crossEntropyForward(x, ints(t!), a.N, a.C, a.L, floatsOrNull(w), a.ignoreIndex, labelSmoothing, a.reduction, losses),
-    backward: (gy, gx) =>
-      native.crossEntropyBackward(x, ints(t!), a.N, a.C, a.L, floatsOrNull(w), a.ignoreIndex, labelSmoothing, a.reduction, gy, gx),
+    forward: (losses, loss) => native.crossEntropyForward(x, t!, a.N, a.C, a.L, w, a.ignoreIndex, labelSmoothing, a.reduction, losses, loss),
+    backward: (gy, gx) => native.crossEntropyBackward(x, t!, a.N, a.C, a.L, w, a.ignoreIndex, labelSmoothing, a.reduction, gy, gx),
   }));
 }
 
 /** Cross-entropy with class-probability targets of the input's shape (ignoreIndex unused). */
 export function crossEntropyProbK(input: Tensor, target: Tensor, weight: Tensor | null, labelSmoothing: number, a: ClassLossArgs): LossKernel {
   return lossKernel('crossEntropy', a.reduction, input, [target, weight], (x, [t, w]) => ({
-    forward: (losses) => native.crossEntropyProbForward(x, float(t!), a.N, a.C, a.L, floatsOrNull(w), labelSmoothing, a.reduction, losses),
-    backward: (gy, gx) => native.crossEntropyProbBackward(x, float(t!), a.N, a.C, a.L, floatsOrNull(w), labelSmoothing, a.reduction, gy, gx),
+    forward: (losses, loss) => native.crossEntropyProbForward(x, t!, a.N, a.C, a.L, w, labelSmoothing, a.reduction, losses, loss),
+    backward: (gy, gx) => native.crossEntropyProbBackward(x, t!, a.N, a.C, a.L, w, labelSmoothing, a.reduction, gy, gx),
   }));
 }
 
 export function nllK(input: Tensor, target: Tensor, weight: Tensor | null, a: ClassLossArgs): LossKernel {
   return lossKernel('nllLoss', a.reduction, input, [target, weight], (x, [t, w]) => ({
-    forward: (losses) => native.nllForward(x, ints(t!), a.N, a.C, a.L, floatsOrNull(w), a.ignoreIndex, a.reduction, losses),
-    backward: (gy, gx) => native.nllBackward(ints(t!), a.N, a.C, a.L, floatsOrNull(w), a.ignoreIndex, a.reduction, gy, gx),
+    forward: (losses, loss) => native.nllForward(x, t!, a.N, a.C, a.L, w, a.ignoreIndex, a.reduction, losses, loss),
+    backward: (gy, gx) => native.nllBackward(t!, a.N, a.C, a.L, w, a.ignoreIndex, a.reduction, gy, gx),
   }));
 }
 
@@ -96,8 +91,8 @@ export function nllK(input: Tensor, target: Tensor, weight: Tensor | null, a: Cl
 export function multiMarginK(input: Tensor, target: Tensor, weight: Tensor | null, margin: number, reduction: LossReduction): LossKernel {
   const [N, C] = input.shape as [number, number];
   return lossKernel('multiMarginLoss', reduction, input, [target, weight], (x, [t, w]) => ({
-    forward: (losses) => native.multiMarginForward(x, ints(t!), N, C, floatsOrNull(w), margin, reduction, losses),
-    backward: (gy, gx) => native.multiMarginBackward(x, ints(t!), N, C, floatsOrNull(w), margin, reduction, gy, gx),
+    forward: (losses, loss) => native.multiMarginForward(x, t!, N, C, w, margin, reduction, losses, loss),
+    backward: (gy, gx) => native.multiMarginBackward(x, t!, N, C, w, margin, reduction, gy, gx),
   }));
 }
 
@@ -107,20 +102,20 @@ export type DifferenceLoss = 'mseLoss' | 'l1Loss' | 'smoothL1Loss' | 'huberLoss'
 export function differenceLossK(op: DifferenceLoss, input: Tensor, target: Tensor, reduction: LossReduction, param: number): LossKernel {
   const n = input.numel, r = reduction;
   return lossKernel(op, r, input, [target], (x, [t]) => {
-    const tt = float(t!);
+    const tt = t!;
     switch (op) {
       case 'mseLoss':
-        return { forward: (l) => native.mseLossForward(x, tt, n, r, l), backward: (gy, gx) => native.mseLossBackward(x, tt, n, r, gy, gx) };
+        return { forward: (l, loss) => native.mseLossForward(x, tt, n, r, l, loss), backward: (gy, gx) => native.mseLossBackward(x, tt, n, r, gy, gx) };
       case 'l1Loss':
-        return { forward: (l) => native.l1LossForward(x, tt, n, r, l), backward: (gy, gx) => native.l1LossBackward(x, tt, n, r, gy, gx) };
+        return { forward: (l, loss) => native.l1LossForward(x, tt, n, r, l, loss), backward: (gy, gx) => native.l1LossBackward(x, tt, n, r, gy, gx) };
       case 'smoothL1Loss':
         return {
-          forward: (l) => native.smoothL1LossForward(x, tt, n, param, r, l),
+          forward: (l, loss) => native.smoothL1LossForward(x, tt, n, param, r, l, loss),
           backward: (gy, gx) => native.smoothL1LossBackward(x, tt, n, param, r, gy, gx),
         };
       case 'huberLoss':
         return {
-          forward: (l) => native.huberLossForward(x, tt, n, param, r, l),
+          forward: (l, loss) => native.huberLossForward(x, tt, n, param, r, l, loss),
           backward: (gy, gx) => native.huberLossBackward(x, tt, n, param, r, gy, gx),
         };
     }
@@ -131,8 +126,8 @@ export function differenceLossK(op: DifferenceLoss, input: Tensor, target: Tenso
 export function bceWithLogitsK(input: Tensor, target: Tensor, posWeight: Tensor | null, lastDim: number, reduction: LossReduction): LossKernel {
   const n = input.numel;
   return lossKernel('binaryCrossEntropyWithLogits', reduction, input, [target, posWeight], (x, [t, pw]) => ({
-    forward: (losses) => native.bceWithLogitsForward(x, float(t!), n, floatsOrNull(pw), lastDim, reduction, losses),
-    backward: (gy, gx) => native.bceWithLogitsBackward(x, float(t!), n, floatsOrNull(pw), lastDim, reduction, gy, gx),
+    forward: (losses, loss) => native.bceWithLogitsForward(x, t!, n, pw, lastDim, reduction, losses, loss),
+    backward: (gy, gx) => native.bceWithLogitsBackward(x, t!, n, pw, lastDim, reduction, gy, gx),
   }));
 }
 
@@ -140,7 +135,7 @@ export function bceWithLogitsK(input: Tensor, target: Tensor, posWeight: Tensor 
 export function distillationK(student: Tensor, teacher: Tensor, temperature: number): LossKernel {
   const [N, C] = student.shape as [number, number];
   return lossKernel('distillationLoss', 'mean', student, [teacher], (s, [t]) => ({
-    forward: () => native.klDivDistillForward(s, float(t!), N, C, temperature, null),
-    backward: (gy, gx) => native.klDivDistillBackward(s, float(t!), N, C, temperature, gy, gx),
+    forward: (losses, loss) => native.klDivDistillForward(s, t!, N, C, temperature, losses, loss),
+    backward: (gy, gx) => native.klDivDistillBackward(s, t!, N, C, temperature, gy, gx),
   }));
 }

@@ -1,10 +1,9 @@
 /**
  * The tensor side of the kernel layer: shape and dtype checks, allocation on a device, the operands a
- * native call takes (a typed array on cpu, a device handle on cuda), copies within and across devices,
- * and the host fallback of the kernel families that have no CUDA implementation yet.
+ * native call takes (a typed array on cpu, a device handle on cuda), and copies within and across devices.
  */
 import { native } from '../native.js';
-import { type DType, type FloatArray, type TypedArray, arrayConstructors, isFloatDType } from '../dtype.js';
+import { type DType, type TypedArray, arrayConstructors, isFloatDType } from '../dtype.js';
 import { allocateStorage } from '../memory.js';
 import { type CpuStorage, type DeviceId, type DeviceSpec, parseDevice } from '../storage.js';
 import { Tensor, contiguousStrides } from '../tensor.js';
@@ -159,19 +158,6 @@ function hostView(t: Tensor): TypedArray {
   return t.offset === 0 && t.numel === data.length ? data : data.subarray(t.offset, t.offset + t.numel);
 }
 
-/**
- * A cpu tensor's elements as one contiguous float array from index 0 (zero-copy where the layout allows),
- * for the host kernels; inside hostFallback every tensor is on cpu.
- */
-export function floats(t: Tensor): FloatArray {
-  if (t.device !== 'cpu') throw new Error(`tensorforge: a host kernel got a tensor on ${t.deviceName}`);
-  return denseBuffer(t) as FloatArray;
-}
-
-export function floatsOrNull(t: Tensor | null | undefined): FloatArray | null {
-  return t ? floats(t) : null;
-}
-
 /** A host array for the elements of a cuda tensor (contiguous on the device first when needed). */
 function downloadTarget(t: Tensor): { source: Tensor; out: TypedArray } {
   return { source: isWholeStorage(t) ? t : copyAs(t, t.dtype), out: new arrayConstructors[t.dtype](t.numel) };
@@ -204,34 +190,4 @@ export function toDevice(t: Tensor, device: DeviceId): Tensor {
   const out = uninitialized(t.shape, t.dtype, device);
   deviceUpload(handleOf(out), 0, hostData(t));
   return out;
-}
-
-/** Moves every tensor in a kernel's result (a tensor, or arrays / plain objects of them) to `device`. */
-function resultTo(result: unknown, device: DeviceId): unknown {
-  if (result instanceof Tensor) return toDevice(result, device);
-  if (Array.isArray(result)) return result.map((r) => resultTo(r, device));
-  if (result !== null && typeof result === 'object' && Object.getPrototypeOf(result) === Object.prototype) {
-    return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, resultTo(v, device)]));
-  }
-  return result;
-}
-
-/**
- * Runs a CPU kernel on tensors that may live on cuda, for the kernel families without CUDA kernels in
- * this milestone (gemm, conv, pool, norm, loss, optim, prelu, upsample; the addon throws "not implemented
- * on cuda yet" for their device handles). On cpu this is `run(inputs)`. On cuda the inputs are
- * downloaded, `run` gets the host copies, every tensor in its result is uploaded to the inputs' device,
- * and the inputs listed in `mutated` (written in place by the kernel) get their host copies written back.
- * Only the kernel modules of those families call it, around each entry point; the next milestone deletes
- * those calls family by family as the CUDA kernels land.
- */
-export function hostFallback<const I extends ReadonlyArray<Tensor | null>, R>(
-  op: string, inputs: I, run: (host: I) => R, mutated: readonly number[] = [],
-): R {
-  const device = commonDevice(op, inputs);
-  if (device.type === 'cpu') return run(inputs);
-  const host = inputs.map((t) => t && toDevice(t, cpu)) as unknown as I;
-  const result = run(host);
-  for (const i of mutated) if (inputs[i]) copyInto(inputs[i]!, toDevice(host[i]!, device));
-  return resultTo(result, device) as R;
 }

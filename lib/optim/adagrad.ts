@@ -1,7 +1,6 @@
 /** Adagrad. */
-import type { Tensor } from '../tensor.js';
 import { adagradStepK } from '../kernels/optim.js';
-import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupItem, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Adagrad hyperparameters (PyTorch's defaults). */
 export type AdagradHyper = {
@@ -31,21 +30,14 @@ export type AdagradHyper = {
  */
 export class Adagrad extends Optimizer<AdagradHyper> {
   constructor(params: ParamsInput<AdagradHyper>, options: Partial<AdagradHyper> = {}) {
-    super('Adagrad', params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...options });
+    super('Adagrad', 'adagrad', params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...options });
   }
 
-  protected checkHyper(h: AdagradHyper): void {
-    check.nonNegative('Adagrad', 'lr', h.lr);
-    check.nonNegative('Adagrad', 'lrDecay', h.lrDecay);
-    check.nonNegative('Adagrad', 'weightDecay', h.weightDecay);
-    check.nonNegative('Adagrad', 'initialAccumulatorValue', h.initialAccumulatorValue);
-    check.nonNegative('Adagrad', 'eps', h.eps);
-    check.boolean('Adagrad', 'maximize', h.maximize);
-  }
-
-  protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<AdagradHyper>): void {
-    const step = this.nextStep(state);
-    const sum = this.stateTensor(state, 'sum', p, g.initialAccumulatorValue);
-    adagradStepK(p, grad, sum, step, g);
+  protected updateGroup(items: GroupItem[], g: ParamGroup<AdagradHyper>): void {
+    adagradStepK(items.map(({ param, grad, state }) => {
+      const step = this.nextStep(state);
+      const sum = this.stateTensor(state, 'sum', param, g.initialAccumulatorValue);
+      return { param, grad, states: [sum], step, firstStep: step === 1 };
+    }), g);
   }
 }

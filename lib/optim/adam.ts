@@ -1,7 +1,6 @@
 /** Adam and AdamW. */
-import type { Tensor } from '../tensor.js';
 import { adamStepK } from '../kernels/optim.js';
-import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupItem, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** Adam/AdamW hyperparameters. */
 export type AdamHyper = {
@@ -22,26 +21,17 @@ export type AdamHyper = {
 /** The Adam update shared by Adam and AdamW, which differ in how weight decay enters. */
 abstract class AdamBase extends Optimizer<AdamHyper> {
   protected constructor(owner: string, private readonly decoupled: boolean, params: ParamsInput<AdamHyper>, defaults: AdamHyper) {
-    super(owner, params, defaults);
+    super(owner, 'adam', params, defaults);
   }
 
-  protected checkHyper(h: AdamHyper): void {
-    check.nonNegative(this.owner, 'lr', h.lr);
-    if (!Array.isArray(h.betas) || h.betas.length !== 2) throw new RangeError(`${this.owner}: betas must be a pair, got ${String(h.betas)}`);
-    check.beta(this.owner, 'betas[0]', h.betas[0]);
-    check.beta(this.owner, 'betas[1]', h.betas[1]);
-    check.nonNegative(this.owner, 'eps', h.eps);
-    check.nonNegative(this.owner, 'weightDecay', h.weightDecay);
-    check.boolean(this.owner, 'amsgrad', h.amsgrad);
-    check.boolean(this.owner, 'maximize', h.maximize);
-  }
-
-  protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<AdamHyper>): void {
-    const step = this.nextStep(state);
-    const m = this.stateTensor(state, 'exp_avg', p);
-    const v = this.stateTensor(state, 'exp_avg_sq', p);
-    const vmax = g.amsgrad ? this.stateTensor(state, 'max_exp_avg_sq', p) : null;
-    adamStepK(p, grad, m, v, vmax, step, g, this.decoupled);
+  protected updateGroup(items: GroupItem[], g: ParamGroup<AdamHyper>): void {
+    adamStepK(items.map(({ param, grad, state }) => {
+      const step = this.nextStep(state);
+      const m = this.stateTensor(state, 'exp_avg', param);
+      const v = this.stateTensor(state, 'exp_avg_sq', param);
+      const vmax = g.amsgrad ? this.stateTensor(state, 'max_exp_avg_sq', param) : null;
+      return { param, grad, states: [m, v, vmax], step, firstStep: step === 1 };
+    }), g, this.decoupled);
   }
 }
 

@@ -1,7 +1,8 @@
 /** Gradient clipping, in place on the gradients of parameters (those with grad null are skipped). */
 import { Tensor } from '../tensor.js';
-import { clampInPlaceK, scaleInPlaceK, sumOfSquaresK } from '../kernels/optim.js';
+import { clampInPlaceK, clipByNormK, gradNormK } from '../kernels/optim.js';
 import { noGrad } from '../autograd/mode.js';
+import { empty } from '../kernels/runtime.js';
 
 /** The gradients of `params`, each made contiguous (replacing .grad if needed) so it can be scaled in place. */
 function gradients(params: Iterable<Tensor> | Tensor): Tensor[] {
@@ -18,34 +19,32 @@ function gradients(params: Iterable<Tensor> | Tensor): Tensor[] {
 /**
  * Scales the gradients together so that their combined `normType`-norm (as if all were concatenated
  * into one vector) is at most maxNorm: each is multiplied by maxNorm / (total + 1e-6) when that is
- * below 1. normType is a positive number or Infinity (largest absolute value). Returns the total norm
- * before clipping; a NaN or infinite norm throws when `errorIfNonfinite`.
+ * below 1. normType is a positive number or Infinity (largest absolute value). Gradients must share one
+ * device.
+ *
+ * Returns the total norm before clipping as a float64 0-d tensor on the gradients' device (as
+ * torch.nn.utils.clip_grad_norm_; read it with `.item()`): the norm and the scaling stay on the device, so
+ * on cuda nothing is copied to the host unless `errorIfNonfinite` is set, which reads the norm to throw
+ * when it is NaN or infinite. With no gradients the norm is a cpu 0.
  */
 export function clipGradNorm(
   params: Iterable<Tensor> | Tensor, maxNorm: number, normType = 2, options: { errorIfNonfinite?: boolean } = {},
-): number {
+): Tensor {
   if (!(maxNorm >= 0)) throw new RangeError(`clipGradNorm: maxNorm must be a non-negative number, got ${maxNorm}`);
   if (!(normType > 0)) throw new RangeError(`clipGradNorm: normType must be a positive number or Infinity, got ${normType}`);
   const grads = gradients(params);
-  if (grads.length === 0) return 0;
-  let total: number;
-  if (normType === 2) {
-    total = Math.sqrt(grads.reduce((s, g) => s + sumOfSquaresK(g), 0));
-  } else if (normType === Infinity) {
-    total = Math.max(...grads.map((g) => g.abs().max().item()));
-  } else {
-    total = grads.reduce((s, g) => s + g.abs().pow(normType).sum().item(), 0) ** (1 / normType);
-  }
-  if (options.errorIfNonfinite && !Number.isFinite(total)) {
-    throw new Error(`clipGradNorm: the total norm of order ${normType} of the gradients is ${total}; cannot clip`);
-  }
-  const coef = maxNorm / (total + 1e-6);
-  if (coef < 1) {
-    for (const g of grads) {
-      scaleInPlaceK(g, coef);
+  if (grads.length === 0) return empty([], 'float64');
+  return noGrad(() => {
+    const total = gradNormK(grads, normType);
+    if (options.errorIfNonfinite) {
+      const value = total.item();
+      if (!Number.isFinite(value)) {
+        throw new Error(`clipGradNorm: the total norm of order ${normType} of the gradients is ${value}; cannot clip`);
+      }
     }
-  }
-  return total;
+    clipByNormK(grads, total, maxNorm);
+    return total;
+  });
 }
 
 /** Clamps every gradient element to [−clipValue, clipValue]. */

@@ -1,6 +1,6 @@
 /** Optimizers, gradient clipping and learning-rate schedulers. */
 export { Optimizer } from './optimizer.js';
-export type { BaseHyper, ParamGroup, ParamGroupInput, ParamsInput, ParamState, OptimizerStateDict } from './optimizer.js';
+export type { BaseHyper, GroupItem, ParamGroup, ParamGroupInput, ParamsInput, ParamState, OptimizerStateDict } from './optimizer.js';
 export { SGD } from './sgd.js';
 export type { SGDHyper } from './sgd.js';
 export { Adam, AdamW } from './adam.js';

@@ -1,12 +1,15 @@
 /**
  * The optimizer base: parameter groups with per-group hyperparameters, lazily created per-parameter
- * state on each parameter's device, and state dicts in PyTorch's structure. Subclasses supply the update
- * of one parameter, one fused kernel (lib/kernels/optim.ts) over the parameter, its gradient and its state.
+ * state on each parameter's device, and state dicts in PyTorch's structure. A step hands each group's
+ * parameters (those with gradients) to the subclass at once, which passes them with their state to one
+ * fused kernel call per device and dtype (lib/kernels/optim.ts: on cuda one multi-tensor launch updates
+ * the whole group). Hyperparameters are checked by the native validator, the same code the kernels run.
  */
 import { Tensor } from '../tensor.js';
 import { isFloatDType } from '../dtype.js';
 import { enableGrad } from '../autograd/mode.js';
 import { full } from '../creation.js';
+import { type OptimizerRule, validateOptimizerHyper } from '../kernels/optim.js';
 
 /** Hyperparameters every optimizer has. */
 export type BaseHyper = { lr: number };
@@ -35,24 +38,12 @@ export interface OptimizerStateDict {
 const camelToSnake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const snakeToCamel = (key: string): string => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
-function show(value: unknown): string {
-  return Array.isArray(value) ? `[${value.map(show).join(', ')}]` : typeof value === 'string' ? `'${value}'` : String(value);
+/** A parameter of a group being stepped: its contiguous gradient and its state (created empty on first use). */
+export interface GroupItem {
+  param: Tensor;
+  grad: Tensor;
+  state: ParamState;
 }
-
-/** Argument checks shared by the optimizers; messages name the optimizer, the argument and the bad value. */
-export const check = {
-  nonNegative(owner: string, name: string, value: unknown): void {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new RangeError(`${owner}: ${name} must be a finite non-negative number, got ${show(value)}`);
-    }
-  },
-  beta(owner: string, name: string, value: unknown): void {
-    if (typeof value !== 'number' || !(value >= 0 && value < 1)) throw new RangeError(`${owner}: ${name} must be in [0, 1), got ${show(value)}`);
-  },
-  boolean(owner: string, name: string, value: unknown): void {
-    if (typeof value !== 'boolean') throw new TypeError(`${owner}: ${name} must be a boolean, got ${show(value)}`);
-  },
-};
 
 /** Base class of the optimizers; see each subclass for its update rule. */
 export abstract class Optimizer<H extends BaseHyper> {
@@ -64,6 +55,7 @@ export abstract class Optimizer<H extends BaseHyper> {
 
   protected constructor(
     protected readonly owner: string,
+    private readonly rule: OptimizerRule,
     params: ParamsInput<H>,
     defaults: H,
   ) {
@@ -76,11 +68,16 @@ export abstract class Optimizer<H extends BaseHyper> {
     else throw new TypeError(`${owner}: params must be all tensors or all parameter groups, not a mix`);
   }
 
-  /** Throws, naming the argument and value, unless the hyperparameters are valid. */
-  protected abstract checkHyper(hyper: H): void;
+  /** Throws, naming the optimizer, the argument and the value, unless the hyperparameters are valid. */
+  protected checkHyper(hyper: H): void {
+    validateOptimizerHyper(this.owner, this.rule, hyper);
+  }
 
-  /** Updates the contiguous parameter p in place from its gradient (contiguous, p's dtype and device). */
-  protected abstract update(p: Tensor, grad: Tensor, state: ParamState, group: ParamGroup<H>): void;
+  /**
+   * Updates the group's parameters that have gradients, in place: each contiguous, its gradient contiguous
+   * with the parameter's dtype, device and size.
+   */
+  protected abstract updateGroup(items: GroupItem[], group: ParamGroup<H>): void;
 
   /** Adds a group; hyperparameters it omits come from the defaults. A parameter may belong to one group only. */
   addParamGroup(group: ParamGroupInput<H>): void {
@@ -113,6 +110,7 @@ export abstract class Optimizer<H extends BaseHyper> {
   step(closure?: () => number): number | undefined {
     const loss = closure ? enableGrad(closure) : undefined;
     for (const group of this.paramGroups) {
+      const items: GroupItem[] = [];
       group.params.forEach((p, i) => {
         const g = p.grad;
         if (g === null) return;
@@ -126,9 +124,9 @@ export abstract class Optimizer<H extends BaseHyper> {
         }
         let state = this.state.get(p);
         if (state === undefined) this.state.set(p, (state = {}));
-        this.update(p, g.contiguous(), state, group);
-        p.storage.version++;
+        items.push({ param: p, grad: g.contiguous(), state });
       });
+      if (items.length > 0) this.updateGroup(items, group);
     }
     return loss;
   }

@@ -1,7 +1,6 @@
 /** RMSprop. */
-import type { Tensor } from '../tensor.js';
 import { rmspropStepK } from '../kernels/optim.js';
-import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupItem, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** RMSprop hyperparameters (PyTorch's defaults). */
 export type RMSpropHyper = {
@@ -33,25 +32,16 @@ export type RMSpropHyper = {
  */
 export class RMSprop extends Optimizer<RMSpropHyper> {
   constructor(params: ParamsInput<RMSpropHyper>, options: Partial<RMSpropHyper> = {}) {
-    super('RMSprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });
+    super('RMSprop', 'rmsprop', params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });
   }
 
-  protected checkHyper(h: RMSpropHyper): void {
-    check.nonNegative('RMSprop', 'lr', h.lr);
-    check.nonNegative('RMSprop', 'alpha', h.alpha);
-    if (h.alpha > 1) throw new RangeError(`RMSprop: alpha must be in [0, 1], got ${h.alpha}`);
-    check.nonNegative('RMSprop', 'eps', h.eps);
-    check.nonNegative('RMSprop', 'weightDecay', h.weightDecay);
-    check.nonNegative('RMSprop', 'momentum', h.momentum);
-    check.boolean('RMSprop', 'centered', h.centered);
-    check.boolean('RMSprop', 'maximize', h.maximize);
-  }
-
-  protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<RMSpropHyper>): void {
-    this.nextStep(state);
-    const sq = this.stateTensor(state, 'square_avg', p);
-    const buf = g.momentum > 0 ? this.stateTensor(state, 'momentum_buffer', p) : null;
-    const avg = g.centered ? this.stateTensor(state, 'grad_avg', p) : null;
-    rmspropStepK(p, grad, sq, avg, buf, g);
+  protected updateGroup(items: GroupItem[], g: ParamGroup<RMSpropHyper>): void {
+    rmspropStepK(items.map(({ param, grad, state }) => {
+      const step = this.nextStep(state);
+      const sq = this.stateTensor(state, 'square_avg', param);
+      const buf = g.momentum > 0 ? this.stateTensor(state, 'momentum_buffer', param) : null;
+      const avg = g.centered ? this.stateTensor(state, 'grad_avg', param) : null;
+      return { param, grad, states: [sq, avg, buf], step, firstStep: step === 1 };
+    }), g);
   }
 }

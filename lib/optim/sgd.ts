@@ -1,7 +1,6 @@
 /** Stochastic gradient descent. */
-import type { Tensor } from '../tensor.js';
 import { sgdStepK } from '../kernels/optim.js';
-import { Optimizer, check, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, type GroupItem, type ParamGroup, type ParamsInput } from './optimizer.js';
 
 /** SGD hyperparameters (PyTorch's defaults). */
 export type SGDHyper = {
@@ -31,24 +30,14 @@ export type SGDHyper = {
  */
 export class SGD extends Optimizer<SGDHyper> {
   constructor(params: ParamsInput<SGDHyper>, options: Partial<SGDHyper> = {}) {
-    super('SGD', params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+    super('SGD', 'sgd', params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
   }
 
-  protected checkHyper(h: SGDHyper): void {
-    check.nonNegative('SGD', 'lr', h.lr);
-    check.nonNegative('SGD', 'momentum', h.momentum);
-    check.nonNegative('SGD', 'dampening', h.dampening);
-    check.nonNegative('SGD', 'weightDecay', h.weightDecay);
-    check.boolean('SGD', 'nesterov', h.nesterov);
-    check.boolean('SGD', 'maximize', h.maximize);
-    if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
-      throw new RangeError(`SGD: nesterov needs momentum > 0 and dampening 0, got momentum ${h.momentum} and dampening ${h.dampening}`);
-    }
-  }
-
-  protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<SGDHyper>): void {
-    const firstStep = state.momentum_buffer === undefined;
-    const buf = g.momentum !== 0 ? this.stateTensor(state, 'momentum_buffer', p) : null;
-    sgdStepK(p, grad, buf, g, firstStep);
+  protected updateGroup(items: GroupItem[], g: ParamGroup<SGDHyper>): void {
+    sgdStepK(items.map(({ param, grad, state }) => {
+      const firstStep = state.momentum_buffer === undefined;
+      const buf = g.momentum !== 0 ? this.stateTensor(state, 'momentum_buffer', param) : null;
+      return { param, grad, states: [buf], step: 1, firstStep };
+    }), g);
   }
 }

@@ -144,7 +144,8 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
   const history = new History();
   const stopper = new EarlyStopping<void>({ patience: o.patience, mode: 'max' });
   const checkpoint = join(outDir, 'best.safetensors');
-  log(`tensorforge: LeNet-5 (${model.countParameters().toLocaleString('en-US')} params) on MNIST: ${trainSet!.length} train / ${valSet!.length} val / ${test.length} test, ` +
+  const device = model.parameters()[0]!.deviceName;
+  log(`tensorforge: LeNet-5 (${model.countParameters().toLocaleString('en-US')} params) on MNIST on ${device}: ${trainSet!.length} train / ${valSet!.length} val / ${test.length} test, ` +
     `${o.optimizer} lr ${o.lr} ${o.schedule}, batch ${o.batchSize}, seed ${o.seed}, ${getNumThreads()} threads, ${backendInfo().gemm.backend}`);
 
   let trainSeconds = 0, trainSamples = 0, epochsRun = 0;

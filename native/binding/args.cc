@@ -191,11 +191,6 @@ Device require_one_device(const char* op, std::initializer_list<NamedBuffer> buf
   return first->buf.device;
 }
 
-void require_cpu(const char* op, std::initializer_list<NamedBuffer> buffers) {
-  TF_CHECK(require_one_device(op, buffers) == Device::Cpu, Generic, op,
-           ": not implemented on cuda yet (CUDA kernels for this op family are the next milestone)");
-}
-
 // The message of an error raised under entry point `name`, prefixed with the name unless it already leads
 // with it: errors from below the binding (the CUDA runtime: "cuda: out of memory ...") name the call too.
 static std::string naming(const char* name, const char* what) {

@@ -102,9 +102,6 @@ struct NamedBuffer {
 // must be on one device, got x on cuda:0 and y on cpu" otherwise. For Cuda it makes that device current,
 // so the launches that follow go to its stream.
 Device require_one_device(const char* op, std::initializer_list<NamedBuffer> buffers);
-// For op families without CUDA kernels yet: require_one_device, then an Error "op: not implemented on cuda
-// yet (...)" when that device is cuda. Call it before anything reads the buffers' contents.
-void require_cpu(const char* op, std::initializer_list<NamedBuffer> buffers);
 
 // Calls the device's implementation: TF_ON_DEVICE(dev, unary<T>(...)) is tf::cpu::unary<T>(...) or
 // tf::cuda::unary<T>(...). A build without CUDA has no device buffers and calls the cpu one.

@@ -9,6 +9,7 @@
 //   deviceDownloadAsync(handle, offset, dst)          the same as a Promise, waiting off the JS thread
 //   deviceSynchronize(device), deviceEmptyCache(device), deviceResetPeakStats(device)
 //   deviceMemoryStats(device)                         {allocated, reserved, maxAllocated, maxReserved, allocations}
+//   deviceTransferStats(device)                       {uploads, uploadBytes, downloads, downloadBytes} so far
 //   deviceHandleInfo(handle)                          {device, dtype, length, freed}
 // Handles report their bytes to V8 as external memory, so garbage collection (whose finalizer frees a
 // handle that was never freed) keeps pace with device allocation.
@@ -199,6 +200,16 @@ Napi::Value device_memory_stats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value device_transfer_stats(const Napi::CallbackInfo& info) {
+  const cuda::TransferStats s = cuda::transfer_stats(get_device(info, 0, "deviceTransferStats"));
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("uploads", double(s.uploads));
+  out.Set("uploadBytes", double(s.upload_bytes));
+  out.Set("downloads", double(s.downloads));
+  out.Set("downloadBytes", double(s.download_bytes));
+  return out;
+}
+
 Napi::Value device_empty_cache(const Napi::CallbackInfo& info) {
   cuda::empty_cache(get_device(info, 0, "deviceEmptyCache"));
   return info.Env().Undefined();
@@ -237,6 +248,7 @@ void register_device(Napi::Env env, Napi::Object exports) {
   export_fn(env, exports, "deviceDownloadAsync", device_download_async);
   export_fn(env, exports, "deviceSynchronize", device_synchronize);
   export_fn(env, exports, "deviceMemoryStats", device_memory_stats);
+  export_fn(env, exports, "deviceTransferStats", device_transfer_stats);
   export_fn(env, exports, "deviceEmptyCache", device_empty_cache);
   export_fn(env, exports, "deviceResetPeakStats", device_reset_peak_stats);
   export_fn(env, exports, "deviceHandleInfo", device_handle_info);

@@ -1,24 +1,26 @@
-// Fused loss entry points. Forwards return the loss as a Number ('none': the sum of per-sample losses)
-// and write per-sample losses to `losses` (required for 'none', may be null otherwise). Backwards
-// overwrite gradInput given gradOutput: 1 element for 'mean'/'sum', one per sample for 'none'.
-// "?" marks a buffer that may be null; targets of class-index losses are Int32Array.
-//   crossEntropyForward(logits, target, N, C, L, weight?, ignoreIndex, labelSmoothing, reduction, losses?)
+// Fused loss entry points, on the device of their buffers (typed arrays: cpu; device handles: cuda).
+// Forwards write the reduced loss to `loss` (one element; 'none': the sum of per-sample losses) and
+// per-sample losses to `losses` (required for 'none', may be null otherwise); `loss` may be null for
+// 'none'. Backwards overwrite gradInput given gradOutput: 1 element for 'mean'/'sum', one per sample for
+// 'none'. "?" marks a buffer that may be null; class-index targets are int32. A cpu call range-checks
+// the class targets (RangeError); a cuda call does not read them on the host: an out-of-range target
+// makes its sample's loss and gradient NaN (core/loss.h).
+//   crossEntropyForward(logits, target, N, C, L, weight?, ignoreIndex, labelSmoothing, reduction, losses?, loss?)
 //   crossEntropyBackward(logits, target, N, C, L, weight?, ignoreIndex, labelSmoothing, reduction, gradOutput, gradInput)
-//   crossEntropyProbForward(logits, target, N, C, L, weight?, labelSmoothing, reduction, losses?)
+//   crossEntropyProbForward(logits, target, N, C, L, weight?, labelSmoothing, reduction, losses?, loss?)
 //   crossEntropyProbBackward(logits, target, N, C, L, weight?, labelSmoothing, reduction, gradOutput, gradInput)
-//   nllForward(logProbs, target, N, C, L, weight?, ignoreIndex, reduction, losses?)
+//   nllForward(logProbs, target, N, C, L, weight?, ignoreIndex, reduction, losses?, loss?)
 //   nllBackward(target, N, C, L, weight?, ignoreIndex, reduction, gradOutput, gradInput)
-//   multiMarginForward(input, target, N, C, weight?, margin, reduction, losses?)
+//   multiMarginForward(input, target, N, C, weight?, margin, reduction, losses?, loss?)
 //   multiMarginBackward(input, target, N, C, weight?, margin, reduction, gradOutput, gradInput)
-//   {mse,l1}LossForward(input, target, n, reduction, losses?)        ...Backward(input, target, n, reduction, gradOutput, gradInput)
-//   smoothL1LossForward(input, target, n, beta, reduction, losses?)  huberLossForward(input, target, n, delta, ...)
-//   bceWithLogitsForward(logits, target, n, posWeight?, lastDim, reduction, losses?)  ...Backward(..., gradOutput, gradInput)
-//   klDivDistillForward(student, teacher, N, C, temperature, losses?)
+//   {mse,l1}LossForward(input, target, n, reduction, losses?, loss?)   ...Backward(input, target, n, reduction, gradOutput, gradInput)
+//   smoothL1LossForward(input, target, n, beta, reduction, losses?, loss?)  huberLossForward(input, target, n, delta, ...)
+//   bceWithLogitsForward(logits, target, n, posWeight?, lastDim, reduction, losses?, loss?)  ...Backward(..., gradOutput, gradInput)
+//   klDivDistillForward(student, teacher, N, C, temperature, losses?, loss?)
 //   klDivDistillBackward(student, teacher, N, C, temperature, gradOutput, gradStudent)
 #include "binding/args.h"
 #include "binding/registry.h"
 #include "core/loss.h"
-#include "cpu/loss.h"
 
 namespace tf::binding {
 namespace {
@@ -39,8 +41,7 @@ Reduction reduction_arg(const Napi::CallbackInfo& info, size_t i, const char* op
   return parse_reduction(get_string(info, i, op, "reduction"), op);
 }
 
-// Int32 class targets (samples); the caller checks every value (validate_class_targets) once require_cpu
-// has proved they can be read.
+// Int32 class targets (samples); the caller checks every value on cpu (check_targets).
 Buffer targets_arg(const Napi::CallbackInfo& info, size_t i, const char* op, const ClassLossParams& p) {
   Buffer t = get_buffer(info, i, op, "target", DType::I32);
   require_length(t, p.samples(), op, "target");
@@ -53,6 +54,17 @@ ClassLossParams sizes_arg(const Napi::CallbackInfo& info, size_t first, const ch
   p.C = get_int(info, first + 1, op, "C");
   p.L = has_l ? get_int(info, first + 2, op, "L") : 1;
   return p;
+}
+
+// The reduced loss's output: one element like `like`, optional.
+Buffer loss_arg(const Napi::CallbackInfo& info, size_t i, const char* op, const Buffer& like, const char* like_name) {
+  return get_like(info, i, op, "loss", like, like_name, 1, true);
+}
+
+// The class targets' range check, on cpu only: reading cuda targets would cost a round trip per call, so
+// the cuda kernels turn an out-of-range target into a NaN loss instead (core/loss.h).
+void check_targets(Device dev, const ClassLossParams& p, const Buffer& target, const char* op) {
+  if (dev == Device::Cpu) validate_class_targets(p, target.as<int32_t>(), op);
 }
 
 int64_t ignore_index_arg(const Napi::CallbackInfo& info, size_t i, const char* op) {
@@ -75,20 +87,23 @@ Napi::Value cross_entropy(const Napi::CallbackInfo& info) {
   const Buffer out = Backward ? grad_output_arg(info, 9, op, logits, "logits", p.samples(), p.reduction)
                               : losses_arg(info, 9, op, logits, "logits", p.samples(), p.reduction);
   const Buffer grad_in = Backward ? get_like(info, 10, op, "gradInput", logits, "logits", p.numel()) : Buffer{};
+  const Buffer loss = Backward ? Buffer{} : loss_arg(info, 10, op, logits, "logits");
   const Buffer target = targets_arg(info, 1, op, p);
-  require_cpu(op, {{logits, "logits"}, {target, "target"}, {weight, "weight"},
-                   {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"}});
-  validate_class_targets(p, target.as<int32_t>(), op);
-  const double loss = dispatch_float(logits.dtype, op, [&](auto zero) {
+  const Device dev = require_one_device(op, {{logits, "logits"}, {target, "target"}, {weight, "weight"},
+                                             {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"},
+                                             {loss, "loss"}});
+  check_targets(dev, p, target, op);
+  dispatch_float(logits.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    if (Backward) {
-      cpu::cross_entropy_backward<T>(p, logits.as<T>(), target.as<int32_t>(), weight.as<T>(), out.as<T>(),
-                                     grad_in.as<T>());
-      return 0.0;
-    }
-    return cpu::cross_entropy_forward<T>(p, logits.as<T>(), target.as<int32_t>(), weight.as<T>(), out.as<T>());
+    if (Backward)
+      TF_ON_DEVICE(dev, cross_entropy_backward<T>(p, logits.as<T>(), target.as<int32_t>(), weight.as<T>(),
+                                                  out.as<T>(), grad_in.as<T>()));
+    else
+      TF_ON_DEVICE(dev, cross_entropy_forward<T>(p, logits.as<T>(), target.as<int32_t>(), weight.as<T>(),
+                                                 out.as<T>(), loss.as<T>()));
+    return 0;
   });
-  return Backward ? info.Env().Undefined() : Napi::Number::New(info.Env(), loss);
+  return info.Env().Undefined();
 }
 
 // ---- softmax cross-entropy with probability targets ----
@@ -108,18 +123,21 @@ Napi::Value cross_entropy_prob(const Napi::CallbackInfo& info) {
   const Buffer out = Backward ? grad_output_arg(info, 8, op, logits, "logits", p.samples(), p.reduction)
                               : losses_arg(info, 8, op, logits, "logits", p.samples(), p.reduction);
   const Buffer grad_in = Backward ? get_like(info, 9, op, "gradInput", logits, "logits", p.numel()) : Buffer{};
-  require_cpu(op, {{logits, "logits"}, {target, "target"}, {weight, "weight"},
-                   {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"}});
-  const double loss = dispatch_float(logits.dtype, op, [&](auto zero) {
+  const Buffer loss = Backward ? Buffer{} : loss_arg(info, 9, op, logits, "logits");
+  const Device dev = require_one_device(op, {{logits, "logits"}, {target, "target"}, {weight, "weight"},
+                                             {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"},
+                                             {loss, "loss"}});
+  dispatch_float(logits.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    if (Backward) {
-      cpu::cross_entropy_prob_backward<T>(p, logits.as<T>(), target.as<T>(), weight.as<T>(), out.as<T>(),
-                                          grad_in.as<T>());
-      return 0.0;
-    }
-    return cpu::cross_entropy_prob_forward<T>(p, logits.as<T>(), target.as<T>(), weight.as<T>(), out.as<T>());
+    if (Backward)
+      TF_ON_DEVICE(dev, cross_entropy_prob_backward<T>(p, logits.as<T>(), target.as<T>(), weight.as<T>(), out.as<T>(),
+                                                       grad_in.as<T>()));
+    else
+      TF_ON_DEVICE(dev, cross_entropy_prob_forward<T>(p, logits.as<T>(), target.as<T>(), weight.as<T>(), out.as<T>(),
+                                                      loss.as<T>()));
+    return 0;
   });
-  return Backward ? info.Env().Undefined() : Napi::Number::New(info.Env(), loss);
+  return info.Env().Undefined();
 }
 
 // ---- NLL ----
@@ -134,14 +152,18 @@ Napi::Value nll_forward(const Napi::CallbackInfo& info) {
   const Buffer input = get_float(info, 0, op, "logProbs", p.numel());
   const Buffer weight = get_like(info, 5, op, "weight", input, "logProbs", p.C, true);
   const Buffer losses = losses_arg(info, 8, op, input, "logProbs", p.samples(), p.reduction);
+  const Buffer loss = loss_arg(info, 9, op, input, "logProbs");
   const Buffer target = targets_arg(info, 1, op, p);
-  require_cpu(op, {{input, "logProbs"}, {target, "target"}, {weight, "weight"}, {losses, "losses"}});
-  validate_class_targets(p, target.as<int32_t>(), op);
-  const double loss = dispatch_float(input.dtype, op, [&](auto zero) {
+  const Device dev = require_one_device(
+      op, {{input, "logProbs"}, {target, "target"}, {weight, "weight"}, {losses, "losses"}, {loss, "loss"}});
+  check_targets(dev, p, target, op);
+  dispatch_float(input.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    return cpu::nll_forward<T>(p, input.as<T>(), target.as<int32_t>(), weight.as<T>(), losses.as<T>());
+    TF_ON_DEVICE(dev, nll_forward<T>(p, input.as<T>(), target.as<int32_t>(), weight.as<T>(), losses.as<T>(),
+                                     loss.as<T>()));
+    return 0;
   });
-  return Napi::Number::New(info.Env(), loss);
+  return info.Env().Undefined();
 }
 
 Napi::Value nll_backward(const Napi::CallbackInfo& info) {
@@ -155,11 +177,12 @@ Napi::Value nll_backward(const Napi::CallbackInfo& info) {
   const Buffer weight = get_like(info, 4, op, "weight", grad_out, "gradOutput", p.C, true);
   const Buffer grad_in = get_like(info, 8, op, "gradInput", grad_out, "gradOutput", p.numel());
   const Buffer target = targets_arg(info, 0, op, p);
-  require_cpu(op, {{target, "target"}, {weight, "weight"}, {grad_out, "gradOutput"}, {grad_in, "gradInput"}});
-  validate_class_targets(p, target.as<int32_t>(), op);
+  const Device dev = require_one_device(
+      op, {{target, "target"}, {weight, "weight"}, {grad_out, "gradOutput"}, {grad_in, "gradInput"}});
+  check_targets(dev, p, target, op);
   dispatch_float(grad_out.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::nll_backward<T>(p, target.as<int32_t>(), weight.as<T>(), grad_out.as<T>(), grad_in.as<T>());
+    TF_ON_DEVICE(dev, nll_backward<T>(p, target.as<int32_t>(), weight.as<T>(), grad_out.as<T>(), grad_in.as<T>()));
     return 0;
   });
   return info.Env().Undefined();
@@ -182,20 +205,23 @@ Napi::Value multi_margin(const Napi::CallbackInfo& info) {
   const Buffer out = Backward ? grad_output_arg(info, 7, op, input, "input", p.samples(), p.reduction)
                               : losses_arg(info, 7, op, input, "input", p.samples(), p.reduction);
   const Buffer grad_in = Backward ? get_like(info, 8, op, "gradInput", input, "input", p.numel()) : Buffer{};
+  const Buffer loss = Backward ? Buffer{} : loss_arg(info, 8, op, input, "input");
   const Buffer target = targets_arg(info, 1, op, p);
-  require_cpu(op, {{input, "input"}, {target, "target"}, {weight, "weight"},
-                   {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"}});
-  validate_class_targets(p, target.as<int32_t>(), op);
-  const double loss = dispatch_float(input.dtype, op, [&](auto zero) {
+  const Device dev = require_one_device(op, {{input, "input"}, {target, "target"}, {weight, "weight"},
+                                             {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"},
+                                             {loss, "loss"}});
+  check_targets(dev, p, target, op);
+  dispatch_float(input.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    if (Backward) {
-      cpu::multi_margin_backward<T>(p, margin, input.as<T>(), target.as<int32_t>(), weight.as<T>(), out.as<T>(),
-                                    grad_in.as<T>());
-      return 0.0;
-    }
-    return cpu::multi_margin_forward<T>(p, margin, input.as<T>(), target.as<int32_t>(), weight.as<T>(), out.as<T>());
+    if (Backward)
+      TF_ON_DEVICE(dev, multi_margin_backward<T>(p, margin, input.as<T>(), target.as<int32_t>(), weight.as<T>(),
+                                                 out.as<T>(), grad_in.as<T>()));
+    else
+      TF_ON_DEVICE(dev, multi_margin_forward<T>(p, margin, input.as<T>(), target.as<int32_t>(), weight.as<T>(),
+                                                out.as<T>(), loss.as<T>()));
+    return 0;
   });
-  return Backward ? info.Env().Undefined() : Napi::Number::New(info.Env(), loss);
+  return info.Env().Undefined();
 }
 
 // ---- pointwise losses: (input, target, n, [param | posWeight, lastDim], reduction, losses | gradOutput, gradInput) ----
@@ -233,18 +259,21 @@ Napi::Value pointwise(const Napi::CallbackInfo& info) {
   const Buffer out = Backward ? grad_output_arg(info, out_at, op, input, input_name, p.n, p.reduction)
                               : losses_arg(info, out_at, op, input, input_name, p.n, p.reduction);
   const Buffer grad_in = Backward ? get_like(info, out_at + 1, op, "gradInput", input, input_name, p.n) : Buffer{};
-  require_cpu(op, {{input, input_name}, {target, "target"}, {pos_weight, "posWeight"},
-                   {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"}});
-  const double loss = dispatch_float(input.dtype, op, [&](auto zero) {
+  const Buffer loss = Backward ? Buffer{} : loss_arg(info, out_at + 1, op, input, input_name);
+  const Device dev = require_one_device(op, {{input, input_name}, {target, "target"}, {pos_weight, "posWeight"},
+                                             {out, Backward ? "gradOutput" : "losses"}, {grad_in, "gradInput"},
+                                             {loss, "loss"}});
+  dispatch_float(input.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    if (Backward) {
-      cpu::pointwise_loss_backward<T>(p, input.as<T>(), target.as<T>(), pos_weight.as<T>(), out.as<T>(),
-                                      grad_in.as<T>());
-      return 0.0;
-    }
-    return cpu::pointwise_loss_forward<T>(p, input.as<T>(), target.as<T>(), pos_weight.as<T>(), out.as<T>());
+    if (Backward)
+      TF_ON_DEVICE(dev, pointwise_loss_backward<T>(p, input.as<T>(), target.as<T>(), pos_weight.as<T>(), out.as<T>(),
+                                                   grad_in.as<T>()));
+    else
+      TF_ON_DEVICE(dev, pointwise_loss_forward<T>(p, input.as<T>(), target.as<T>(), pos_weight.as<T>(), out.as<T>(),
+                                                  loss.as<T>()));
+    return 0;
   });
-  return Backward ? info.Env().Undefined() : Napi::Number::New(info.Env(), loss);
+  return info.Env().Undefined();
 }
 
 // ---- distillation KL ----
@@ -263,17 +292,19 @@ Napi::Value kl_distill(const Napi::CallbackInfo& info) {
   const Buffer out = Backward ? get_like(info, 5, op, "gradOutput", student, "student", 1)
                               : get_like(info, 5, op, "losses", student, "student", p.N, true);
   const Buffer grad = Backward ? get_like(info, 6, op, "gradStudent", student, "student", p.N * p.C) : Buffer{};
-  require_cpu(op, {{student, "student"}, {teacher, "teacher"}, {out, Backward ? "gradOutput" : "losses"},
-                   {grad, "gradStudent"}});
-  const double loss = dispatch_float(student.dtype, op, [&](auto zero) {
+  const Buffer loss = Backward ? Buffer{} : loss_arg(info, 6, op, student, "student");
+  const Device dev = require_one_device(op, {{student, "student"}, {teacher, "teacher"},
+                                             {out, Backward ? "gradOutput" : "losses"}, {grad, "gradStudent"},
+                                             {loss, "loss"}});
+  dispatch_float(student.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    if (Backward) {
-      cpu::kl_distill_backward<T>(p, student.as<T>(), teacher.as<T>(), out.as<T>(), grad.as<T>());
-      return 0.0;
-    }
-    return cpu::kl_distill_forward<T>(p, student.as<T>(), teacher.as<T>(), out.as<T>());
+    if (Backward)
+      TF_ON_DEVICE(dev, kl_distill_backward<T>(p, student.as<T>(), teacher.as<T>(), out.as<T>(), grad.as<T>()));
+    else
+      TF_ON_DEVICE(dev, kl_distill_forward<T>(p, student.as<T>(), teacher.as<T>(), out.as<T>(), loss.as<T>()));
+    return 0;
   });
-  return Backward ? info.Env().Undefined() : Napi::Number::New(info.Env(), loss);
+  return info.Env().Undefined();
 }
 
 }  // namespace

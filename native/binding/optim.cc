@@ -1,39 +1,217 @@
-// Fused optimizer updates, one call per parameter tensor, in place ("?" marks a buffer that may be null).
-// n = param.length; every state buffer shares param's dtype and holds at least n elements.
-//   sgdStep(param, grad, momentumBuffer?, lr, momentum, dampening, weightDecay, nesterov, maximize, firstStep)
-//   adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq?, step, lr, beta1, beta2, eps, weightDecay, amsgrad,
-//            decoupledWeightDecay, maximize)
-//   rmspropStep(param, grad, squareAvg, gradAvg?, momentumBuffer?, lr, alpha, eps, weightDecay, momentum, centered,
-//               maximize)
-//   adagradStep(param, grad, sum, step, lr, lrDecay, weightDecay, eps, maximize)
-//   sumOfSquares(buf) -> number      scaleInPlace(buf, s)      clampInPlace(buf, lo, hi)
+// Fused optimizer updates over a whole parameter group, in place, on the group's device ("?" marks a
+// buffer that may be null). `hyper` is the optimizer's hyperparameter object (camelCase, as lib/optim);
+// `count` tensors follow, each as consecutive buffer arguments of the parameter's dtype and length:
+//   sgdStep(hyper, count, firstSteps[count], ...{param, grad, momentumBuffer?})
+//   adamStep(hyper, decoupledWeightDecay, count, steps[count], ...{param, grad, expAvg, expAvgSq, maxExpAvgSq?})
+//   rmspropStep(hyper, count, ...{param, grad, squareAvg, gradAvg?, momentumBuffer?})
+//   adagradStep(hyper, count, steps[count], ...{param, grad, sum})
+// Gradient clipping, over `count` gradient buffers of one dtype:
+//   gradNormAccumulate(normType, acc, count, ...grads)   acc (float64, 1 element) += sum |g|^p, or max for Infinity
+//   clipByNorm(totalNorm, maxNorm, count, ...grads)       g *= min(1, maxNorm / (totalNorm[0] + 1e-6))
+//   clampInPlace(buf, lo, hi)
+// validateOptimizer(owner, rule, hyper): the one check of a rule's hyperparameters ('sgd' | 'adam' |
+// 'rmsprop' | 'adagrad'); the optimizers' constructors call it, the steps above run it again.
+#include <cmath>
+#include <string>
+#include <type_traits>
+#include <vector>
+
 #include "binding/args.h"
 #include "binding/registry.h"
 #include "core/optim.h"
-#include "cpu/optim.h"
 
 namespace tf::binding {
 namespace {
 
+// ---- hyperparameter objects ----
+
+Napi::Value field(const Napi::Object& hyper, const char* op, const char* name) {
+  TF_CHECK(hyper.Has(name), Type, op, ": hyperparameter ", name, " is missing");
+  return hyper.Get(name);
+}
+
+double number_field(const Napi::Object& hyper, const char* op, const char* name) {
+  const Napi::Value v = field(hyper, op, name);
+  TF_CHECK(v.IsNumber(), Type, op, ": ", name, " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool bool_field(const Napi::Object& hyper, const char* op, const char* name) {
+  const Napi::Value v = field(hyper, op, name);
+  TF_CHECK(v.IsBoolean(), Type, op, ": ", name, " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+Napi::Object hyper_arg(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  TF_CHECK(i < info.Length() && info[i].IsObject(), Type, op, ": hyper must be an object");
+  return info[i].As<Napi::Object>();
+}
+
+SgdParams sgd_params(const Napi::Object& h, const char* op) {
+  SgdParams p;
+  p.lr = number_field(h, op, "lr");
+  p.momentum = number_field(h, op, "momentum");
+  p.dampening = number_field(h, op, "dampening");
+  p.weight_decay = number_field(h, op, "weightDecay");
+  p.nesterov = bool_field(h, op, "nesterov");
+  p.maximize = bool_field(h, op, "maximize");
+  validate_sgd(p, op);
+  return p;
+}
+
+AdamParams adam_params(const Napi::Object& h, const char* op) {
+  AdamParams p;
+  p.lr = number_field(h, op, "lr");
+  const Napi::Value betas = field(h, op, "betas");
+  TF_CHECK(betas.IsArray() && betas.As<Napi::Array>().Length() == 2, Range, op, ": betas must be a pair of numbers");
+  const Napi::Object pair = betas.As<Napi::Object>();
+  p.beta1 = number_field(pair, op, "0");
+  p.beta2 = number_field(pair, op, "1");
+  p.eps = number_field(h, op, "eps");
+  p.weight_decay = number_field(h, op, "weightDecay");
+  p.amsgrad = bool_field(h, op, "amsgrad");
+  p.maximize = bool_field(h, op, "maximize");
+  validate_adam(p, op);
+  return p;
+}
+
+RmspropParams rmsprop_params(const Napi::Object& h, const char* op) {
+  RmspropParams p;
+  p.lr = number_field(h, op, "lr");
+  p.alpha = number_field(h, op, "alpha");
+  p.eps = number_field(h, op, "eps");
+  p.weight_decay = number_field(h, op, "weightDecay");
+  p.momentum = number_field(h, op, "momentum");
+  p.centered = bool_field(h, op, "centered");
+  p.maximize = bool_field(h, op, "maximize");
+  validate_rmsprop(p, op);
+  return p;
+}
+
+AdagradParams adagrad_params(const Napi::Object& h, const char* op) {
+  AdagradParams p;
+  p.lr = number_field(h, op, "lr");
+  p.lr_decay = number_field(h, op, "lrDecay");
+  p.weight_decay = number_field(h, op, "weightDecay");
+  p.eps = number_field(h, op, "eps");
+  p.initial_accumulator_value = number_field(h, op, "initialAccumulatorValue");
+  p.maximize = bool_field(h, op, "maximize");
+  validate_adagrad(p, op);
+  return p;
+}
+
+Napi::Value validate_optimizer(const Napi::CallbackInfo& info) {
+  require_args(info, 3, "validateOptimizer");
+  const std::string owner = get_string(info, 0, "validateOptimizer", "owner");
+  const std::string rule = get_string(info, 1, "validateOptimizer", "rule");
+  const char* op = owner.c_str();
+  const Napi::Object h = hyper_arg(info, 2, op);
+  if (rule == "sgd") sgd_params(h, op);
+  else if (rule == "adam") adam_params(h, op);
+  else if (rule == "rmsprop") rmsprop_params(h, op);
+  else if (rule == "adagrad") adagrad_params(h, op);
+  else fail(ErrorKind::Range, "validateOptimizer: rule must be 'sgd', 'adam', 'rmsprop' or 'adagrad', got '", rule, "'");
+  return info.Env().Undefined();
+}
+
+// ---- parameter groups ----
+
+// `count` numbers of the array argument i (steps or first-step flags), each an integer in [lo, hi].
+std::vector<int64_t> per_tensor_ints(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name,
+                                     int64_t count, int64_t lo, int64_t hi) {
+  TF_CHECK(i < info.Length() && info[i].IsArray(), Type, op, ": ", name, " must be an array");
+  const Napi::Array a = info[i].As<Napi::Array>();
+  TF_CHECK(int64_t(a.Length()) == count, Range, op, ": ", name, " must have ", count, " entries, got ", a.Length());
+  std::vector<int64_t> out(static_cast<size_t>(count));
+  for (uint32_t k = 0; k < a.Length(); ++k) {
+    const Napi::Value v = a.Get(k);
+    TF_CHECK(v.IsNumber(), Type, op, ": ", name, "[", k, "] must be a number");
+    const double d = v.As<Napi::Number>().DoubleValue();
+    TF_CHECK(d == std::floor(d) && d >= double(lo) && d <= double(hi), Range, op, ": ", name, "[", k,
+             "] must be an integer in [", lo, ", ", hi, "], got ", d);
+    out[k] = int64_t(d);
+  }
+  return out;
+}
+
+// The tensors of a group: `count` runs of buffers from argument `first`, named per rule; a state listed in
+// `optional` may be null. Every buffer of a run has the parameter's length; all share one dtype and device.
+struct GroupArgs {
+  std::vector<std::vector<Buffer>> tensors;  // [tensor][buffer]
+  Device device = Device::Cpu;
+  DType dtype = DType::F32;
+};
+
+GroupArgs group_args(const Napi::CallbackInfo& info, size_t first, int64_t count, const char* op,
+                     std::initializer_list<const char*> names, const std::vector<bool>& present) {
+  const size_t per = names.size();
+  require_args(info, first + size_t(count) * per, op);
+  GroupArgs g;
+  std::vector<Buffer> all;
+  std::vector<std::string> labels;
+  for (int64_t t = 0; t < count; ++t) {
+    std::vector<Buffer> run;
+    size_t k = 0;
+    for (const char* name : names) {
+      const std::string label = std::string(name) + "[" + std::to_string(t) + "]";
+      const size_t at = first + size_t(t) * per + k;
+      const bool required = present[k];
+      Buffer b;
+      if (k == 0) {
+        b = get_float(info, at, op, label.c_str(), 0);
+        TF_CHECK(t == 0 || b.dtype == all[0].dtype, Type, op, ": ", label, " is ", dtype_name(b.dtype), " but ",
+                 labels[0], " is ", dtype_name(all[0].dtype));
+      } else if (required || !is_absent(info, at)) {
+        b = get_like(info, at, op, label.c_str(), run[0], labels[labels.size() - k].c_str(), run[0].length);
+      }
+      run.push_back(b);
+      all.push_back(b);
+      labels.push_back(label);
+      ++k;
+    }
+    g.tensors.push_back(std::move(run));
+  }
+  if (!all.empty()) g.dtype = all[0].dtype;
+  // One device for every buffer: checked pairwise against the first, as require_one_device does.
+  for (size_t i = 0; i < all.size(); ++i)
+    g.device = require_one_device(op, {{all[0], labels[0].c_str()}, {all[i], labels[i].c_str()}});
+  return g;
+}
+
+// The group's slots for element type T (the state pointers of absent optional buffers are null).
+template <class T>
+std::vector<ParamSlot<T>> slots_of(const GroupArgs& g, const std::vector<int64_t>& steps,
+                                   const std::vector<int64_t>& first_steps) {
+  std::vector<ParamSlot<T>> slots;
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    const std::vector<Buffer>& run = g.tensors[t];
+    ParamSlot<T> s;
+    s.n = run[0].length;
+    s.param = run[0].as<T>();
+    s.grad = run[1].as<T>();
+    for (size_t k = 2; k < run.size(); ++k) s.state[k - 2] = run[k].as<T>();
+    if (!steps.empty()) s.step = steps[t];
+    if (!first_steps.empty()) s.first_step = first_steps[t] != 0;
+    slots.push_back(s);
+  }
+  return slots;
+}
+
+int64_t count_arg(const Napi::CallbackInfo& info, size_t i, const char* op) {
+  return get_int(info, i, op, "count", 0, 1 << 20);
+}
+
 Napi::Value sgd_step(const Napi::CallbackInfo& info) {
   constexpr const char* op = "sgdStep";
-  require_args(info, 10, op);
-  SgdParams p;
-  p.lr = get_number(info, 3, op, "lr");
-  p.momentum = get_number(info, 4, op, "momentum");
-  p.dampening = get_number(info, 5, op, "dampening");
-  p.weight_decay = get_number(info, 6, op, "weightDecay");
-  p.nesterov = get_bool(info, 7, op, "nesterov");
-  p.maximize = get_bool(info, 8, op, "maximize");
-  p.first_step = get_bool(info, 9, op, "firstStep");
-  validate_sgd(p, op);
-  const Buffer param = get_float(info, 0, op, "param", 0);
-  const Buffer grad = get_like(info, 1, op, "grad", param, "param", param.length);
-  const Buffer buf = get_like(info, 2, op, "momentumBuffer", param, "param", param.length, p.momentum == 0);
-  require_cpu(op, {{param, "param"}, {grad, "grad"}, {buf, "momentumBuffer"}});
-  dispatch_float(param.dtype, op, [&](auto zero) {
+  require_args(info, 3, op);
+  const SgdParams p = sgd_params(hyper_arg(info, 0, op), op);
+  const int64_t count = count_arg(info, 1, op);
+  const std::vector<int64_t> first = per_tensor_ints(info, 2, op, "firstSteps", count, 0, 1);
+  const GroupArgs g = group_args(info, 3, count, op, {"params", "grads", "momentumBuffers"},
+                                 {true, true, p.momentum != 0});
+  dispatch_float(g.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::sgd_step<T>(p, param.length, param.as<T>(), grad.as<T>(), p.momentum != 0 ? buf.as<T>() : nullptr);
+    TF_ON_DEVICE(g.device, sgd_step<T>(p, slots_of<T>(g, {}, first)));
     return 0;
   });
   return info.Env().Undefined();
@@ -41,28 +219,16 @@ Napi::Value sgd_step(const Napi::CallbackInfo& info) {
 
 Napi::Value adam_step(const Napi::CallbackInfo& info) {
   constexpr const char* op = "adamStep";
-  require_args(info, 14, op);
-  AdamParams p;
-  p.step = get_int(info, 5, op, "step");
-  p.lr = get_number(info, 6, op, "lr");
-  p.beta1 = get_number(info, 7, op, "beta1");
-  p.beta2 = get_number(info, 8, op, "beta2");
-  p.eps = get_number(info, 9, op, "eps");
-  p.weight_decay = get_number(info, 10, op, "weightDecay");
-  p.amsgrad = get_bool(info, 11, op, "amsgrad");
-  p.decoupled_weight_decay = get_bool(info, 12, op, "decoupledWeightDecay");
-  p.maximize = get_bool(info, 13, op, "maximize");
-  validate_adam(p, op);
-  const Buffer param = get_float(info, 0, op, "param", 0);
-  const Buffer grad = get_like(info, 1, op, "grad", param, "param", param.length);
-  const Buffer m = get_like(info, 2, op, "expAvg", param, "param", param.length);
-  const Buffer v = get_like(info, 3, op, "expAvgSq", param, "param", param.length);
-  const Buffer vmax = get_like(info, 4, op, "maxExpAvgSq", param, "param", param.length, !p.amsgrad);
-  require_cpu(op, {{param, "param"}, {grad, "grad"}, {m, "expAvg"}, {v, "expAvgSq"}, {vmax, "maxExpAvgSq"}});
-  dispatch_float(param.dtype, op, [&](auto zero) {
+  require_args(info, 4, op);
+  AdamParams p = adam_params(hyper_arg(info, 0, op), op);
+  p.decoupled_weight_decay = get_bool(info, 1, op, "decoupledWeightDecay");
+  const int64_t count = count_arg(info, 2, op);
+  const std::vector<int64_t> steps = per_tensor_ints(info, 3, op, "steps", count, 1, kMaxElements);
+  const GroupArgs g = group_args(info, 4, count, op, {"params", "grads", "expAvgs", "expAvgSqs", "maxExpAvgSqs"},
+                                 {true, true, true, true, p.amsgrad});
+  dispatch_float(g.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::adam_step<T>(p, param.length, param.as<T>(), grad.as<T>(), m.as<T>(), v.as<T>(),
-                      p.amsgrad ? vmax.as<T>() : nullptr);
+    TF_ON_DEVICE(g.device, adam_step<T>(p, slots_of<T>(g, steps, {})));
     return 0;
   });
   return info.Env().Undefined();
@@ -70,26 +236,14 @@ Napi::Value adam_step(const Napi::CallbackInfo& info) {
 
 Napi::Value rmsprop_step(const Napi::CallbackInfo& info) {
   constexpr const char* op = "rmspropStep";
-  require_args(info, 12, op);
-  RmspropParams p;
-  p.lr = get_number(info, 5, op, "lr");
-  p.alpha = get_number(info, 6, op, "alpha");
-  p.eps = get_number(info, 7, op, "eps");
-  p.weight_decay = get_number(info, 8, op, "weightDecay");
-  p.momentum = get_number(info, 9, op, "momentum");
-  p.centered = get_bool(info, 10, op, "centered");
-  p.maximize = get_bool(info, 11, op, "maximize");
-  validate_rmsprop(p, op);
-  const Buffer param = get_float(info, 0, op, "param", 0);
-  const Buffer grad = get_like(info, 1, op, "grad", param, "param", param.length);
-  const Buffer sq = get_like(info, 2, op, "squareAvg", param, "param", param.length);
-  const Buffer gavg = get_like(info, 3, op, "gradAvg", param, "param", param.length, !p.centered);
-  const Buffer buf = get_like(info, 4, op, "momentumBuffer", param, "param", param.length, !(p.momentum > 0));
-  require_cpu(op, {{param, "param"}, {grad, "grad"}, {sq, "squareAvg"}, {gavg, "gradAvg"}, {buf, "momentumBuffer"}});
-  dispatch_float(param.dtype, op, [&](auto zero) {
+  require_args(info, 2, op);
+  const RmspropParams p = rmsprop_params(hyper_arg(info, 0, op), op);
+  const int64_t count = count_arg(info, 1, op);
+  const GroupArgs g = group_args(info, 2, count, op, {"params", "grads", "squareAvgs", "gradAvgs", "momentumBuffers"},
+                                 {true, true, true, p.centered, p.momentum > 0});
+  dispatch_float(g.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::rmsprop_step<T>(p, param.length, param.as<T>(), grad.as<T>(), sq.as<T>(),
-                         p.centered ? gavg.as<T>() : nullptr, p.momentum > 0 ? buf.as<T>() : nullptr);
+    TF_ON_DEVICE(g.device, rmsprop_step<T>(p, slots_of<T>(g, {}, {})));
     return 0;
   });
   return info.Env().Undefined();
@@ -97,50 +251,64 @@ Napi::Value rmsprop_step(const Napi::CallbackInfo& info) {
 
 Napi::Value adagrad_step(const Napi::CallbackInfo& info) {
   constexpr const char* op = "adagradStep";
-  require_args(info, 9, op);
-  AdagradParams p;
-  p.step = get_int(info, 3, op, "step");
-  p.lr = get_number(info, 4, op, "lr");
-  p.lr_decay = get_number(info, 5, op, "lrDecay");
-  p.weight_decay = get_number(info, 6, op, "weightDecay");
-  p.eps = get_number(info, 7, op, "eps");
-  p.maximize = get_bool(info, 8, op, "maximize");
-  validate_adagrad(p, op);
-  const Buffer param = get_float(info, 0, op, "param", 0);
-  const Buffer grad = get_like(info, 1, op, "grad", param, "param", param.length);
-  const Buffer sum = get_like(info, 2, op, "sum", param, "param", param.length);
-  require_cpu(op, {{param, "param"}, {grad, "grad"}, {sum, "sum"}});
-  dispatch_float(param.dtype, op, [&](auto zero) {
+  require_args(info, 3, op);
+  const AdagradParams p = adagrad_params(hyper_arg(info, 0, op), op);
+  const int64_t count = count_arg(info, 1, op);
+  const std::vector<int64_t> steps = per_tensor_ints(info, 2, op, "steps", count, 1, kMaxElements);
+  const GroupArgs g = group_args(info, 3, count, op, {"params", "grads", "sums"}, {true, true, true});
+  dispatch_float(g.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::adagrad_step<T>(p, param.length, param.as<T>(), grad.as<T>(), sum.as<T>());
+    TF_ON_DEVICE(g.device, adagrad_step<T>(p, slots_of<T>(g, steps, {})));
     return 0;
   });
   return info.Env().Undefined();
 }
 
-Napi::Value sum_of_squares(const Napi::CallbackInfo& info) {
-  constexpr const char* op = "sumOfSquares";
-  require_args(info, 1, op);
-  const Buffer buf = get_float(info, 0, op, "buf", 0);
-  require_cpu(op, {{buf, "buf"}});
-  const double total = dispatch_float(buf.dtype, op, [&](auto zero) {
-    using T = decltype(zero);
-    return cpu::sum_of_squares<T>(buf.length, buf.as<T>());
-  });
-  return Napi::Number::New(info.Env(), total);
-}
+// ---- clipping ----
 
-Napi::Value scale_in_place(const Napi::CallbackInfo& info) {
-  constexpr const char* op = "scaleInPlace";
-  require_args(info, 2, op);
-  const Buffer buf = get_float(info, 0, op, "buf", 0);
-  const double s = get_number(info, 1, op, "s");
-  require_cpu(op, {{buf, "buf"}});
-  dispatch_float(buf.dtype, op, [&](auto zero) {
+// `count` gradients from argument `first` and a one-element float64 scalar (acc or totalNorm) at `scalar_at`,
+// all on one device.
+template <class F>
+void with_gradients(const Napi::CallbackInfo& info, size_t scalar_at, const char* scalar_name, size_t first,
+                    int64_t count, const char* op, F&& f) {
+  const Buffer scalar = get_buffer(info, scalar_at, op, scalar_name, DType::F64);
+  require_length(scalar, 1, op, scalar_name);
+  const GroupArgs g = group_args(info, first, count, op, {"grads"}, {true});
+  Device dev = require_one_device(op, {{scalar, scalar_name}});
+  if (count > 0) dev = require_one_device(op, {{scalar, scalar_name}, {g.tensors[0][0], "grads[0]"}});
+  dispatch_float(g.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::scale_in_place<T>(buf.length, buf.as<T>(), s);
+    std::vector<Span<T>> spans;
+    for (const auto& run : g.tensors) spans.push_back({run[0].as<T>(), run[0].length});
+    f(dev, scalar.as<double>(), spans);
     return 0;
   });
+}
+
+Napi::Value grad_norm_accumulate(const Napi::CallbackInfo& info) {
+  constexpr const char* op = "gradNormAccumulate";
+  require_args(info, 3, op);
+  const double norm_type = get_number(info, 0, op, "normType");
+  validate_norm_type(norm_type, op);
+  with_gradients(info, 1, "acc", 3, count_arg(info, 2, op), op, [&](Device dev, double* acc, const auto& spans) {
+    using T = std::remove_pointer_t<decltype(spans[0].data)>;
+    std::vector<Span<const T>> read;
+    for (const Span<T>& s : spans) read.push_back({s.data, s.n});
+    TF_ON_DEVICE(dev, accumulate_norm<T>(read, norm_type, acc));
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value clip_by_norm(const Napi::CallbackInfo& info) {
+  constexpr const char* op = "clipByNorm";
+  require_args(info, 3, op);
+  const double max_norm = get_number(info, 1, op, "maxNorm");
+  TF_CHECK(max_norm >= 0, Range, op, ": maxNorm must be a non-negative number, got ", max_norm);
+  with_gradients(info, 0, "totalNorm", 3, count_arg(info, 2, op), op,
+                 [&](Device dev, double* total, const auto& spans) {
+                   using T = std::remove_pointer_t<decltype(spans[0].data)>;
+                   TF_ON_DEVICE(dev, clip_by_norm<T>(spans, total, max_norm));
+                 });
   return info.Env().Undefined();
 }
 
@@ -150,10 +318,10 @@ Napi::Value clamp_in_place(const Napi::CallbackInfo& info) {
   const Buffer buf = get_float(info, 0, op, "buf", 0);
   const double lo = get_number(info, 1, op, "lo"), hi = get_number(info, 2, op, "hi");
   validate_clamp(lo, hi, op);
-  require_cpu(op, {{buf, "buf"}});
+  const Device dev = require_one_device(op, {{buf, "buf"}});
   dispatch_float(buf.dtype, op, [&](auto zero) {
     using T = decltype(zero);
-    cpu::clamp_in_place<T>(buf.length, buf.as<T>(), lo, hi);
+    TF_ON_DEVICE(dev, clamp_in_place<T>(buf.length, buf.as<T>(), lo, hi));
     return 0;
   });
   return info.Env().Undefined();
@@ -162,12 +330,13 @@ Napi::Value clamp_in_place(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_optim(Napi::Env env, Napi::Object exports) {
+  export_fn(env, exports, "validateOptimizer", validate_optimizer);
   export_fn(env, exports, "sgdStep", sgd_step);
   export_fn(env, exports, "adamStep", adam_step);
   export_fn(env, exports, "rmspropStep", rmsprop_step);
   export_fn(env, exports, "adagradStep", adagrad_step);
-  export_fn(env, exports, "sumOfSquares", sum_of_squares);
-  export_fn(env, exports, "scaleInPlace", scale_in_place);
+  export_fn(env, exports, "gradNormAccumulate", grad_norm_accumulate);
+  export_fn(env, exports, "clipByNorm", clip_by_norm);
   export_fn(env, exports, "clampInPlace", clamp_in_place);
 }
 

@@ -191,6 +191,12 @@ ClassLossParams kl_as_class_loss(const KlDistillParams& p) {
   return c;
 }
 
+// The reduced loss into loss[0], when asked for.
+template <class T>
+void store(T* loss, double value) {
+  if (loss) *loss = T(value);
+}
+
 // Calls run(make) with make(i) returning the pointwise functor for element i.
 template <class T, class Run>
 auto visit_pointwise(const PointwiseLossParams& p, const T* pos_weight, Run&& run) {
@@ -207,12 +213,12 @@ auto visit_pointwise(const PointwiseLossParams& p, const T* pos_weight, Run&& ru
 }  // namespace
 
 template <class T>
-double pointwise_loss_forward(const PointwiseLossParams& p, const T* input, const T* target, const T* pos_weight,
-                              T* losses) {
-  return visit_pointwise(p, pos_weight, [&](auto make) {
+void pointwise_loss_forward(const PointwiseLossParams& p, const T* input, const T* target, const T* pos_weight,
+                            T* losses, T* loss) {
+  store(loss, visit_pointwise(p, pos_weight, [&](auto make) {
     return reduce_samples(p.n, 1, p.reduction, double(p.n), losses,
                           [&](int64_t i) { return make(i).loss(double(input[i]), double(target[i])); });
-  });
+  }));
 }
 
 template <class T>
@@ -229,10 +235,10 @@ void pointwise_loss_backward(const PointwiseLossParams& p, const T* input, const
 }
 
 template <class T>
-double cross_entropy_forward(const ClassLossParams& p, const T* logits, const int32_t* target, const T* weight,
-                             T* losses) {
-  return softmax_xent_forward(p, logits, 1.0, 1.0, kept_weight_total(p, target, weight), losses,
-                              class_target_rows(p, target, weight));
+void cross_entropy_forward(const ClassLossParams& p, const T* logits, const int32_t* target, const T* weight,
+                           T* losses, T* loss) {
+  store(loss, softmax_xent_forward(p, logits, 1.0, 1.0, kept_weight_total(p, target, weight), losses,
+                                   class_target_rows(p, target, weight)));
 }
 
 template <class T>
@@ -243,9 +249,10 @@ void cross_entropy_backward(const ClassLossParams& p, const T* logits, const int
 }
 
 template <class T>
-double cross_entropy_prob_forward(const ClassLossParams& p, const T* logits, const T* target, const T* weight,
-                                  T* losses) {
-  return softmax_xent_forward(p, logits, 1.0, 1.0, double(p.samples()), losses, prob_target_rows(p, target, weight));
+void cross_entropy_prob_forward(const ClassLossParams& p, const T* logits, const T* target, const T* weight,
+                                T* losses, T* loss) {
+  store(loss, softmax_xent_forward(p, logits, 1.0, 1.0, double(p.samples()), losses,
+                                   prob_target_rows(p, target, weight)));
 }
 
 template <class T>
@@ -256,12 +263,13 @@ void cross_entropy_prob_backward(const ClassLossParams& p, const T* logits, cons
 }
 
 template <class T>
-double nll_forward(const ClassLossParams& p, const T* log_probs, const int32_t* target, const T* weight, T* losses) {
-  return reduce_samples(p.samples(), 1, p.reduction, kept_weight_total(p, target, weight), losses, [&](int64_t i) {
+void nll_forward(const ClassLossParams& p, const T* log_probs, const int32_t* target, const T* weight, T* losses,
+                 T* loss) {
+  store(loss, reduce_samples(p.samples(), 1, p.reduction, kept_weight_total(p, target, weight), losses, [&](int64_t i) {
     const int64_t y = target[i];
     if (p.has_ignore_index && y == p.ignore_index) return 0.0;
     return -weight_of(weight, y) * double(class_row(log_probs, p, i)[y]);
-  });
+  }));
 }
 
 template <class T>
@@ -278,16 +286,16 @@ void nll_backward(const ClassLossParams& p, const int32_t* target, const T* weig
 }
 
 template <class T>
-double multi_margin_forward(const ClassLossParams& p, double margin, const T* input, const int32_t* target,
-                            const T* weight, T* losses) {
-  return reduce_samples(p.samples(), p.C, p.reduction, double(p.samples()), losses, [&](int64_t i) {
+void multi_margin_forward(const ClassLossParams& p, double margin, const T* input, const int32_t* target,
+                          const T* weight, T* losses, T* loss) {
+  store(loss, reduce_samples(p.samples(), p.C, p.reduction, double(p.samples()), losses, [&](int64_t i) {
     const ClassRow<const T> x = class_row(input, p, i);
     const int64_t y = target[i];
     double sum = 0;
     for (int64_t c = 0; c < p.C; ++c)
       if (c != y) sum += std::max(0.0, margin - double(x[y]) + double(x[c]));
     return weight_of(weight, y) * sum / double(p.C);
-  });
+  }));
 }
 
 template <class T>
@@ -312,11 +320,11 @@ void multi_margin_backward(const ClassLossParams& p, double margin, const T* inp
 }
 
 template <class T>
-double kl_distill_forward(const KlDistillParams& p, const T* student, const T* teacher, T* losses) {
+void kl_distill_forward(const KlDistillParams& p, const T* student, const T* teacher, T* losses, T* loss) {
   const ClassLossParams cp = kl_as_class_loss(p);
   const double scale = 1.0 / p.temperature;
-  return softmax_xent_forward(cp, student, scale, p.temperature * p.temperature, double(p.N), losses,
-                              teacher_rows(cp, teacher, scale));
+  store(loss, softmax_xent_forward(cp, student, scale, p.temperature * p.temperature, double(p.N), losses,
+                                   teacher_rows(cp, teacher, scale)));
 }
 
 template <class T>
@@ -329,24 +337,6 @@ void kl_distill_backward(const KlDistillParams& p, const T* student, const T* te
                         teacher_rows(cp, teacher, scale));
 }
 
-#define TF_INSTANTIATE_LOSS(T)                                                                                     \
-  template double pointwise_loss_forward<T>(const PointwiseLossParams&, const T*, const T*, const T*, T*);         \
-  template void pointwise_loss_backward<T>(const PointwiseLossParams&, const T*, const T*, const T*, const T*, T*); \
-  template double cross_entropy_forward<T>(const ClassLossParams&, const T*, const int32_t*, const T*, T*);        \
-  template void cross_entropy_backward<T>(const ClassLossParams&, const T*, const int32_t*, const T*, const T*,    \
-                                          T*);                                                                     \
-  template double cross_entropy_prob_forward<T>(const ClassLossParams&, const T*, const T*, const T*, T*);         \
-  template void cross_entropy_prob_backward<T>(const ClassLossParams&, const T*, const T*, const T*, const T*,     \
-                                               T*);                                                                \
-  template double nll_forward<T>(const ClassLossParams&, const T*, const int32_t*, const T*, T*);                  \
-  template void nll_backward<T>(const ClassLossParams&, const int32_t*, const T*, const T*, T*);                   \
-  template double multi_margin_forward<T>(const ClassLossParams&, double, const T*, const int32_t*, const T*, T*); \
-  template void multi_margin_backward<T>(const ClassLossParams&, double, const T*, const int32_t*, const T*,       \
-                                         const T*, T*);                                                            \
-  template double kl_distill_forward<T>(const KlDistillParams&, const T*, const T*, T*);                           \
-  template void kl_distill_backward<T>(const KlDistillParams&, const T*, const T*, const T*, T*);
-TF_INSTANTIATE_LOSS(float)
-TF_INSTANTIATE_LOSS(double)
-#undef TF_INSTANTIATE_LOSS
+TF_INSTANTIATE_LOSS
 
 }  // namespace tf::cpu

@@ -1,6 +1,7 @@
 #include "cpu/optim.h"
 
 #include <algorithm>
+#include <cmath>
 #include <type_traits>
 #include <vector>
 
@@ -37,17 +38,20 @@ void with_constants(F&& f, bool first, Rest... rest) {
   }
 }
 
-}  // namespace
+
+// The per-parameter fused kernels: one parameter's n elements, in place.
 
 template <class T>
-void sgd_step(const SgdParams& p, int64_t n, T* param, const T* grad, T* momentum_buf) {
-  const SgdUpdate<T> update{T(p.lr), T(p.momentum), T(p.dampening), T(p.weight_decay), p.nesterov, p.maximize,
-                            p.first_step};
+void sgd_one(const SgdParams& p, const ParamSlot<T>& slot) {
+  const SgdUpdate<T> update = sgd_update_for(p, slot);
+  T* param = slot.param;
+  const T* grad = slot.grad;
+  T* momentum_buf = slot.state[0];
   // As Adam's below: the flags as constants, so that the loop vectorizes (48K weights with momentum and weight
   // decay: 71 -> 8 us).
   with_constants(
       [&](auto momentum, auto nesterov, auto maximize, auto first_step, auto decays) {
-        for_each_element(n, [&](int64_t i) {
+        for_each_element(slot.n, [&](int64_t i) {
           SgdUpdate<T> fixed = update;
           if (!momentum) fixed.momentum = T(0);
           fixed.nesterov = nesterov;
@@ -61,17 +65,16 @@ void sgd_step(const SgdParams& p, int64_t n, T* param, const T* grad, T* momentu
 }
 
 template <class T>
-void adam_step(const AdamParams& p, int64_t n, T* param, const T* grad, T* exp_avg, T* exp_avg_sq,
-               T* max_exp_avg_sq) {
-  const double t = double(p.step);
-  const double bias1 = 1 - std::pow(p.beta1, t), bias2 = 1 - std::pow(p.beta2, t);
-  const AdamUpdate<T> update{T(p.lr), T(p.beta1), T(p.beta2), T(p.eps), T(p.weight_decay), T(p.lr / bias1),
-                             T(std::sqrt(bias2)), p.amsgrad, p.decoupled_weight_decay, p.maximize};
+void adam_one(const AdamParams& p, const ParamSlot<T>& slot) {
+  const AdamUpdate<T> update = adam_update_for(p, slot);
+  T* param = slot.param;
+  const T* grad = slot.grad;
+  T *exp_avg = slot.state[0], *exp_avg_sq = slot.state[1], *max_exp_avg_sq = slot.state[2];
   // The rule's flags as constants in the loop: branches on them per element kept it from vectorizing (Adam
   // over LeNet-5's 48K-weight layer and an MLP's 200K: 3.6 ns per element before).
   with_constants(
       [&](auto amsgrad, auto maximize, auto decoupled, auto decays) {
-        for_each_element(n, [&](int64_t i) {
+        for_each_element(slot.n, [&](int64_t i) {
           AdamUpdate<T> fixed = update;
           fixed.amsgrad = amsgrad;
           fixed.maximize = maximize;
@@ -84,43 +87,79 @@ void adam_step(const AdamParams& p, int64_t n, T* param, const T* grad, T* exp_a
 }
 
 template <class T>
-void rmsprop_step(const RmspropParams& p, int64_t n, T* param, const T* grad, T* square_avg, T* grad_avg,
-                  T* momentum_buf) {
-  const RmspropUpdate<T> update{T(p.lr), T(p.alpha), T(p.eps), T(p.weight_decay), T(p.momentum), p.centered,
-                                p.maximize};
-  for_each_element(n, [&](int64_t i) {
-    update(param[i], grad[i], square_avg[i], grad_avg ? grad_avg + i : nullptr,
+void rmsprop_one(const RmspropParams& p, const ParamSlot<T>& slot) {
+  const RmspropUpdate<T> update = rmsprop_update_for(p, slot);
+  T *square_avg = slot.state[0], *grad_avg = slot.state[1], *momentum_buf = slot.state[2];
+  for_each_element(slot.n, [&](int64_t i) {
+    update(slot.param[i], slot.grad[i], square_avg[i], grad_avg ? grad_avg + i : nullptr,
            momentum_buf ? momentum_buf + i : nullptr);
   });
 }
 
 template <class T>
-void adagrad_step(const AdagradParams& p, int64_t n, T* param, const T* grad, T* sum) {
-  const AdagradUpdate<T> update{T(p.lr / (1 + double(p.step - 1) * p.lr_decay)), T(p.eps), T(p.weight_decay),
-                                p.maximize};
-  for_each_element(n, [&](int64_t i) { update(param[i], grad[i], sum[i]); });
+void adagrad_one(const AdagradParams& p, const ParamSlot<T>& slot) {
+  const AdagradUpdate<T> update = adagrad_update_for(p, slot);
+  for_each_element(slot.n, [&](int64_t i) { update(slot.param[i], slot.grad[i], slot.state[0][i]); });
 }
 
+// sum of |x|^norm_type (or max |x| for Infinity) over fixed blocks in double, so the result does not depend on
+// the thread count.
 template <class T>
-double sum_of_squares(int64_t n, const T* x) {
+double norm_accumulation(int64_t n, const T* x, double norm_type) {
+  const bool max_norm = std::isinf(norm_type);
   const int64_t blocks = (n + kTaskWork - 1) / kTaskWork;
   std::vector<double> partial(static_cast<size_t>(blocks), 0.0);
   parallel_for(blocks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t b = begin; b < end; ++b) {
       double acc = 0;
-      for (int64_t i = b * kTaskWork; i < std::min(n, (b + 1) * kTaskWork); ++i) acc += double(x[i]) * double(x[i]);
+      for (int64_t i = b * kTaskWork; i < std::min(n, (b + 1) * kTaskWork); ++i) {
+        const double a = std::fabs(double(x[i]));
+        acc = max_norm ? combine_max(acc, a) : acc + norm_power(a, norm_type);
+      }
       partial[size_t(b)] = acc;
     }
   });
   double total = 0;
-  for (double v : partial) total += v;
+  for (double v : partial) total = max_norm ? combine_max(total, v) : total + v;
   return total;
 }
 
+}  // namespace
+
 template <class T>
-void scale_in_place(int64_t n, T* x, double s) {
-  const T scale = T(s);
-  for_each_element(n, [&](int64_t i) { x[i] *= scale; });
+void sgd_step(const SgdParams& p, const std::vector<ParamSlot<T>>& group) {
+  for (const ParamSlot<T>& slot : group) sgd_one(p, slot);
+}
+
+template <class T>
+void adam_step(const AdamParams& p, const std::vector<ParamSlot<T>>& group) {
+  for (const ParamSlot<T>& slot : group) adam_one(p, slot);
+}
+
+template <class T>
+void rmsprop_step(const RmspropParams& p, const std::vector<ParamSlot<T>>& group) {
+  for (const ParamSlot<T>& slot : group) rmsprop_one(p, slot);
+}
+
+template <class T>
+void adagrad_step(const AdagradParams& p, const std::vector<ParamSlot<T>>& group) {
+  for (const ParamSlot<T>& slot : group) adagrad_one(p, slot);
+}
+
+template <class T>
+void accumulate_norm(const std::vector<Span<const T>>& spans, double norm_type, double* acc) {
+  for (const Span<const T>& s : spans) {
+    const double part = norm_accumulation(s.n, s.data, norm_type);
+    *acc = std::isinf(norm_type) ? combine_max(*acc, part) : *acc + part;
+  }
+}
+
+template <class T>
+void clip_by_norm(const std::vector<Span<T>>& spans, const double* total_norm, double max_norm) {
+  const double coef = clip_coefficient(*total_norm, max_norm);
+  if (coef >= 1) return;
+  const T scale = T(coef);
+  for (const Span<T>& s : spans) for_each_element(s.n, [&](int64_t i) { s.data[i] *= scale; });
 }
 
 template <class T>
@@ -132,16 +171,6 @@ void clamp_in_place(int64_t n, T* x, double lo, double hi) {
   });
 }
 
-#define TF_INSTANTIATE_OPTIM(T)                                                                  \
-  template void sgd_step<T>(const SgdParams&, int64_t, T*, const T*, T*);                        \
-  template void adam_step<T>(const AdamParams&, int64_t, T*, const T*, T*, T*, T*);              \
-  template void rmsprop_step<T>(const RmspropParams&, int64_t, T*, const T*, T*, T*, T*);        \
-  template void adagrad_step<T>(const AdagradParams&, int64_t, T*, const T*, T*);                \
-  template double sum_of_squares<T>(int64_t, const T*);                                          \
-  template void scale_in_place<T>(int64_t, T*, double);                                          \
-  template void clamp_in_place<T>(int64_t, T*, double, double);
-TF_INSTANTIATE_OPTIM(float)
-TF_INSTANTIATE_OPTIM(double)
-#undef TF_INSTANTIATE_OPTIM
+TF_INSTANTIATE_OPTIM
 
 }  // namespace tf::cpu

@@ -1,6 +1,7 @@
-// Fused optimizer updates over one parameter tensor of n elements, in place, following the update
-// rules published in the torch.optim docs. Arithmetic is in the element type T (as PyTorch does);
-// per-step scalars (bias corrections, decayed learning rate) are computed in double first.
+// The update rules of the fused optimizers, one element at a time, following the torch.optim docs; both
+// devices run these functors (the CPU over one parameter at a time, CUDA over a group: cuda/optim.cu).
+// Arithmetic is in the element type T (as PyTorch does); per-step scalars (bias corrections, decayed
+// learning rate) are computed in double on the host first (the *_update_for functions).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -91,27 +92,45 @@ struct AdagradUpdate {
   }
 };
 
-// momentum_buf may be null when momentum == 0.
-template <class T>
-void sgd_step(const SgdParams& params, int64_t n, T* param, const T* grad, T* momentum_buf);
-// max_exp_avg_sq may be null unless amsgrad.
-template <class T>
-void adam_step(const AdamParams& params, int64_t n, T* param, const T* grad, T* exp_avg, T* exp_avg_sq,
-               T* max_exp_avg_sq);
-// grad_avg may be null unless centered; momentum_buf may be null unless momentum > 0.
-template <class T>
-void rmsprop_step(const RmspropParams& params, int64_t n, T* param, const T* grad, T* square_avg, T* grad_avg,
-                  T* momentum_buf);
-template <class T>
-void adagrad_step(const AdagradParams& params, int64_t n, T* param, const T* grad, T* sum);
+// Gradient norms: |x|^p of one element, the max that lets NaN win (a NaN gradient makes the norm NaN, as
+// torch), and clipping's factor min(1, max_norm / (norm + 1e-6)).
+TF_HD double norm_power(double abs_x, double norm_type) {
+  return norm_type == 2 ? abs_x * abs_x : norm_type == 1 ? abs_x : std::pow(abs_x, norm_type);
+}
+TF_HD double combine_max(double a, double b) {
+  if (a != a) return a;
+  if (b != b) return b;
+  return b > a ? b : a;
+}
+TF_HD double clip_coefficient(double total_norm, double max_norm) {
+  const double coef = max_norm / (total_norm + 1e-6);
+  return coef < 1 ? coef : 1;
+}
 
-// sum of x^2 accumulated in double over fixed blocks, so the result does not depend on the thread count.
+// The functors for one parameter at its step: the same host arithmetic for both devices, so the per-step
+// scalars are bit-identical.
 template <class T>
-double sum_of_squares(int64_t n, const T* x);
+SgdUpdate<T> sgd_update_for(const SgdParams& p, const ParamSlot<T>& slot) {
+  return {T(p.lr), T(p.momentum), T(p.dampening), T(p.weight_decay), p.nesterov, p.maximize, slot.first_step};
+}
+
 template <class T>
-void scale_in_place(int64_t n, T* x, double s);
-// x = min(max(x, lo), hi) (hi wins when lo > hi, as torch.clamp); NaN stays NaN.
+AdamUpdate<T> adam_update_for(const AdamParams& p, const ParamSlot<T>& slot) {
+  const double t = double(slot.step);
+  const double bias1 = 1 - std::pow(p.beta1, t), bias2 = 1 - std::pow(p.beta2, t);
+  return {T(p.lr),           T(p.beta1),          T(p.beta2), T(p.eps),
+          T(p.weight_decay), T(p.lr / bias1),     T(std::sqrt(bias2)),
+          p.amsgrad,         p.decoupled_weight_decay, p.maximize};
+}
+
 template <class T>
-void clamp_in_place(int64_t n, T* x, double lo, double hi);
+RmspropUpdate<T> rmsprop_update_for(const RmspropParams& p, const ParamSlot<T>&) {
+  return {T(p.lr), T(p.alpha), T(p.eps), T(p.weight_decay), T(p.momentum), p.centered, p.maximize};
+}
+
+template <class T>
+AdagradUpdate<T> adagrad_update_for(const AdagradParams& p, const ParamSlot<T>& slot) {
+  return {T(p.lr / (1 + double(slot.step - 1) * p.lr_decay)), T(p.eps), T(p.weight_decay), p.maximize};
+}
 
 }  // namespace tf::cpu

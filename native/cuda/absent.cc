@@ -23,6 +23,7 @@ void release(int, void*) noexcept {}
 MemoryStats memory_stats(int) { unavailable(); }
 void reset_peak_stats(int) { unavailable(); }
 void empty_cache(int) { unavailable(); }
+TransferStats transfer_stats(int) { unavailable(); }
 void upload(int, void*, const void*, size_t) { unavailable(); }
 void download(int, void*, const void*, size_t) { unavailable(); }
 void copy_on_device(int, void*, const void*, size_t) { unavailable(); }

@@ -3,6 +3,7 @@
 #include "cuda/kernel.h"
 // kernel.h first: it provides the CUDA runtime API, real or emulated.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -72,6 +73,9 @@ struct Device {
 
   std::mutex launch_mutex;
   LaunchRecord latest;
+
+  // Download workers copy off the JS thread: the counters are atomics.
+  std::atomic<int64_t> uploads{0}, upload_bytes{0}, downloads{0}, download_bytes{0};
 };
 
 // The error's text, then the error cleared (when it is not sticky) so the next call starts clean.
@@ -307,8 +311,15 @@ void empty_cache(int device) {
   free_cached(d);
 }
 
+TransferStats transfer_stats(int device) {
+  Device& d = activate(device);
+  return {d.uploads.load(), d.upload_bytes.load(), d.downloads.load(), d.download_bytes.load()};
+}
+
 void upload(int device, void* dst, const void* src, size_t bytes) {
   Device& d = activate(device);
+  d.uploads += 1;
+  d.upload_bytes += int64_t(bytes);
   for (size_t done = 0; done < bytes; done += kStagingBytes) {
     const size_t n = std::min(kStagingBytes, bytes - done);
     const Staging s = acquire_staging(d);
@@ -323,6 +334,8 @@ void upload(int device, void* dst, const void* src, size_t bytes) {
 
 void download(int device, void* dst, const void* src, size_t bytes) {
   Device& d = activate(device);
+  d.downloads += 1;
+  d.download_bytes += int64_t(bytes);
   for (size_t done = 0; done < bytes; done += kStagingBytes) {
     const size_t n = std::min(kStagingBytes, bytes - done);
     const Staging s = acquire_staging(d);

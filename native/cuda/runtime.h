@@ -41,6 +41,15 @@ void reset_peak_stats(int device);
 // Returns every cached block to the driver (after the device's pending work finishes).
 void empty_cache(int device);
 
+// Host<->device copies made through upload() and download() on one device since the process started: a
+// test can assert that a training step copies nothing it did not ask for. Device-to-device copies are not
+// counted.
+struct TransferStats {
+  int64_t uploads, upload_bytes;      // host to device
+  int64_t downloads, download_bytes;  // device to host
+};
+TransferStats transfer_stats(int device);
+
 // Enqueues bytes from host `src` to device `dst`: src is copied into a pinned staging buffer first, so the
 // caller may reuse it at once. Returns before the device copy finishes.
 void upload(int device, void* dst, const void* src, size_t bytes);

@@ -23,6 +23,11 @@ const convGeom = (): unknown[] => [[2, 1], [1, 0], [1, 1], 1];
 // pool: x [1, 2, 5, 5], kernel 2, stride 2 -> [1, 2, 2, 2]; adaptive -> [1, 2, 3, 3]
 const X_SHAPE = [1, 2, 5, 5];
 
+const sgdHyper = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: true, maximize: false };
+const adamHyper = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: true, maximize: false };
+const rmspropHyper = { lr: 0.01, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0.9, centered: true, maximize: false };
+const adagradHyper = { lr: 0.01, lrDecay: 0, weightDecay: 0, eps: 1e-10, initialAccumulatorValue: 0, maximize: false };
+
 function maxPoolIndices(): Int32Array {
   const idx = new Int32Array(8);
   native.maxPool2dForward(f32(50), X_SHAPE as never, f32(8), idx, [2, 2], [2, 2], [0, 0], [1, 1], false);
@@ -66,6 +71,7 @@ export const specs: Record<string, FuzzSpec> = {
   deviceDownloadAsync: { baseline: () => [deviceHandle(), 2, f32(5)] },
   deviceSynchronize: { baseline: () => [0] },
   deviceMemoryStats: { baseline: () => [0] },
+  deviceTransferStats: { baseline: () => [0] },
   deviceEmptyCache: { baseline: () => [0] },
   deviceResetPeakStats: { baseline: () => [0] },
   deviceHandleInfo: { baseline: () => [deviceHandle()] },
@@ -147,7 +153,7 @@ export const specs: Record<string, FuzzSpec> = {
   upsample2dBackward: { baseline: () => [f32(60), 1, 2, 3, 3, 5, 6, 'bilinear', true, 0, 0, f32(18)] },
 
   // losses
-  crossEntropyForward: { baseline: () => [f32(12), classTarget(), 2, 3, 2, f32(3), -100, 0.1, 'mean', null] },
+  crossEntropyForward: { baseline: () => [f32(12), classTarget(), 2, 3, 2, f32(3), -100, 0.1, 'mean', null, f32(1)] },
   crossEntropyBackward: {
     baseline: () => [f32(12), classTarget(), 2, 3, 2, f32(3), -100, 0.1, 'none', f32(4), f32(12)],
   },
@@ -155,7 +161,7 @@ export const specs: Record<string, FuzzSpec> = {
   crossEntropyProbBackward: {
     baseline: () => [f32(12), f32(12, 0.1), 2, 3, 2, null, 0, 'mean', f32(1), f32(12)],
   },
-  nllForward: { baseline: () => [f32(12, -1), classTarget(), 2, 3, 2, f32(3), -100, 'sum', f32(4)] },
+  nllForward: { baseline: () => [f32(12, -1), classTarget(), 2, 3, 2, f32(3), -100, 'sum', f32(4), f32(1)] },
   nllBackward: { baseline: () => [classTarget(), 2, 3, 2, f32(3), -100, 'none', f32(4), f32(12)] },
   multiMarginForward: { baseline: () => [f32(6), i32(0, 2), 2, 3, f32(3), 1, 'none', f32(2)] },
   multiMarginBackward: { baseline: () => [f32(6), i32(0, 2), 2, 3, null, 1, 'mean', f32(1), f32(6)] },
@@ -169,17 +175,16 @@ export const specs: Record<string, FuzzSpec> = {
   huberLossBackward: pointwise(false, 0.5),
   bceWithLogitsForward: { baseline: () => [f32(6), f32(6, 0.2), 6, f32(3), 3, 'none', f32(6)] },
   bceWithLogitsBackward: { baseline: () => [f32(6), f32(6, 0.2), 6, f32(3), 3, 'mean', f32(1), f32(6)] },
-  klDivDistillForward: { baseline: () => [f32(6), f32(6, -0.2), 2, 3, 2, f32(2)] },
+  klDivDistillForward: { baseline: () => [f32(6), f32(6, -0.2), 2, 3, 2, f32(2), f32(1)] },
   klDivDistillBackward: { baseline: () => [f32(6), f32(6, -0.2), 2, 3, 2, f32(1), f32(6)] },
 
-  // optimizers over 5 parameters
-  sgdStep: { baseline: () => [f32(5), f32(5), f32(5), 0.1, 0.9, 0, 0.01, true, false, false] },
-  adamStep: {
-    baseline: () => [f32(5), f32(5), f32(5), f32(5), f32(5), 1, 1e-3, 0.9, 0.999, 1e-8, 0, true, true, false],
-  },
-  rmspropStep: { baseline: () => [f32(5), f32(5), f32(5), f32(5), f32(5), 0.01, 0.99, 1e-8, 0, 0.9, true, false] },
-  adagradStep: { baseline: () => [f32(5), f32(5), f32(5), 1, 0.01, 0, 0, 1e-10, false] },
-  sumOfSquares: { baseline: () => [f32(5)] },
-  scaleInPlace: { baseline: () => [f32(5), 0.5] },
+  // optimizers over groups of two parameters of 5 and 3 elements
+  validateOptimizer: { baseline: () => ['Adam', 'adam', { ...adamHyper }] },
+  sgdStep: { baseline: () => [{ ...sgdHyper }, 2, [1, 0], f32(5), f32(5), f32(5), f32(3), f32(3), f32(3)] },
+  adamStep: { baseline: () => [{ ...adamHyper }, true, 2, [1, 2], f32(5), f32(5), f32(5), f32(5), f32(5), f32(3), f32(3), f32(3), f32(3), f32(3)] },
+  rmspropStep: { baseline: () => [{ ...rmspropHyper }, 2, f32(5), f32(5), f32(5), f32(5), f32(5), f32(3), f32(3), f32(3), f32(3), f32(3)] },
+  adagradStep: { baseline: () => [{ ...adagradHyper }, 2, [1, 3], f32(5), f32(5), f32(5), f32(3), f32(3), f32(3)] },
+  gradNormAccumulate: { baseline: () => [2, f64(1), 2, f32(5), f32(3)] },
+  clipByNorm: { baseline: () => [f64(1), 0.5, 2, f32(5), f32(3)] },
   clampInPlace: { baseline: () => [f32(5), -1, 1] },
 };

@@ -4,6 +4,19 @@ import type { LossReduction } from '../../lib/bindings/loss.js';
 import { dot, expectClose, gradTol, makeRng, numericGrad, randomArray, type Rng } from '../util.js';
 
 const F64 = Float64Array;
+
+/**
+ * A forward binding as a function returning the reduced loss: the bindings write it to a trailing
+ * one-element buffer (the input's dtype), which this appends after the arguments given.
+ */
+function reduced<F extends (...args: never[]) => void>(forward: F): (...args: Parameters<F>) => number {
+  return (...args) => {
+    const input = args[0] as unknown as Float32Array | Float64Array;
+    const loss = new (input.constructor as Float64ArrayConstructor)(1);
+    (forward as unknown as (...a: unknown[]) => void)(...args, loss);
+    return loss[0]!;
+  };
+}
 const REDUCTIONS: LossReduction[] = ['none', 'mean', 'sum'];
 
 
@@ -78,7 +91,7 @@ describe('native cross-entropy with class targets', () => {
           for (const reduction of REDUCTIONS) {
             const ref = refCrossEntropy(x, target, N, C, L, w, -100, eps, reduction);
             const losses = new Arr(N * L);
-            const value = native.crossEntropyForward(x, target, N, C, L, w, -100, eps, reduction, losses);
+            const value = reduced(native.crossEntropyForward)(x, target, N, C, L, w, -100, eps, reduction, losses);
             const tol = Arr === Float32Array ? 1e-5 : 1e-12;
             expectClose([value], [ref.value], { atol: tol, rtol: tol, seed: rng.seed, label: `${reduction} value` });
             expectClose(losses, ref.per, { atol: tol, rtol: tol, seed: rng.seed, label: `${reduction} losses` });
@@ -93,7 +106,7 @@ describe('native cross-entropy with class targets', () => {
       const { N, C, L, target } = classCase(rng, 2);
       const x = randomArray(F64, N * C * L, rng, -3, 3), w = randomArray(F64, C, rng, 0.2, 2), eps = 0.1;
       const g = randomArray(F64, reduction === 'none' ? N * L : 1, rng, 0.5, 2);
-      const f = upstreamScalar((losses) => native.crossEntropyForward(x, target, N, C, L, w, -100, eps, reduction, losses),
+      const f = upstreamScalar((losses) => reduced(native.crossEntropyForward)(x, target, N, C, L, w, -100, eps, reduction, losses),
         reduction, g, N * L);
       const gx = new F64(x.length);
       native.crossEntropyBackward(x, target, N, C, L, w, -100, eps, reduction, g, gx);
@@ -103,16 +116,16 @@ describe('native cross-entropy with class targets', () => {
 
   it('is stable for huge logits, NaN when every sample is ignored, handles zero batch', () => {
     const x = F64.from([1000, -1000, 0, 0, 1e4, -1e4]);
-    const v = native.crossEntropyForward(x, Int32Array.from([1, 0]), 2, 3, 1, null, -100, 0, 'sum', null);
+    const v = reduced(native.crossEntropyForward)(x, Int32Array.from([1, 0]), 2, 3, 1, null, -100, 0, 'sum', null);
     expect(v).toBeCloseTo(2000 + 1e4, 6);
-    expect(native.crossEntropyForward(x, Int32Array.from([5, 5]), 2, 3, 1, null, 5, 0, 'mean', null)).toBeNaN();
-    expect(native.crossEntropyForward(new F64(0), new Int32Array(0), 0, 3, 1, null, -100, 0, 'sum', null)).toBe(0);
+    expect(reduced(native.crossEntropyForward)(x, Int32Array.from([5, 5]), 2, 3, 1, null, 5, 0, 'mean', null)).toBeNaN();
+    expect(reduced(native.crossEntropyForward)(new F64(0), new Int32Array(0), 0, 3, 1, null, -100, 0, 'sum', null)).toBe(0);
     const gx = new F64(0);
     native.crossEntropyBackward(new F64(0), new Int32Array(0), 0, 3, 1, null, -100, 0, 'mean', F64.from([1]), gx);
   });
 
   it('out-of-range target is a RangeError naming the index and value', () => {
-    const call = () => native.crossEntropyForward(new F64(6), Int32Array.from([0, 3]), 2, 3, 1, null, -100, 0, 'mean', null);
+    const call = () => reduced(native.crossEntropyForward)(new F64(6), Int32Array.from([0, 3]), 2, 3, 1, null, -100, 0, 'mean', null);
     expect(call).toThrow(RangeError);
     expect(call).toThrow(/crossEntropyForward: target\[1\] = 3 is out of range \[0, 3\)/);
     expect(() => native.nllBackward(Int32Array.from([-1]), 1, 3, 1, null, -100, 'sum', F64.from([1]), new F64(3)))
@@ -145,7 +158,7 @@ describe('native cross-entropy with probability targets', () => {
       const tol = Arr === Float32Array ? 1e-5 : 1e-12;
       for (const reduction of REDUCTIONS) {
         const losses = new Arr(N * L);
-        const v = native.crossEntropyProbForward(x, t, N, C, L, w, eps, reduction, losses);
+        const v = reduced(native.crossEntropyProbForward)(x, t, N, C, L, w, eps, reduction, losses);
         expectClose([v], [reduce(per, reduction, N * L)], { atol: tol, rtol: tol, seed: rng.seed, label: reduction });
         expectClose(losses, per, { atol: tol, rtol: tol, seed: rng.seed });
       }
@@ -156,7 +169,7 @@ describe('native cross-entropy with probability targets', () => {
     it(`backward (${reduction}) matches central differences`, () => {
       const N = rng.int(1, 3), C = 5, L = 2, t = probs(N, C, L), w = randomArray(F64, C, rng, 0.5, 2);
       const x = randomArray(F64, N * C * L, rng, -3, 3), g = randomArray(F64, reduction === 'none' ? N * L : 1, rng);
-      const f = upstreamScalar((losses) => native.crossEntropyProbForward(x, t, N, C, L, w, 0.05, reduction, losses), reduction, g, N * L);
+      const f = upstreamScalar((losses) => reduced(native.crossEntropyProbForward)(x, t, N, C, L, w, 0.05, reduction, losses), reduction, g, N * L);
       const gx = new F64(x.length);
       native.crossEntropyProbBackward(x, t, N, C, L, w, 0.05, reduction, g, gx);
       expectClose(gx, numericGrad(f, x), { ...gradTol, seed: rng.seed });
@@ -179,11 +192,11 @@ describe('native NLL and multi-margin', () => {
         wsum += w[y]!;
       }
       const losses = new F64(N * L);
-      expectClose([native.nllForward(lp, target, N, C, L, w, -100, reduction, losses)], [reduce(per, reduction, wsum)],
+      expectClose([reduced(native.nllForward)(lp, target, N, C, L, w, -100, reduction, losses)], [reduce(per, reduction, wsum)],
         { atol: 1e-12, rtol: 1e-12 });
       expectClose(losses, per, { atol: 1e-12, rtol: 1e-12 });
       const g = randomArray(F64, reduction === 'none' ? N * L : 1, rng);
-      const f = upstreamScalar((ls) => native.nllForward(lp, target, N, C, L, w, -100, reduction, ls), reduction, g, N * L);
+      const f = upstreamScalar((ls) => reduced(native.nllForward)(lp, target, N, C, L, w, -100, reduction, ls), reduction, g, N * L);
       const gx = new F64(lp.length).fill(3);
       native.nllBackward(target, N, C, L, w, -100, reduction, g, gx);
       expectClose(gx, numericGrad(f, lp), { ...gradTol, seed: rng.seed });
@@ -203,12 +216,12 @@ describe('native NLL and multi-margin', () => {
       const tol = Arr === Float32Array ? 1e-5 : 1e-12;
       for (const reduction of REDUCTIONS) {
         const losses = new Arr(N);
-        const v = native.multiMarginForward(x, target, N, C, w, margin, reduction, losses);
+        const v = reduced(native.multiMarginForward)(x, target, N, C, w, margin, reduction, losses);
         expectClose([v], [reduce(per, reduction, N)], { atol: tol, rtol: tol, seed: rng.seed, label: reduction });
         expectClose(losses, per, { atol: tol, rtol: tol, seed: rng.seed });
       }
       const x64 = F64.from(x), w64 = F64.from(w), g = F64.from([rng.uniform(0.5, 2)]);
-      const f = upstreamScalar((ls) => native.multiMarginForward(x64, target, N, C, w64, margin, 'mean', ls), 'mean', g, N);
+      const f = upstreamScalar((ls) => reduced(native.multiMarginForward)(x64, target, N, C, w64, margin, 'mean', ls), 'mean', g, N);
       const gx = new F64(N * C);
       native.multiMarginBackward(x64, target, N, C, w64, margin, 'mean', g, gx);
       expectClose(gx, numericGrad(f, x64), { ...gradTol, seed: rng.seed });
@@ -233,11 +246,11 @@ function pointwise(name: PointwiseName, x: Float32Array | Float64Array, t: typeo
   return {
     forward: (losses: typeof x | null): number => {
       switch (name) {
-        case 'mse': return native.mseLossForward(x, t, n, reduction, losses);
-        case 'l1': return native.l1LossForward(x, t, n, reduction, losses);
-        case 'smoothL1': return native.smoothL1LossForward(x, t, n, param, reduction, losses);
-        case 'huber': return native.huberLossForward(x, t, n, param, reduction, losses);
-        case 'bce': return native.bceWithLogitsForward(x, t, n, posWeight, lastDim, reduction, losses);
+        case 'mse': return reduced(native.mseLossForward)(x, t, n, reduction, losses);
+        case 'l1': return reduced(native.l1LossForward)(x, t, n, reduction, losses);
+        case 'smoothL1': return reduced(native.smoothL1LossForward)(x, t, n, param, reduction, losses);
+        case 'huber': return reduced(native.huberLossForward)(x, t, n, param, reduction, losses);
+        case 'bce': return reduced(native.bceWithLogitsForward)(x, t, n, posWeight, lastDim, reduction, losses);
       }
     },
     backward: (g: typeof x, gx: typeof x): void => {
@@ -289,10 +302,10 @@ describe('native pointwise losses', () => {
 
   it('smooth L1 with beta = 0 is L1; BCE is stable for large logits; mean over zero elements is NaN', () => {
     const x = F64.from([0.5, -2, 3]), t = F64.from([1, 1, -1]);
-    expect(native.smoothL1LossForward(x, t, 3, 0, 'sum', null)).toBe(native.l1LossForward(x, t, 3, 'sum', null));
+    expect(reduced(native.smoothL1LossForward)(x, t, 3, 0, 'sum', null)).toBe(reduced(native.l1LossForward)(x, t, 3, 'sum', null));
     const big = F64.from([800, -800]), y = F64.from([0, 1]);
-    expect(native.bceWithLogitsForward(big, y, 2, null, 1, 'sum', null)).toBeCloseTo(1600, 9);
-    expect(native.mseLossForward(new F64(0), new F64(0), 0, 'mean', null)).toBeNaN();
+    expect(reduced(native.bceWithLogitsForward)(big, y, 2, null, 1, 'sum', null)).toBeCloseTo(1600, 9);
+    expect(reduced(native.mseLossForward)(new F64(0), new F64(0), 0, 'mean', null)).toBeNaN();
   });
 });
 
@@ -305,7 +318,7 @@ describe('native distillation KL', () => {
       const lp = logSoftmax(s, N, C, 1, 1 / T), lq = logSoftmax(te, N, C, 1, 1 / T), per = new F64(N);
       for (let i = 0; i < N * C; i++) per[Math.floor(i / C)]! += T * T * Math.exp(lq[i]!) * (lq[i]! - lp[i]!);
       const losses = new Arr(N);
-      const v = native.klDivDistillForward(s, te, N, C, T, losses);
+      const v = reduced(native.klDivDistillForward)(s, te, N, C, T, losses);
       const tol = Arr === Float32Array ? 1e-5 : 1e-12;
       expectClose([v], [reduce(per, 'mean', N)], { atol: tol, rtol: tol, seed: rng.seed });
       expectClose(losses, per, { atol: tol, rtol: tol, seed: rng.seed });
@@ -317,8 +330,8 @@ describe('native distillation KL', () => {
     const s = randomArray(F64, N * C, rng, -3, 3), te = randomArray(F64, N * C, rng, -3, 3), g = F64.from([rng.uniform(0.5, 2)]);
     const gs = new F64(N * C);
     native.klDivDistillBackward(s, te, N, C, T, g, gs);
-    expectClose(gs, numericGrad(() => g[0]! * native.klDivDistillForward(s, te, N, C, T, null), s), { ...gradTol, seed: rng.seed });
-    expect(native.klDivDistillForward(s, s, N, C, T, null)).toBeCloseTo(0, 12);
+    expectClose(gs, numericGrad(() => g[0]! * reduced(native.klDivDistillForward)(s, te, N, C, T, null), s), { ...gradTol, seed: rng.seed });
+    expect(reduced(native.klDivDistillForward)(s, s, N, C, T, null)).toBeCloseTo(0, 12);
   });
 });
 
@@ -326,49 +339,49 @@ describe('loss entry points reject bad arguments with TypeError/RangeError namin
   const f = (n: number) => new Float32Array(n);
   const t2 = () => Int32Array.from([0, 1]);
   const cases: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
-    ['bad reduction', () => native.crossEntropyForward(f(6), t2(), 2, 3, 1, null, -100, 0, 'avg' as LossReduction, null),
+    ['bad reduction', () => reduced(native.crossEntropyForward)(f(6), t2(), 2, 3, 1, null, -100, 0, 'avg' as LossReduction, null),
       RangeError, /crossEntropyForward: reduction must be 'none', 'mean' or 'sum', got 'avg'/],
-    ['float targets for class indices', () => native.crossEntropyForward(f(6), f(2) as unknown as Int32Array, 2, 3, 1, null, -100, 0, 'mean', null),
+    ['float targets for class indices', () => reduced(native.crossEntropyForward)(f(6), f(2) as unknown as Int32Array, 2, 3, 1, null, -100, 0, 'mean', null),
       TypeError, /crossEntropyForward: target must be int32, got float32/],
-    ['short target', () => native.crossEntropyForward(f(6), Int32Array.from([0]), 2, 3, 1, null, -100, 0, 'mean', null),
+    ['short target', () => reduced(native.crossEntropyForward)(f(6), Int32Array.from([0]), 2, 3, 1, null, -100, 0, 'mean', null),
       RangeError, /crossEntropyForward: target needs at least 2 elements, got 1/],
-    ['short logits', () => native.crossEntropyForward(f(5), t2(), 2, 3, 1, null, -100, 0, 'mean', null),
+    ['short logits', () => reduced(native.crossEntropyForward)(f(5), t2(), 2, 3, 1, null, -100, 0, 'mean', null),
       RangeError, /crossEntropyForward: logits needs at least 6 elements, got 5/],
-    ['short weight', () => native.crossEntropyForward(f(6), t2(), 2, 3, 1, f(2), -100, 0, 'mean', null),
+    ['short weight', () => reduced(native.crossEntropyForward)(f(6), t2(), 2, 3, 1, f(2), -100, 0, 'mean', null),
       RangeError, /crossEntropyForward: weight needs at least 3 elements, got 2/],
-    ['label smoothing above 1', () => native.crossEntropyForward(f(6), t2(), 2, 3, 1, null, -100, 1.5, 'mean', null),
+    ['label smoothing above 1', () => reduced(native.crossEntropyForward)(f(6), t2(), 2, 3, 1, null, -100, 1.5, 'mean', null),
       RangeError, /crossEntropyForward: labelSmoothing must be in \[0, 1\], got 1.5/],
-    ['zero classes', () => native.crossEntropyForward(f(6), t2(), 2, 0, 1, null, -100, 0, 'mean', null),
+    ['zero classes', () => reduced(native.crossEntropyForward)(f(6), t2(), 2, 0, 1, null, -100, 0, 'mean', null),
       RangeError, /crossEntropyForward: number of classes C must be >= 1, got 0/],
-    ["'none' without losses", () => native.crossEntropyForward(f(6), t2(), 2, 3, 1, null, -100, 0, 'none', null),
+    ["'none' without losses", () => reduced(native.crossEntropyForward)(f(6), t2(), 2, 3, 1, null, -100, 0, 'none', null),
       TypeError, /crossEntropyForward: losses is required for reduction 'none'/],
     ["'none' short gradOutput", () => native.crossEntropyBackward(f(6), t2(), 2, 3, 1, null, -100, 0, 'none', f(1), f(6)),
       RangeError, /crossEntropyBackward: gradOutput needs at least 2 elements, got 1/],
     ['short gradInput', () => native.crossEntropyBackward(f(6), t2(), 2, 3, 1, null, -100, 0, 'mean', f(1), f(5)),
       RangeError, /crossEntropyBackward: gradInput needs at least 6 elements, got 5/],
-    ['mixed dtypes', () => native.crossEntropyProbForward(f(6), new Float64Array(6), 2, 3, 1, null, 0, 'mean', null),
+    ['mixed dtypes', () => reduced(native.crossEntropyProbForward)(f(6), new Float64Array(6), 2, 3, 1, null, 0, 'mean', null),
       TypeError, /crossEntropyProbForward: logits and target must have the same dtype, got float32 and float64/],
-    ['fractional ignore index', () => native.nllForward(f(6), t2(), 2, 3, 1, null, 0.5, 'mean', null),
+    ['fractional ignore index', () => reduced(native.nllForward)(f(6), t2(), 2, 3, 1, null, 0.5, 'mean', null),
       RangeError, /nllForward: ignoreIndex must be an integer, got 0.5/],
-    ['multi-margin target out of range', () => native.multiMarginForward(f(6), Int32Array.from([0, -100]), 2, 3, null, 1, 'mean', null),
+    ['multi-margin target out of range', () => reduced(native.multiMarginForward)(f(6), Int32Array.from([0, -100]), 2, 3, null, 1, 'mean', null),
       RangeError, /multiMarginForward: target\[1\] = -100 is out of range \[0, 3\)/],
-    ['multi-margin infinite margin', () => native.multiMarginForward(f(6), t2(), 2, 3, null, Infinity, 'mean', null),
+    ['multi-margin infinite margin', () => reduced(native.multiMarginForward)(f(6), t2(), 2, 3, null, Infinity, 'mean', null),
       RangeError, /multiMarginForward: margin must be finite, got inf/],
-    ['negative smooth L1 beta', () => native.smoothL1LossForward(f(4), f(4), 4, -1, 'mean', null),
+    ['negative smooth L1 beta', () => reduced(native.smoothL1LossForward)(f(4), f(4), 4, -1, 'mean', null),
       RangeError, /smoothL1LossForward: beta must be finite and >= 0, got -1/],
-    ['zero Huber delta', () => native.huberLossForward(f(4), f(4), 4, 0, 'mean', null),
+    ['zero Huber delta', () => reduced(native.huberLossForward)(f(4), f(4), 4, 0, 'mean', null),
       RangeError, /huberLossForward: delta must be finite and > 0, got 0/],
-    ['short MSE target', () => native.mseLossForward(f(4), f(3), 4, 'mean', null),
+    ['short MSE target', () => reduced(native.mseLossForward)(f(4), f(3), 4, 'mean', null),
       RangeError, /mseLossForward: target needs at least 4 elements, got 3/],
-    ['short posWeight', () => native.bceWithLogitsForward(f(6), f(6), 6, f(2), 3, 'mean', null),
+    ['short posWeight', () => reduced(native.bceWithLogitsForward)(f(6), f(6), 6, f(2), 3, 'mean', null),
       RangeError, /bceWithLogitsForward: posWeight needs at least 3 elements, got 2/],
-    ['zero lastDim', () => native.bceWithLogitsForward(f(6), f(6), 6, null, 0, 'mean', null),
+    ['zero lastDim', () => reduced(native.bceWithLogitsForward)(f(6), f(6), 6, null, 0, 'mean', null),
       RangeError, /bceWithLogitsForward: lastDim must be >= 1, got 0/],
-    ['non-positive temperature', () => native.klDivDistillForward(f(6), f(6), 2, 3, 0, null),
+    ['non-positive temperature', () => reduced(native.klDivDistillForward)(f(6), f(6), 2, 3, 0, null),
       RangeError, /klDivDistillForward: temperature must be finite and > 0, got 0/],
     ['short teacher', () => native.klDivDistillBackward(f(6), f(4), 2, 3, 1, f(1), f(6)),
       RangeError, /klDivDistillBackward: teacher needs at least 6 elements, got 4/],
-    ['int32 input', () => native.l1LossForward(new Int32Array(4) as unknown as Float32Array, f(4), 4, 'mean', null),
+    ['int32 input', () => reduced(native.l1LossForward)(new Int32Array(4) as unknown as Float32Array, f(4), 4, 'mean', null),
       TypeError, /l1LossForward: input must be float32 or float64, got int32/],
     ['too few arguments', () => (native.huberLossBackward as unknown as () => void)(),
       TypeError, /huberLossBackward: expected 7 arguments, got 0/],

@@ -88,6 +88,28 @@ function refAdagrad(p0: Float64Array, grads: Float64Array[], c: AdagradCfg): Flo
   return out;
 }
 
+type Buf = Float32Array | Float64Array;
+
+// The group entries over one parameter, in the per-parameter argument order the cases below use.
+const sgd1 = (p: Buf, g: Buf, buf: Buf | null, lr: number, momentum: number, dampening: number, weightDecay: number,
+  nesterov: boolean, maximize: boolean, first: boolean) =>
+  native.sgdStep({ lr, momentum, dampening, weightDecay, nesterov, maximize }, 1, [first ? 1 : 0], p, g, buf);
+const adam1 = (p: Buf, g: Buf, m: Buf, v: Buf, vmax: Buf | null, step: number, lr: number, b1: number, b2: number, eps: number,
+  weightDecay: number, amsgrad: boolean, decoupled: boolean, maximize: boolean) =>
+  native.adamStep({ lr, betas: [b1, b2], eps, weightDecay, amsgrad, maximize }, decoupled, 1, [step], p, g, m, v, vmax);
+const rmsprop1 = (p: Buf, g: Buf, sq: Buf, ga: Buf | null, buf: Buf | null, lr: number, alpha: number, eps: number,
+  weightDecay: number, momentum: number, centered: boolean, maximize: boolean) =>
+  native.rmspropStep({ lr, alpha, eps, weightDecay, momentum, centered, maximize }, 1, p, g, sq, ga, buf);
+const adagrad1 = (p: Buf, g: Buf, sum: Buf, step: number, lr: number, lrDecay: number, weightDecay: number, eps: number,
+  maximize: boolean) =>
+  native.adagradStep({ lr, lrDecay, weightDecay, eps, initialAccumulatorValue: 0, maximize }, 1, [step], p, g, sum);
+/** sum x^2 through gradNormAccumulate (float64 accumulator). */
+const sumOfSquares = (x: Buf): number => {
+  const acc = new Float64Array(1);
+  native.gradNormAccumulate(2, acc, 1, x);
+  return acc[0]!;
+};
+
 describe('native fused optimizers follow the torch.optim rules for 20 steps', () => {
   const rng = makeRng();
   const setup = () => {
@@ -109,7 +131,7 @@ describe('native fused optimizers follow the torch.optim rules for 20 steps', ()
       const { n, p0, grads } = setup();
       const ref = refSgd(p0, grads, c), p = F64.from(p0), buf = c.momentum ? new F64(n).fill(123) : null;
       grads.forEach((g, k) => {
-        native.sgdStep(p, g, buf, c.lr, c.momentum, c.dampening, c.wd, c.nesterov, c.maximize, k === 0);
+        sgd1(p, g, buf, c.lr, c.momentum, c.dampening, c.wd, c.nesterov, c.maximize, k === 0);
         expectClose(p, ref[k]!, label(k));
       });
     });
@@ -129,7 +151,7 @@ describe('native fused optimizers follow the torch.optim rules for 20 steps', ()
       const ref = refAdam(p0, grads, c), p = F64.from(p0), m = new F64(n), v = new F64(n);
       const vmax = c.amsgrad ? new F64(n) : null;
       grads.forEach((g, k) => {
-        native.adamStep(p, g, m, v, vmax, k + 1, c.lr, c.b1, c.b2, c.eps, c.wd, c.amsgrad, c.decoupled, c.maximize);
+        adam1(p, g, m, v, vmax, k + 1, c.lr, c.b1, c.b2, c.eps, c.wd, c.amsgrad, c.decoupled, c.maximize);
         expectClose(p, ref[k]!, label(k));
       });
     });
@@ -148,7 +170,7 @@ describe('native fused optimizers follow the torch.optim rules for 20 steps', ()
       const ref = refRmsprop(p0, grads, c), p = F64.from(p0), sq = new F64(n);
       const ga = c.centered ? new F64(n) : null, buf = c.momentum > 0 ? new F64(n) : null;
       grads.forEach((g, k) => {
-        native.rmspropStep(p, g, sq, ga, buf, c.lr, c.alpha, c.eps, c.wd, c.momentum, c.centered, c.maximize);
+        rmsprop1(p, g, sq, ga, buf, c.lr, c.alpha, c.eps, c.wd, c.momentum, c.centered, c.maximize);
         expectClose(p, ref[k]!, label(k));
       });
     });
@@ -163,7 +185,7 @@ describe('native fused optimizers follow the torch.optim rules for 20 steps', ()
       const { n, p0, grads } = setup();
       const ref = refAdagrad(p0, grads, c), p = F64.from(p0), sum = new F64(n).fill(c.init);
       grads.forEach((g, k) => {
-        native.adagradStep(p, g, sum, k + 1, c.lr, c.lrDecay, c.wd, c.eps, c.maximize);
+        adagrad1(p, g, sum, k + 1, c.lr, c.lrDecay, c.wd, c.eps, c.maximize);
         expectClose(p, ref[k]!, label(k));
       });
     });
@@ -173,43 +195,46 @@ describe('native fused optimizers follow the torch.optim rules for 20 steps', ()
     const { n, p0, grads } = setup();
     const ref = refAdam(p0, grads, adamCfgs[2]![1]);
     const p = Float32Array.from(p0), m = new Float32Array(n), v = new Float32Array(n);
-    grads.forEach((g, k) => native.adamStep(p, Float32Array.from(g), m, v, null, k + 1, 0.01, 0.9, 0.999, 1e-8, 0.1, false, true, false));
+    grads.forEach((g, k) => adam1(p, Float32Array.from(g), m, v, null, k + 1, 0.01, 0.9, 0.999, 1e-8, 0.1, false, true, false));
     expectClose(p, ref[STEPS - 1]!, { atol: 1e-5, rtol: 1e-4, seed: rng.seed });
     const c = sgdCfgs[2]![1], refS = refSgd(p0, grads, c), ps = Float32Array.from(p0), buf = new Float32Array(n);
-    grads.forEach((g, k) => native.sgdStep(ps, Float32Array.from(g), buf, c.lr, c.momentum, c.dampening, c.wd, c.nesterov, false, k === 0));
+    grads.forEach((g, k) => sgd1(ps, Float32Array.from(g), buf, c.lr, c.momentum, c.dampening, c.wd, c.nesterov, false, k === 0));
     expectClose(ps, refS[STEPS - 1]!, { atol: 1e-5, rtol: 1e-4, seed: rng.seed });
   });
 
   it('empty parameters are a no-op', () => {
-    native.adamStep(new F64(0), new F64(0), new F64(0), new F64(0), null, 1, 0.1, 0.9, 0.999, 1e-8, 0, false, false, false);
-    native.sgdStep(new F64(0), new F64(0), null, 0.1, 0, 0, 0, false, false, true);
+    adam1(new F64(0), new F64(0), new F64(0), new F64(0), null, 1, 0.1, 0.9, 0.999, 1e-8, 0, false, false, false);
+    sgd1(new F64(0), new F64(0), null, 0.1, 0, 0, 0, false, false, true);
   });
 });
 
 describe('native gradient clipping helpers', () => {
   const rng = makeRng();
   for (const Arr of [Float32Array, Float64Array]) {
-    it(`${Arr.name} sumOfSquares accumulates in float64 and does not depend on threads`, () => {
+    it(`${Arr.name} gradNormAccumulate (p = 2) accumulates in float64 and does not depend on threads`, () => {
       const n = 2 * rng.int(30000, 60000) + 1, x = randomArray(Arr, n, rng);
       let expected = 0;
       for (let i = 0; i < n; i++) expected += x[i]! * x[i]!;
-      const got = native.sumOfSquares(x);
+      const got = sumOfSquares(x);
       expectClose([got], [expected], { atol: 0, rtol: 1e-12, seed: rng.seed });
       const threads = native.getNumThreads();
       try {
         native.setNumThreads(1);
-        expect(native.sumOfSquares(x)).toBe(got);
+        expect(sumOfSquares(x)).toBe(got);
       } finally {
         native.setNumThreads(threads);
       }
-      expect(native.sumOfSquares(new Arr(0))).toBe(0);
+      expect(sumOfSquares(new Arr(0))).toBe(0);
     });
 
-    it(`${Arr.name} scaleInPlace and clampInPlace are exact; clamp keeps NaN and lets hi win when lo > hi`, () => {
-      const x = randomArray(Arr, 1001, rng, -3, 3), s = rng.uniform(0.1, 2);
+    it(`${Arr.name} clipByNorm and clampInPlace are exact; clamp keeps NaN and lets hi win when lo > hi`, () => {
+      const x = randomArray(Arr, 1001, rng, -3, 3), total = rng.uniform(2, 5), maxNorm = rng.uniform(0.5, 1.5);
       const round = Arr === Float32Array ? Math.fround : (v: number) => v;
-      const scaled = Array.from(x, (v) => round(v * round(s)));
-      native.scaleInPlace(x, s);
+      const coef = round(maxNorm / (total + 1e-6));
+      const scaled = Array.from(x, (v) => round(v * coef));
+      native.clipByNorm(F64.from([total]), maxNorm, 1, x);
+      expect(Array.from(x)).toEqual(scaled);
+      native.clipByNorm(F64.from([total]), total + 1e-3, 1, x);
       expect(Array.from(x)).toEqual(scaled);
       const lo = round(rng.uniform(-2, -1)), hi = round(rng.uniform(1, 2));
       const clamped = Array.from(x, (v) => Math.min(Math.max(v, lo), hi));
@@ -226,42 +251,46 @@ describe('native gradient clipping helpers', () => {
 
 describe('optim entry points reject bad arguments with TypeError/RangeError naming them', () => {
   const f = (n: number) => new Float32Array(n);
-  type AdamArgs = Parameters<typeof native.adamStep>;
+  type AdamArgs = Parameters<typeof adam1>;
   const adam = (): AdamArgs => [f(4), f(4), f(4), f(4), null, 1, 0.001, 0.9, 0.999, 1e-8, 0, false, false, false];
   const cases: Array<[string, () => unknown, ErrorConstructor, RegExp]> = [
-    ['sgd momentum without buffer', () => native.sgdStep(f(4), f(4), null, 0.1, 0.9, 0, 0, false, false, true),
-      TypeError, /sgdStep: momentumBuffer must be a Float32Array/],
-    ['sgd short grad', () => native.sgdStep(f(4), f(3), null, 0.1, 0, 0, 0, false, false, true),
-      RangeError, /sgdStep: grad needs at least 4 elements, got 3/],
-    ['sgd nesterov with dampening', () => native.sgdStep(f(4), f(4), f(4), 0.1, 0.9, 0.1, 0, true, false, true),
-      RangeError, /sgdStep: nesterov requires momentum > 0 and dampening = 0/],
-    ['sgd negative lr', () => native.sgdStep(f(4), f(4), null, -0.1, 0, 0, 0, false, false, true),
-      RangeError, /sgdStep: lr must be finite and >= 0, got -0.1/],
-    ['sgd mixed dtypes', () => native.sgdStep(f(4), new Float64Array(4), null, 0.1, 0, 0, 0, false, false, true),
-      TypeError, /sgdStep: param and grad must have the same dtype, got float32 and float64/],
-    ['adam step 0', () => { const a = adam(); a[5] = 0; native.adamStep(...a); }, RangeError, /adamStep: step must be >= 1, got 0/],
-    ['adam beta1 = 1', () => { const a = adam(); a[7] = 1; native.adamStep(...a); }, RangeError, /adamStep: beta1 must be in \[0, 1\), got 1/],
-    ['adam amsgrad without max buffer', () => { const a = adam(); a[11] = true; native.adamStep(...a); }, TypeError,
-      /adamStep: maxExpAvgSq must be a Float32Array/],
-    ['adam short expAvgSq', () => { const a = adam(); a[3] = f(2); native.adamStep(...a); }, RangeError,
-      /adamStep: expAvgSq needs at least 4 elements, got 2/],
-    ['adam non-boolean amsgrad', () => { const a = adam(); (a as unknown[])[11] = 1; native.adamStep(...a); }, TypeError,
+    ['sgd momentum without buffer', () => sgd1(f(4), f(4), null, 0.1, 0.9, 0, 0, false, false, true),
+      TypeError, /sgdStep: momentumBuffers\[0\] must be a Float32Array/],
+    ['sgd short grad', () => sgd1(f(4), f(3), null, 0.1, 0, 0, 0, false, false, true),
+      RangeError, /sgdStep: grads\[0\] needs at least 4 elements, got 3/],
+    ['sgd nesterov with dampening', () => sgd1(f(4), f(4), f(4), 0.1, 0.9, 0.1, 0, true, false, true),
+      RangeError, /sgdStep: nesterov needs momentum > 0 and dampening 0/],
+    ['sgd negative lr', () => sgd1(f(4), f(4), null, -0.1, 0, 0, 0, false, false, true),
+      RangeError, /sgdStep: lr must be a finite non-negative number, got -0.1/],
+    ['sgd mixed dtypes', () => sgd1(f(4), new Float64Array(4), null, 0.1, 0, 0, 0, false, false, true),
+      TypeError, /sgdStep: params\[0\] and grads\[0\] must have the same dtype, got float32 and float64/],
+    ['adam step 0', () => { const a = adam(); a[5] = 0; adam1(...a); }, RangeError, /adamStep: steps\[0\] must be an integer in \[1, /],
+    ['adam beta1 = 1', () => { const a = adam(); a[7] = 1; adam1(...a); }, RangeError, /adamStep: betas\[0\] must be in \[0, 1\), got 1/],
+    ['adam amsgrad without max buffer', () => { const a = adam(); a[11] = true; adam1(...a); }, TypeError,
+      /adamStep: maxExpAvgSqs\[0\] must be a Float32Array/],
+    ['adam short expAvgSq', () => { const a = adam(); a[3] = f(2); adam1(...a); }, RangeError,
+      /adamStep: expAvgSqs\[0\] needs at least 4 elements, got 2/],
+    ['adam non-boolean amsgrad', () => { const a = adam(); (a as unknown[])[11] = 1; adam1(...a); }, TypeError,
       /adamStep: amsgrad must be a boolean/],
-    ['adam int32 param', () => { const a = adam(); (a as unknown[])[0] = new Int32Array(4); native.adamStep(...a); }, TypeError,
-      /adamStep: param must be float32 or float64, got int32/],
-    ['rmsprop centered without gradAvg', () => native.rmspropStep(f(4), f(4), f(4), null, null, 0.01, 0.99, 1e-8, 0, 0, true, false),
-      TypeError, /rmspropStep: gradAvg must be a Float32Array/],
-    ['rmsprop negative alpha', () => native.rmspropStep(f(4), f(4), f(4), null, null, 0.01, -0.5, 1e-8, 0, 0, false, false),
-      RangeError, /rmspropStep: alpha must be finite and >= 0, got -0.5/],
-    ['adagrad short sum', () => native.adagradStep(f(4), f(4), f(1), 1, 0.1, 0, 0, 1e-10, false),
-      RangeError, /adagradStep: sum needs at least 4 elements, got 1/],
-    ['adagrad NaN eps', () => native.adagradStep(f(4), f(4), f(4), 1, 0.1, 0, 0, NaN, false),
-      RangeError, /adagradStep: eps must be finite and >= 0, got nan/i],
+    ['adam int32 param', () => { const a = adam(); (a as unknown[])[0] = new Int32Array(4); adam1(...a); }, TypeError,
+      /adamStep: params\[0\] must be float32 or float64, got int32/],
+    ['rmsprop centered without gradAvg', () => rmsprop1(f(4), f(4), f(4), null, null, 0.01, 0.99, 1e-8, 0, 0, true, false),
+      TypeError, /rmspropStep: gradAvgs\[0\] must be a Float32Array/],
+    ['rmsprop negative alpha', () => rmsprop1(f(4), f(4), f(4), null, null, 0.01, -0.5, 1e-8, 0, 0, false, false),
+      RangeError, /rmspropStep: alpha must be in \[0, 1\], got -0.5/],
+    ['adagrad short sum', () => adagrad1(f(4), f(4), f(1), 1, 0.1, 0, 0, 1e-10, false),
+      RangeError, /adagradStep: sums\[0\] needs at least 4 elements, got 1/],
+    ['adagrad NaN eps', () => adagrad1(f(4), f(4), f(4), 1, 0.1, 0, 0, NaN, false),
+      RangeError, /adagradStep: eps must be a finite non-negative number, got nan/i],
     ['clamp NaN bound', () => native.clampInPlace(f(4), NaN, 1), RangeError, /clampInPlace: bounds must not be NaN/],
-    ['scale non-number', () => native.scaleInPlace(f(4), '2' as unknown as number), TypeError, /scaleInPlace: s must be a number/],
-    ['sumOfSquares uint8', () => native.sumOfSquares(new Uint8Array(4) as unknown as Float32Array), TypeError,
-      /sumOfSquares: buf must be float32 or float64, got uint8/],
-    ['too few arguments', () => (native.adagradStep as unknown as () => void)(), TypeError, /adagradStep: expected 9 arguments, got 0/],
+    ['clipByNorm non-number maxNorm', () => native.clipByNorm(new Float64Array(1), '2' as unknown as number, 1, f(4)), TypeError,
+      /clipByNorm: maxNorm must be a number/],
+    ['clipByNorm float32 norm', () => native.clipByNorm(f(1), 1, 1, f(4)), TypeError, /clipByNorm: totalNorm must be float64, got float32/],
+    ['gradNormAccumulate uint8', () => sumOfSquares(new Uint8Array(4) as unknown as Float32Array), TypeError,
+      /gradNormAccumulate: grads\[0\] must be float32 or float64, got uint8/],
+    ['gradNormAccumulate zero normType', () => native.gradNormAccumulate(0, new Float64Array(1), 1, f(4)), RangeError,
+      /gradNormAccumulate: normType must be a positive number or Infinity, got 0/],
+    ['too few arguments', () => (native.adagradStep as unknown as () => void)(), TypeError, /adagradStep: expected 3 arguments, got 0/],
   ];
   for (const [name, call, Err, message] of cases) {
     it(name, () => {
