@@ -10,7 +10,7 @@ import type { Pair, Shape4 } from '../bindings/conv.js';
 import type { FloatBuffer } from '../bindings/reduce.js';
 import type { Tensor } from '../tensor.js';
 import { allowTf32 } from './precision.js';
-import { bufferOf, commonDevice, denseBuffer, uninitialized } from './runtime.js';
+import { bufferOf, commonDevice, denseBuffer, memoizedShapeRule, uninitialized } from './runtime.js';
 import { kernelFamily } from './family.js';
 
 /** This module's kernel family: its entry points and how each device runs them (see family.ts). */
@@ -35,8 +35,13 @@ const output = (t: Tensor): FloatBuffer => bufferOf(t) as FloatBuffer;
 
 /** [N, K, P, Q] of conv2d(x [N, C, H, W], w [K, C/G, R, S]), validated as the kernels validate it. */
 export function conv2dOutputShape(xShape: Shape4, wShape: Shape4, g: ConvGeometry): Shape4 {
-  return native.conv2dOutputShape(xShape, wShape, g.stride, g.padding, g.dilation, g.groups);
+  return outputShape(xShape, wShape, g.stride, g.padding, g.dilation, g.groups);
 }
+
+const outputShape = memoizedShapeRule(
+  (xShape: Shape4, wShape: Shape4, stride: Pair, padding: Pair, dilation: Pair, groups: number): Shape4 =>
+    native.conv2dOutputShape(xShape, wShape, stride, padding, dilation, groups),
+);
 
 /** y [N, K, P, Q] = conv2d(x, w) + bias[K] (bias may be null). */
 export function conv2dForwardK(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {

@@ -65,6 +65,11 @@ function inPlaceBuffer(t: Tensor, op: string): AnyBuffer {
 
 /** The group's items split by device and dtype, in their order: one native call per part. */
 function partsOf<T extends { param: Tensor }>(items: readonly T[]): T[][] {
+  // Usually one part: checked without building keys (this runs every step).
+  const first = items[0]?.param;
+  if (!first || items.every(({ param: p }) => p.device === first.device && p.deviceIndex === first.deviceIndex && p.dtype === first.dtype)) {
+    return [items as T[]];
+  }
   const parts = new Map<string, T[]>();
   for (const item of items) {
     const key = `${item.param.deviceName}/${item.param.dtype}`;
@@ -77,11 +82,12 @@ function partsOf<T extends { param: Tensor }>(items: readonly T[]): T[][] {
 
 /** Per parameter: the parameter, its gradient and `stateCount` states, as the native step's buffer run. */
 function buffersOf(items: readonly ParamUpdate[], stateCount: number, op: string): Array<AnyBuffer | null> {
-  return items.flatMap((u) => [
-    inPlaceBuffer(u.param, op),
-    denseBuffer(u.grad),
-    ...Array.from({ length: stateCount }, (_, k) => (u.states[k] ? inPlaceBuffer(u.states[k]!, op) : null)),
-  ]);
+  const out: Array<AnyBuffer | null> = [];
+  for (const u of items) {
+    out.push(inPlaceBuffer(u.param, op), denseBuffer(u.grad));
+    for (let k = 0; k < stateCount; k++) out.push(u.states[k] ? inPlaceBuffer(u.states[k]!, op) : null);
+  }
+  return out;
 }
 
 function bumpVersions(items: readonly ParamUpdate[]): void {

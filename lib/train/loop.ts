@@ -49,16 +49,15 @@ function correctCount(logits: Tensor, targets: Tensor): number {
 
 export class NonFiniteLossError extends Error {}
 
-/** Tensors that outlive a training step: parameters, their gradients, buffers and optimizer state. */
-function* persistentTensors<H extends BaseHyper>(model: Classifier, optimizer: Optimizer<H>): Generator<Tensor | null> {
-  for (const p of model.parameters()) {
-    yield p;
-    yield p.grad;
-  }
-  yield* model.buffers();
+/** Tensors that outlive a training step: the parameters, their gradients, buffers and optimizer state. */
+function persistentTensors<H extends BaseHyper>(params: readonly Tensor[], model: Classifier, optimizer: Optimizer<H>): Array<Tensor | null> {
+  const out: Array<Tensor | null> = [];
+  for (const p of params) out.push(p, p.grad);
+  out.push(...model.buffers());
   for (const state of optimizer.state.values()) {
-    for (const v of Object.values(state)) if (v instanceof Tensor) yield v;
+    for (const v of Object.values(state)) if (v instanceof Tensor) out.push(v);
   }
+  return out;
 }
 
 export interface TrainEpochOptions {
@@ -82,7 +81,11 @@ export interface TrainEpochOptions {
 export function trainStep<H extends BaseHyper>(
   model: Classifier, optimizer: Optimizer<H>, lossFn: LossFn, inputs: Tensor, targets: Tensor, context = '',
 ): { loss: number; correct: number } {
-  const previousGrads = model.parameters().map((p) => p.grad);
+  // The module tree is walked once for the parameters and once for what survives the step (a walk costs
+  // as much as several small kernels).
+  const params = model.parameters();
+  const previousGrads = params.map((p) => p.grad);
+  let persistent: Array<Tensor | null> = [];
   const result = releaseAfter(() => {
     const logits = model.call(inputs);
     const loss = lossFn(logits, targets);
@@ -94,8 +97,8 @@ export function trainStep<H extends BaseHyper>(
     loss.backward();
     optimizer.step();
     return { loss: value, correct: noGrad(() => correctCount(logits, targets)) };
-  }, () => persistentTensors(model, optimizer));
-  releaseUnless(previousGrads, persistentTensors(model, optimizer));
+  }, () => (persistent = persistentTensors(params, model, optimizer)));
+  releaseUnless(previousGrads, persistent);
   return result;
 }
 
