@@ -713,23 +713,6 @@ Split plan_split(const Conv2dParams& p) {
   return {(L + chunk - 1) / chunk, chunk};
 }
 
-// Device scratch, returned to the caching allocator on scope exit (stream order keeps the launches that use
-// it ahead of any later user of the block).
-class Scratch {
- public:
-  explicit Scratch(size_t bytes) : device_(current_device()), ptr_(allocate(device_, bytes)) {}
-  ~Scratch() { release(device_, ptr_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  template <class T>
-  T* as() const {
-    return static_cast<T*>(ptr_);
-  }
-
- private:
-  int device_;
-  void* ptr_;
-};
 
 }  // namespace
 

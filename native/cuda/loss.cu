@@ -382,23 +382,6 @@ __global__ void multi_margin_backward_kernel(int64_t N, int64_t C, double margin
 // ---------------------------------------------------------------------------------------------------------
 // Launchers
 
-// Device scratch on the current device for one call's launches (stream-ordered: released at once after the
-// last launch, the block is not handed to later work before those launches run).
-class Scratch {
- public:
-  explicit Scratch(size_t bytes) : device_(current_device()), ptr_(allocate(device_, bytes)) {}
-  ~Scratch() { release(device_, ptr_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  template <class P>
-  P* as() const {
-    return static_cast<P*>(ptr_);
-  }
-
- private:
-  int device_;
-  void* ptr_;
-};
 
 int64_t blocks_for(int64_t teams, int64_t teams_per_block) {
   const int64_t blocks = (teams + teams_per_block - 1) / teams_per_block;

@@ -115,21 +115,6 @@ int64_t chunks_for(int64_t num_stats, int64_t count) {
   return chunks > 1 ? chunks : 1;
 }
 
-// Device scratch for the chunks' partial results, returned to the cache when the launcher ends (the stream
-// runs the launches enqueued before any later work that receives the block).
-class Scratch {
- public:
-  explicit Scratch(size_t bytes) : device_(current_device()), ptr_(bytes ? allocate(device_, bytes) : nullptr) {}
-  ~Scratch() { release(device_, ptr_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  template <class P>
-  P* as() const { return static_cast<P*>(ptr_); }
-
- private:
-  int device_;
-  void* ptr_;
-};
 
 // The arguments of norm_forward (core/norm.h), as the forward kernels take them.
 template <class T>

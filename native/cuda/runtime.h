@@ -36,6 +36,26 @@ void* allocate(int device, size_t bytes);
 // Returns a block from allocate() to the cache (never cudaFree). Work already enqueued that uses it runs
 // before any later work that receives it, on the one stream. nullptr is ignored. Never throws.
 void release(int device, void* ptr) noexcept;
+
+// Device scratch for one launcher's kernels on the current device, returned to the cache when the launcher
+// returns: the stream runs the launches already enqueued that use it before any later work that receives
+// the block, so it need not wait for them.
+class Scratch {
+ public:
+  explicit Scratch(size_t bytes) : device_(current_device()), ptr_(allocate(device_, bytes)) {}
+  ~Scratch() { release(device_, ptr_); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  template <class P>
+  P* as() const {
+    return static_cast<P*>(ptr_);
+  }
+
+ private:
+  int device_;
+  void* ptr_;
+};
+
 MemoryStats memory_stats(int device);
 void reset_peak_stats(int device);
 // Returns every cached block to the driver (after the device's pending work finishes).

@@ -10,18 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as tf from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 import { makeRng, randomArray } from '../util.js';
+import { dev, upload } from './device_calls.js';
 
-type Handle = { readonly __deviceHandle: unique symbol };
 type FloatArray = Float32Array | Float64Array;
-interface DeviceSurface {
-  deviceCount(): number;
-  deviceAlloc(device: number, dtype: 0 | 1, length: number, zero: boolean): Handle;
-  deviceFree(handle: Handle): void;
-  deviceUpload(handle: Handle, offset: number, src: FloatArray): void;
-  deviceDownload(handle: Handle, offset: number, dst: FloatArray): void;
-}
-// The device-memory entry points are not typed in lib/.
-const dev = native as unknown as DeviceSurface;
 const gemm = native.gemm as unknown as (...args: unknown[]) => void;
 const cudaUsable = tf.cuda.isAvailable();
 const rng = makeRng();
@@ -93,12 +84,6 @@ function reference(
     }
   }
   return { want, scale };
-}
-
-function upload(src: FloatArray): Handle {
-  const h = dev.deviceAlloc(0, src instanceof Float32Array ? 0 : 1, Math.max(1, src.length), false);
-  if (src.length > 0) dev.deviceUpload(h, 0, src);
-  return h;
 }
 
 /**

@@ -6,28 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/native.js';
 import { expectClose, makeRng, randomArray, type Rng } from '../util.js';
+import { type HostArray, deviceCount, dev, upload } from './device_calls.js';
 
-type Handle = { readonly __deviceHandle: unique symbol };
-type HostArray = Float32Array | Float64Array | Int32Array;
 type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
-interface DeviceSurface {
-  deviceCount(): number;
-  deviceAlloc(device: number, dtype: number, length: number, zero: boolean): Handle;
-  deviceFree(handle: Handle): void;
-  deviceUpload(handle: Handle, offset: number, src: HostArray): void;
-  deviceDownload(handle: Handle, offset: number, dst: HostArray): void;
-}
-const dev = native as unknown as DeviceSurface;
 const ops = native as unknown as Record<string, (...args: unknown[]) => void>;
-const hasCuda = typeof dev.deviceCount === 'function' && dev.deviceCount() > 0;
-
-const dtypeCode = (a: HostArray): number => (a instanceof Float32Array ? 0 : a instanceof Float64Array ? 1 : 2);
-
-function upload(a: HostArray): Handle {
-  const h = dev.deviceAlloc(0, dtypeCode(a), a.length, false);
-  dev.deviceUpload(h, 0, a);
-  return h;
-}
+const hasCuda = deviceCount > 0;
 
 /**
  * Runs entry point `op` on host copies of `args` and on device copies, and returns the contents of the array

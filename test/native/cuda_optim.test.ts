@@ -6,32 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { native } from '../../lib/native.js';
 import { expectClose, makeRng, randomArray, type Rng } from '../util.js';
+import { deviceCount, dev, download, upload } from './device_calls.js';
 
-type Handle = { readonly __deviceHandle: unique symbol };
 type Buf = Float32Array | Float64Array;
 type FloatCtor = Float32ArrayConstructor | Float64ArrayConstructor;
-interface DeviceSurface {
-  deviceCount(): number;
-  deviceAlloc(device: number, dtype: number, length: number, zero: boolean): Handle;
-  deviceFree(handle: Handle): void;
-  deviceUpload(handle: Handle, offset: number, src: Buf): void;
-  deviceDownload(handle: Handle, offset: number, dst: Buf): void;
-}
-const dev = native as unknown as DeviceSurface;
 const ops = native as unknown as Record<string, (...args: unknown[]) => void>;
-const hasCuda = typeof dev.deviceCount === 'function' && dev.deviceCount() > 0;
-
-function upload(a: Buf): Handle {
-  const h = dev.deviceAlloc(0, a instanceof Float32Array ? 0 : 1, a.length, false);
-  dev.deviceUpload(h, 0, a);
-  return h;
-}
-
-function download(h: Handle, like: Buf): Buf {
-  const out = like.slice();
-  dev.deviceDownload(h, 0, out);
-  return out;
-}
+const hasCuda = deviceCount > 0;
 
 /** A rule's call: its arguments before the buffer runs, given each tensor's step (1-based) this call. */
 interface Rule {

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import { native } from '../../lib/native.js';
 import { makeRng, randomArray, type Rng } from '../util.js';
 
-type Handle = { readonly __deviceHandle: unique symbol };
+export type Handle = { readonly __deviceHandle: unique symbol };
 export type HostArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 interface DeviceSurface {
   deviceCount(): number;
@@ -16,13 +16,28 @@ interface DeviceSurface {
   deviceUpload(handle: Handle, offset: number, src: HostArray): void;
   deviceDownload(handle: Handle, offset: number, dst: HostArray): void;
 }
-const dev = native as unknown as DeviceSurface;
+/** The device-memory entry points, which lib/ does not type. */
+export const dev = native as unknown as DeviceSurface;
 const ops = native as unknown as Record<string, (...args: unknown[]) => unknown>;
 
 export const deviceCount = dev.deviceCount();
 
 const DTYPE_CODE = new Map<unknown, number>([[Float32Array, 0], [Float64Array, 1], [Int32Array, 2], [Uint8Array, 3]]);
 const isHostArray = (v: unknown): v is HostArray => ArrayBuffer.isView(v) && DTYPE_CODE.has(v.constructor);
+
+/** A new cuda:0 buffer holding a's elements (its length is a's: entry points read a handle's length as the tensor's). */
+export function upload(a: HostArray): Handle {
+  const h = dev.deviceAlloc(0, DTYPE_CODE.get(a.constructor)!, a.length, false);
+  if (a.length > 0) dev.deviceUpload(h, 0, a);
+  return h;
+}
+
+/** A copy of `like` holding the first like.length elements of h. */
+export function download<A extends HostArray>(h: Handle, like: A): A {
+  const out = like.slice() as A;
+  if (out.length > 0) dev.deviceDownload(h, 0, out);
+  return out;
+}
 
 /** A copy of every typed array in args (other values kept), so two calls never share an output. */
 export function cloneArgs(args: readonly unknown[]): unknown[] {
@@ -44,9 +59,8 @@ export function callOnDevice(name: string, args: unknown[]): void {
   try {
     const mapped = args.map((a) => {
       if (!isHostArray(a)) return a;
-      const h = dev.deviceAlloc(0, DTYPE_CODE.get(a.constructor)!, a.length, false);
+      const h = upload(a);
       handles.set(a, h);
-      if (a.length > 0) dev.deviceUpload(h, 0, a);
       return h;
     });
     ops[name]!(...mapped);
