@@ -34,11 +34,12 @@ export class Node {
     this.#scratch = scratch;
   }
 
-  /** Drops what the backward needed, after a backward that does not retain the graph; the scratch memory returns now. */
+  /** Drops what the backward needed, after a backward that does not retain the graph; scratch device memory returns now. */
   release(): void {
     this.gradFns = null;
     this.saved = [];
-    for (const t of this.#scratch) releaseStorage(t.storage);
+    // device memory only: on the CPU the garbage collector and releaseAfter reclaim it (see engine.ts)
+    for (const t of this.#scratch) if (t.device !== 'cpu') releaseStorage(t.storage);
     this.#scratch = [];
   }
 }
@@ -47,8 +48,8 @@ export class Node {
  * Records `out` as produced by op `name` from `inputs` when grad mode is on and any input requires
  * grad. gradFns[i] maps the output's gradient to input i's (any broadcastable shape); `saved` lists the
  * tensors the gradient functions read, checked for in-place modification at backward. `scratch` lists
- * tensors the op made for its gradient functions alone and never hands out: their memory is released when a
- * backward through the node ends (else with the step's releaseAfter, or by the garbage collector).
+ * tensors the op made for its gradient functions alone and never hands out: their device memory is released
+ * when a backward through the node ends (else with the step's releaseAfter, or by the garbage collector).
  */
 export function attach(
   name: string,

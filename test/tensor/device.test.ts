@@ -188,6 +188,14 @@ describe.skipIf(!cudaUsable)('tensors on cuda', () => {
     expect(x.grad!.dataSync()[0]).toBeCloseTo(1.01 ** 20, 4);
   });
 
+  it('backward keeps a node\'s incoming gradient until all its inputs have theirs, also when a leaf takes one', () => {
+    const a = tf.randn([300], { device: 'cuda', requiresGrad: true }), b = tf.randn([300], { device: 'cuda', requiresGrad: true });
+    a.add(b).sum().backward();
+    a.add(b).mul(2).sum().backward();  // a and b now hold gradients: the second pass adds into them
+    expect(Array.from(a.grad!.dataSync()).every((v) => v === 3)).toBe(true);
+    expect(Array.from(b.grad!.dataSync()).every((v) => v === 3)).toBe(true);
+  });
+
   it('memory an op kept only for its backward (pooling indices, a dropout mask, batch statistics) and its gradient functions\' temporaries return when backward ends', () => {
     const block = (bytes: number) => Math.ceil(bytes / 512) * 512;
     const x = tf.randn([2, 3, 20, 20], { device: 'cuda', requiresGrad: true });

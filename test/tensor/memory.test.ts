@@ -70,32 +70,3 @@ describe('large buffers', () => {
     expect(again.dataSync().every((v) => v === 1)).toBe(true);
   });
 });
-
-describe('backward', () => {
-  it('returns intermediate gradient buffers as it goes; leaf gradients and what hooks saw stay', () => {
-    const n = 4099;  // a buffer size no other test uses, so the free list of this size starts empty
-    const x = tf.randn([n], { requiresGrad: true });
-    let h = x, seenByHook: tf.Tensor | undefined;
-    for (let i = 0; i < 20; i++) {
-      h = h.mul(1.01);  // its gradient is a new buffer of n floats
-      if (i === 9) h.registerHook((g) => { seenByHook = g; });
-    }
-    const pooled = pooledMemory();
-    h.sum().backward();
-    // without the release every gradient would stay allocated until GC and none would reach the free list
-    expect(pooledMemory() - pooled).toBeGreaterThanOrEqual(n * 4);
-    expect(x.grad!.isDisposed).toBe(false);
-    expect(x.grad!.dataSync()[n - 1]).toBeCloseTo(1.01 ** 20, 5);
-    expect(seenByHook!.isDisposed).toBe(false);
-    expect(seenByHook!.dataSync()[0]).toBeCloseTo(1.01 ** 10, 5);
-  });
-
-  it('keeps a node\'s incoming gradient until all its inputs have theirs, also when a leaf takes one', () => {
-    const a = tf.randn([300], { requiresGrad: true }), b = tf.randn([300], { requiresGrad: true });
-    a.add(b).sum().backward();
-    a.add(b).mul(2).sum().backward();  // a and b now hold gradients: the second pass adds into them
-    expect(Array.from(a.grad!.dataSync()).every((v) => v === 3)).toBe(true);
-    expect(Array.from(b.grad!.dataSync()).every((v) => v === 3)).toBe(true);
-  });
-});
-
