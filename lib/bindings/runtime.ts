@@ -45,12 +45,14 @@ export interface GemmBinding {
    * Batched row-major GEMM: for b in [0, batch): C_b = alpha * op(A_b) * op(B_b) + beta * C_b, where
    * X_b starts at offX + b * strideX (stride 0 broadcasts) and has row stride ldX. A, B, C share one float dtype
    * and one device (typed arrays on cpu, device handles on cuda). allowTf32: float32 products on cuda may use
-   * TF32 tensor cores (default false).
+   * TF32 tensor cores (default false). bias (length N, C's dtype and device), when given, is added to every
+   * row of every C_b: a linear layer's epilogue.
    */
   gemm(
     batch: number, transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     A: AnyBuffer, offA: number, lda: number, strideA: number,
     B: AnyBuffer, offB: number, ldb: number, strideB: number,
     beta: number, C: AnyBuffer, offC: number, ldc: number, strideC: number, allowTf32?: boolean,
+    bias?: AnyBuffer | null,
   ): void;
 }

@@ -6,7 +6,7 @@ import { native } from '../native.js';
 import type { AnyBuffer } from '../bindings/elementwise.js';
 import type { Tensor } from '../tensor.js';
 import { allowTf32 } from './precision.js';
-import { bufferOf, commonDevice, copyAs, uninitialized } from './runtime.js';
+import { bufferOf, commonDevice, copyAs, denseBuffer, uninitialized } from './runtime.js';
 import { kernelFamily } from './family.js';
 
 /** This module's kernel family: its entry points and how each device runs them (see family.ts). */
@@ -46,11 +46,11 @@ function gemmOperand(t: Tensor): GemmOperand {
 }
 
 /**
- * out [...batch, M, N] = a · b for views a [...batch, M, K] and b [...batch, K, N] already expanded to
- * the common batch shape (stride 0 along broadcast dims); one float dtype, one device.
+ * out [...batch, M, N] = a · b (+ bias[N] on every row) for views a [...batch, M, K] and b [...batch, K, N]
+ * already expanded to the common batch shape (stride 0 along broadcast dims); one float dtype, one device.
  */
-export function matmulK(a: Tensor, b: Tensor): Tensor {
-  const device = commonDevice('matmul', [a, b]);
+export function matmulK(a: Tensor, b: Tensor, bias: Tensor | null = null): Tensor {
+  const device = commonDevice('matmul', [a, b, bias]);
   const M = a.shape[a.ndim - 2]!, K = a.shape[a.ndim - 1]!, N = b.shape[b.ndim - 1]!;
   const batch = a.shape.slice(0, -2);
   const count = batch.reduce((x, y) => x * y, 1);
@@ -59,7 +59,7 @@ export function matmulK(a: Tensor, b: Tensor): Tensor {
   native.gemm(
     count, A.trans, B.trans, M, N, K, 1,
     A.data, A.offset, A.ld, A.batchStride, B.data, B.offset, B.ld, B.batchStride,
-    0, bufferOf(out), 0, Math.max(1, N), M * N, allowTf32(),
+    0, bufferOf(out), 0, Math.max(1, N), M * N, allowTf32(), bias && denseBuffer(bias),
   );
   return out;
 }

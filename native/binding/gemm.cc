@@ -1,8 +1,9 @@
 // gemm(batch, transA, transB, M, N, K, alpha, A, offA, lda, strideA, B, offB, ldb, strideB, beta, C, offC, ldc, strideC,
-//      allowTf32?)
+//      allowTf32?, bias?)
 // Row-major, batched at fixed element strides (0 broadcasts an operand). float32 or float64 by buffer type; every
 // buffer a typed array or a device handle, all on one device. allowTf32: float32 products on cuda may use TF32
-// tensor cores (setFloat32MatmulPrecision('high')); ignored on cpu and for float64; absent means false.
+// tensor cores (setFloat32MatmulPrecision('high')); ignored on cpu and for float64; absent means false. bias: N
+// elements added to every row of C (a linear layer's epilogue); absent or null for none.
 #include "binding/args.h"
 #include "binding/registry.h"
 #include "core/gemm.h"
@@ -45,14 +46,18 @@ Napi::Value gemm(const Napi::CallbackInfo& info) {
   require_same_dtype(A.buf, C.buf, kOp, "A", "C");
   const MatmulPrecision precision =
       !is_absent(info, 20) && get_bool(info, 20, kOp, "allowTf32") ? MatmulPrecision::kHigh : MatmulPrecision::kHighest;
-  const Device dev = require_one_device(kOp, {{A.buf, "A"}, {B.buf, "B"}, {C.buf, "C"}});
+  const Buffer bias = get_like(info, 21, kOp, "bias", A.buf, "A", N, true);
+  const bool has_bias = !is_absent(info, 21);
+  const Device dev = require_one_device(kOp, {{A.buf, "A"}, {B.buf, "B"}, {C.buf, "C"}, {bias, "bias"}});
+  // The epilogue reads bias while it writes C.
+  if (has_bias) require_disjoint(kOp, C.buf, C.buf.length, "C", bias, bias.length, "bias");
   TF_CHECK(batch <= 1 || C.stride >= M * C.ld || M == 0 || N == 0, Range, kOp,
            ": C batches would overlap (strideC ", C.stride, " < M*ldc ", M * C.ld, ")");
   dispatch_float(A.buf.dtype, kOp, [&](auto zero) {
     using T = decltype(zero);
     TF_ON_DEVICE(dev, gemm_batched<T>(batch, ta, tb, M, N, K, T(alpha), A.buf.as<T>() + A.offset, A.ld, A.stride,
                                       B.buf.as<T>() + B.offset, B.ld, B.stride, T(beta), C.buf.as<T>() + C.offset,
-                                      C.ld, C.stride, precision));
+                                      C.ld, C.stride, precision, has_bias ? bias.as<T>() : nullptr));
     return 0;
   });
   return info.Env().Undefined();

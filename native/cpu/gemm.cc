@@ -104,11 +104,22 @@ void set_gemm_threads(int) {}
 template <class T>
 void gemm_batched(int64_t count, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                   int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta, T* C, int64_t ldc,
-                  int64_t stride_c, MatmulPrecision) {
+                  int64_t stride_c, MatmulPrecision, const T* bias) {
+  // With a bias and beta 0 (a linear layer), C starts as the broadcast bias and the product adds to it with
+  // beta 1: the BLAS kernel's own pass over C does the epilogue. Otherwise the bias is added after.
+  const bool bias_first = bias != nullptr && beta == T(0);
+  const auto add_bias = [&](T* c, bool overwrite) {
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) c[m * ldc + n] = overwrite ? bias[n] : c[m * ldc + n] + bias[n];
+  };
   const auto run = [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b)
-      gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta, C + b * stride_c,
-           ldc);
+    for (int64_t b = b0; b < b1; ++b) {
+      T* c = C + b * stride_c;
+      if (bias_first) add_bias(c, true);
+      gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, bias_first ? T(1) : beta,
+           c, ldc);
+      if (bias != nullptr && !bias_first) add_bias(c, false);
+    }
   };
   // Products too small for OpenBLAS's threads (see gemm) share our pool instead, a block of them per thread.
   if (M * N * K >= kThreadedGemmWork) return run(0, count);

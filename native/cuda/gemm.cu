@@ -39,6 +39,7 @@ struct GemmArgs {
   int64_t ldb, stride_b;
   T* C;
   int64_t ldc, stride_c;
+  const T* bias;  // [N] added to every row of C, or nullptr
 };
 
 // The block's output tile (row, column of tiles) from a flat blockIdx.x, the batch from blockIdx.z (a grid
@@ -51,12 +52,14 @@ __device__ inline TileIndex tile_index(int64_t N, int BM, int BN) {
   return TileIndex{int64_t(blockIdx.x / tiles_n) * BM, int64_t(blockIdx.x % tiles_n) * BN};
 }
 
-// C[m, n] = alpha * acc + beta * C[m, n] inside the product; beta == 0 never reads C (it may be uninitialized).
+// C[m, n] = alpha * acc + beta * C[m, n] (+ bias[n]) inside the product; beta == 0 never reads C (it may be
+// uninitialized).
 template <class T>
 __device__ inline void store_c(const GemmArgs<T>& p, T* C, int64_t m, int64_t n, T acc) {
   if (m >= p.M || n >= p.N) return;
   T& c = C[m * p.ldc + n];
-  c = p.beta == T(0) ? p.alpha * acc : p.alpha * acc + p.beta * c;
+  const T v = p.beta == T(0) ? p.alpha * acc : p.alpha * acc + p.beta * c;
+  c = p.bias ? v + p.bias[n] : v;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -434,9 +437,9 @@ void launch_tf32(const GemmArgs<float>& p, bool trans_a, bool trans_b) {
 template <class T>
 void gemm_batched(int64_t count, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                   int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta, T* C, int64_t ldc,
-                  int64_t stride_c, MatmulPrecision precision) {
+                  int64_t stride_c, MatmulPrecision precision, const T* bias) {
   if (count == 0 || M == 0 || N == 0) return;
-  const GemmArgs<T> p{count, M, N, K, alpha, beta, A, lda, stride_a, B, ldb, stride_b, C, ldc, stride_c};
+  const GemmArgs<T> p{count, M, N, K, alpha, beta, A, lda, stride_a, B, ldb, stride_b, C, ldc, stride_c, bias};
   if constexpr (std::is_same_v<T, float>) {
     if (precision == MatmulPrecision::kHigh) return launch_tf32(p, trans_a, trans_b);
     // 128 x 128 tiles once there are enough of them to fill the GPU's SMs; 64 x 64 below.

@@ -76,9 +76,9 @@ export const specs: Record<string, FuzzSpec> = {
   deviceResetPeakStats: { baseline: () => [0] },
   deviceHandleInfo: { baseline: () => [deviceHandle()] },
 
-  // gemm: batch 2 of [2, 4] x [4, 3]
+  // gemm: batch 2 of [2, 4] x [4, 3], plus a bias of 3
   gemm: {
-    baseline: () => [2, false, false, 2, 3, 4, 1, f32(16), 0, 4, 8, f32(24), 0, 3, 12, 0, f32(12), 0, 3, 6, false],
+    baseline: () => [2, false, false, 2, 3, 4, 1, f32(16), 0, 4, 8, f32(24), 0, 3, 12, 0, f32(12), 0, 3, 6, false, f32(3)],
   },
 
   // elementwise over shape [2, 3]

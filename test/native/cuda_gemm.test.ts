@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as tf from '../../lib/index.js';
 import { native } from '../../lib/native.js';
 import { makeRng, randomArray } from '../util.js';
-import { dev, upload } from './device_calls.js';
+import { dev, expectDeviceMatchesCpu, f32Values, upload } from './device_calls.js';
 
 type FloatArray = Float32Array | Float64Array;
 const gemm = native.gemm as unknown as (...args: unknown[]) => void;
@@ -247,6 +247,22 @@ describe.skipIf(!cudaUsable)('tf.matmul on cuda', () => {
     expectAgrees(cpu, high, 5e-3, 'high');
     const diff = Math.max(...values(high).map((v, i) => Math.abs(v - values(cpu)[i]!)));
     expect(diff, 'TF32 rounding shows').toBeGreaterThan(1e-5);
+  });
+
+  it('adds a bias to every row in the epilogue, with beta 0 and not, in both kernels (TF32 on and off)', () => {
+    const M = 37, N = 70, K = 19, batch = 2;
+    for (const beta of [0, 0.75]) {
+      for (const tf32 of [false, true]) {
+        expectDeviceMatchesCpu(`bias, beta ${beta}, tf32 ${tf32}`, 'gemm', (Arr) => {
+          const r = makeRng(91);
+          return [
+            // operands in [-0.5, 0.5): TF32's rounding of 19 products then stays under 5e-3
+            batch, false, true, M, N, K, 1.5, Arr.from(f32Values(M * K, r, -0.5, 0.5)), 0, K, 0, Arr.from(f32Values(N * K, r, -0.5, 0.5)), 0, K, 0,
+            beta, Arr.from(f32Values(batch * M * N, r)), 0, N, M * N, tf32, Arr.from(f32Values(N, r)),
+          ];
+        }, { outputs: [16], float32: tf32 ? { atol: 5e-3, rtol: 5e-3 } : { atol: 1e-4, rtol: 1e-4 }, float64: { atol: 1e-12, rtol: 1e-12 } });
+      }
+    }
   });
 
   it('names the op and the argument on a bad call', () => {

@@ -6,7 +6,7 @@ import { expectClose, makeRng, randomArray } from '../util.js';
 function refGemm(
   batch: number, ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number,
   A: ArrayLike<number>, lda: number, sa: number, B: ArrayLike<number>, ldb: number, sb: number,
-  beta: number, C: ArrayLike<number>, ldc: number, sc: number,
+  beta: number, C: ArrayLike<number>, ldc: number, sc: number, bias: ArrayLike<number> | null = null,
 ): Float64Array {
   const out = Float64Array.from(C);
   for (let b = 0; b < batch; b++)
@@ -19,7 +19,7 @@ function refGemm(
           acc += a * bv;
         }
         const idx = b * sc + i * ldc + j;
-        out[idx] = alpha * acc + (beta === 0 ? 0 : beta * out[idx]!);
+        out[idx] = alpha * acc + (beta === 0 ? 0 : beta * out[idx]!) + (bias ? bias[j]! : 0);
       }
   return out;
 }
@@ -28,17 +28,20 @@ describe('native gemm', () => {
   const rng = makeRng();
   for (const Ctor of [Float32Array, Float64Array]) {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      it(`${Ctor.name} transA=${ta} transB=${tb} odd sizes, padded leading dims, batches`, () => {
+      it(`${Ctor.name} transA=${ta} transB=${tb} odd sizes, padded leading dims, batches, with and without a bias`, () => {
         const batch = rng.int(1, 3), M = rng.int(1, 37), N = rng.int(1, 41), K = rng.int(1, 53);
         const lda = (ta ? M : K) + rng.int(0, 3), ldb = (tb ? K : N) + rng.int(0, 3), ldc = N + rng.int(0, 2);
         const sa = (ta ? K : M) * lda, sb = (tb ? N : K) * ldb, sc = M * ldc;
         const A = randomArray(Ctor, batch * sa, rng), B = randomArray(Ctor, batch * sb, rng);
         const C = randomArray(Ctor, batch * sc, rng);
-        const alpha = rng.uniform(0.5, 2), beta = rng.int(0, 1) ? 0 : rng.uniform(-1, 1);
-        const expected = refGemm(batch, ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, C, ldc, sc);
-        native.gemm(batch, ta, tb, M, N, K, alpha, A, 0, lda, sa, B, 0, ldb, sb, beta, C, 0, ldc, sc);
-        const tol = Ctor === Float32Array ? 1e-5 : 1e-12;
-        expectClose(C, expected, { atol: tol * K, rtol: tol, seed: rng.seed });
+        const alpha = rng.uniform(0.5, 2), tol = Ctor === Float32Array ? 1e-5 : 1e-12;
+        // beta 0 and not, each without and with a bias (the two bias paths: before the product and after)
+        for (const [beta, bias] of [[0, null], [0, randomArray(Ctor, N, rng)], [rng.uniform(-1, 1), null], [rng.uniform(-1, 1), randomArray(Ctor, N, rng)]] as const) {
+          const Cb = C.slice();
+          const expected = refGemm(batch, ta, tb, M, N, K, alpha, A, lda, sa, B, ldb, sb, beta, Cb, ldc, sc, bias);
+          native.gemm(batch, ta, tb, M, N, K, alpha, A, 0, lda, sa, B, 0, ldb, sb, beta, Cb, 0, ldc, sc, false, bias);
+          expectClose(Cb, expected, { atol: tol * K, rtol: tol, seed: rng.seed, label: `beta ${beta}, ${bias ? 'a' : 'no'} bias` });
+        }
       });
     }
   }

@@ -11,7 +11,7 @@ import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
 import { type ConvGeometry, type Shape4, conv2dBackwardDataK, conv2dBackwardWeightK, conv2dForwardK, convFamily, shape4 } from '../../kernels/conv.js';
 import { elementwiseFamily } from '../../kernels/elementwise.js';
-import { gemmFamily } from '../../kernels/gemm.js';
+import { gemmFamily, matmulK } from '../../kernels/gemm.js';
 import { reduceFamily } from '../../kernels/reduce.js';
 import { pad, reshape, squeeze, transpose, unsqueeze } from '../../ops/shape.js';
 import { add } from '../../ops/elementwise.js';
@@ -22,7 +22,7 @@ import {
 } from './common.js';
 
 /** y [..., out] = x [..., in] · weightᵀ + bias, weight [out, in], bias [out]; weightᵀ is a view, not a copy. */
-export const linear = defineOp('linear', [gemmFamily, elementwiseFamily, reduceFamily], (x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor => {
+export const linear = defineOp('linear', [gemmFamily, reduceFamily], (x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor => {
   requireFloatLike('linear', x, { weight, bias });
   requireRank('linear', weight, 'weight', [2], '(out, in)');
   if (x.ndim < 1) throw new RangeError(`linear: input must have at least 1 dim (..., in), got rank 0 ${fmtShape(x.shape)}`);
@@ -34,13 +34,11 @@ export const linear = defineOp('linear', [gemmFamily, elementwiseFamily, reduceF
   }
   if (bias) requireShape('linear', bias, 'bias', [weight.shape[0]!], ' (out)');
   const outFeatures = weight.shape[0]!, rows = product(x.shape.slice(0, -1));
-  const y = noGrad(() => {
-    const xw = matmul(x, transpose(weight, 0, 1));
-    return bias ? add(xw, bias) : xw;
-  });
+  const rowsOf = (t: Tensor, cols: number) => reshape(t, [rows, cols]);
+  // One GEMM with the bias in its epilogue: x as rows times weightᵀ (a transposed view, no copy).
+  const y = noGrad(() => reshape(matmulK(rowsOf(x, inFeatures), transpose(weight, 0, 1), bias ?? null), [...x.shape.slice(0, -1), outFeatures]));
   // The weight's gradient as gᵀ·x, [out, in] like the weight: differentiating through weightᵀ would give it
   // transposed, copied to the weight's layout on every step (44 µs for LeNet-5's 400 → 120 layer).
-  const rowsOf = (t: Tensor, cols: number) => reshape(t, [rows, cols]);
   return attach('linear', y, [x, weight, bias], [
     (g) => matmul(g, weight),
     (g) => matmul(transpose(rowsOf(g, outFeatures), 0, 1), rowsOf(x, inFeatures)),
