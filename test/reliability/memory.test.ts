@@ -14,7 +14,7 @@ import { tinyCnn } from './fixtures/models.js';
 const fixture = fileURLToPath(new URL('./fixtures/rss_loop.ts', import.meta.url));
 const LIMIT_MB = 5;
 
-interface RssReport { mode: string; loop: string; steps: number; baseMb: number; endMb: number; growthMb: number }
+interface RssReport { mode: string; loop: string; steps: number; baseMb: number; midMb: number; endMb: number; growthMb: number }
 
 // glibc gives each of V8's background threads its own malloc arena, and memory freed in one arena is not
 // reused by another, so RSS drifts with thread scheduling (up to 13 MB seen on a loaded 2-core host);
