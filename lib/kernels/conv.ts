@@ -10,7 +10,7 @@ import type { Pair, Shape4 } from '../bindings/conv.js';
 import type { FloatBuffer } from '../bindings/reduce.js';
 import type { Tensor } from '../tensor.js';
 import { allowTf32 } from './precision.js';
-import { bufferOf, commonDevice, denseBuffer, memoizedShapeRule, uninitialized } from './runtime.js';
+import { asOp, bufferOf, commonDevice, denseBuffer, memoizedShapeRule, uninitialized } from './runtime.js';
 import { kernelFamily } from './family.js';
 
 /** This module's kernel family: its entry points and how each device runs them (see family.ts). */
@@ -33,9 +33,12 @@ const dense = (t: Tensor): FloatBuffer => denseBuffer(t) as FloatBuffer;
 const denseOrNull = (t: Tensor | null): FloatBuffer | null => (t ? dense(t) : null);
 const output = (t: Tensor): FloatBuffer => bufferOf(t) as FloatBuffer;
 
-/** [N, K, P, Q] of conv2d(x [N, C, H, W], w [K, C/G, R, S]), validated as the kernels validate it. */
-export function conv2dOutputShape(xShape: Shape4, wShape: Shape4, g: ConvGeometry): Shape4 {
-  return outputShape(xShape, wShape, g.stride, g.padding, g.dilation, g.groups);
+/**
+ * [N, K, P, Q] of conv2d(x [N, C, H, W], w [K, C/G, R, S]), validated by the rule the kernels apply
+ * (core/conv.cc: channels, groups, the window fitting the padded input); its errors name `op`.
+ */
+export function conv2dOutputShape(xShape: Shape4, wShape: Shape4, g: ConvGeometry, op = 'conv2d'): Shape4 {
+  return asOp(op, 'conv2dOutputShape', () => outputShape(xShape, wShape, g.stride, g.padding, g.dilation, g.groups));
 }
 
 const outputShape = memoizedShapeRule(

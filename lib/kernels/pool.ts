@@ -7,7 +7,7 @@ import { native } from '../native.js';
 import type { Pair, Shape4 } from '../bindings/conv.js';
 import type { FloatBuffer, IndexBuffer } from '../bindings/reduce.js';
 import type { Tensor } from '../tensor.js';
-import { bufferOf, commonDevice, deviceOf, denseBuffer, memoizedShapeRule, uninitialized } from './runtime.js';
+import { asOp, bufferOf, commonDevice, deviceOf, denseBuffer, memoizedShapeRule, uninitialized } from './runtime.js';
 import { kernelFamily } from './family.js';
 
 /** This module's kernel family: its entry points and how each device runs them (see family.ts). */
@@ -31,7 +31,13 @@ export interface PoolWindow {
  * [N, C, P, Q] of a max / average pooling of x [N, C, H, W] (dilation [1, 1] for average pooling), validated
  * by the rules the kernels apply (core/pool.cc), so the two cannot disagree.
  */
-export const pool2dOutputShape = memoizedShapeRule(
+export function pool2dOutputShape(
+  xShape: Shape4, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, ceilMode: boolean, op = 'pool2d',
+): Shape4 {
+  return asOp(op, 'pool2dOutputShape', () => outputShape(xShape, kernel, stride, padding, dilation, ceilMode));
+}
+
+const outputShape = memoizedShapeRule(
   (xShape: Shape4, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, ceilMode: boolean): Shape4 =>
     native.pool2dOutputShape(xShape, kernel, stride, padding, dilation, ceilMode),
 );

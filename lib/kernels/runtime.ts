@@ -33,6 +33,19 @@ export function memoizedShapeRule<A extends readonly unknown[], R>(rule: (...arg
   };
 }
 
+/**
+ * Runs a native rule on behalf of op `op`: an error it raises names `op` (the call the user made) instead of
+ * the entry point `entry`, so a rule checked in C++ serves the TypeScript op's messages too.
+ */
+export function asOp<R>(op: string, entry: string, run: () => R): R {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith(`${entry}: `)) e.message = op + e.message.slice(entry.length);
+    throw e;
+  }
+}
+
 /** Validates a shape (non-negative integers, element count within 2^53) and returns its element count. */
 export function checkShape(shape: readonly number[], op: string, what = 'shape'): number {
   let n = 1;

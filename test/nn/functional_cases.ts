@@ -67,7 +67,7 @@ export const nnOpCases: Record<string, NnOpCases> = {
       { label: 'conv2d dtype', call: () => F.conv2d(f32([1, 3, 8, 8]), f32([4, 3, 3, 3]).double()), error: TypeError, message: /conv2d: weight must have the input's dtype float32, got float64/ },
       { label: 'conv2d stride', call: () => F.conv2d(f32([1, 3, 8, 8]), f32([4, 3, 3, 3]), null, { stride: 0 }), error: RangeError, message: /conv2d: stride must be an integer >= 1 .*got 0/ },
       { label: 'conv2d same stride', call: () => F.conv2d(f32([1, 3, 8, 8]), f32([4, 3, 3, 3]), null, { stride: 2, padding: 'same' }), error: RangeError, message: /padding 'same' needs stride 1/ },
-      { label: 'conv2d too small', call: () => F.conv2d(f32([1, 3, 2, 8]), f32([4, 3, 3, 3])), error: RangeError, message: /conv2d: input \[1, 3, 2, 8\] is too small along height: kernel reach 3 exceeds padded size 2/ },
+      { label: 'conv2d too small', call: () => F.conv2d(f32([1, 3, 2, 8]), f32([4, 3, 3, 3])), error: RangeError, message: /conv2d: kernel reach 3 exceeds padded input size 2 along height/ },
     ],
   },
   conv1d: {
@@ -99,6 +99,7 @@ export const nnOpCases: Record<string, NnOpCases> = {
     errors: [
       { label: 'maxPool2d rank', call: () => F.maxPool2d(f32([3, 8, 8]), 2), error: RangeError, message: /maxPool2d: input must be rank 4 \(N, C, H, W\), got rank 3 \[3, 8, 8\]/ },
       { label: 'maxPool2d padding', call: () => F.maxPool2d(f32([1, 1, 8, 8]), 2, { padding: 2 }), error: RangeError, message: /maxPool2d: padding \[2, 2\] must be at most half the kernel size \[2, 2\]/ },
+      { label: 'maxPool2d too small', call: () => F.maxPool2d(f32([1, 1, 2, 8]), 3), error: RangeError, message: /maxPool2d: kernel reach 3 exceeds padded input size 2 along height/ },
     ],
   },
   avgPool2d: {

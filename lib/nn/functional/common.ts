@@ -44,18 +44,6 @@ export function convPadding(padding: ConvPadding, kernel: Pair, dilation: Pair, 
   return [ph, ph, pw, pw];
 }
 
-/** Throws unless the windows fit: `op: input [..] is too small for kernel .. (padded size .. along height)`. */
-export function requireWindowFits(op: string, x: Tensor, kernel: Pair, padding: Pair, dilation: Pair): void {
-  ['height', 'width'].forEach((axis, a) => {
-    const reach = dilation[a]! * (kernel[a]! - 1) + 1, padded = x.shape[2 + a]! + 2 * padding[a]!;
-    if (reach > padded) {
-      throw new RangeError(
-        `${op}: input ${fmtShape(x.shape)} is too small along ${axis}: kernel reach ${reach} exceeds padded size ${padded}`,
-      );
-    }
-  });
-}
-
 export function requireRank(op: string, t: Tensor, arg: string, ranks: readonly number[], layout: string): void {
   if (!ranks.includes(t.ndim)) {
     const want = ranks.length === 1 ? `rank ${ranks[0]}` : `rank ${ranks.slice(0, -1).join(', ')} or ${ranks[ranks.length - 1]}`;

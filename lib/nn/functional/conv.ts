@@ -9,7 +9,9 @@ import type { Tensor } from '../../tensor.js';
 import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
 import { defineOp } from '../../ops/registry.js';
-import { type ConvGeometry, type Shape4, conv2dBackwardDataK, conv2dBackwardWeightK, conv2dForwardK, convFamily, shape4 } from '../../kernels/conv.js';
+import {
+  type ConvGeometry, type Shape4, conv2dBackwardDataK, conv2dBackwardWeightK, conv2dForwardK, conv2dOutputShape, convFamily, shape4,
+} from '../../kernels/conv.js';
 import { elementwiseFamily } from '../../kernels/elementwise.js';
 import { gemmFamily, matmulK } from '../../kernels/gemm.js';
 import { reduceFamily } from '../../kernels/reduce.js';
@@ -18,7 +20,7 @@ import { add } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/linalg.js';
 import {
   type ConvPadding, type Pair, type PairArg, convPadding, fmtShape, fusedBackward, pair,
-  product, requireFloatLike, requireRank, requireShape, requireWindowFits,
+  product, requireFloatLike, requireRank, requireShape,
 } from './common.js';
 
 /** y [..., out] = x [..., in] · weightᵀ + bias, weight [out, in], bias [out]; weightᵀ is a view, not a copy. */
@@ -122,8 +124,9 @@ export const conv2d = defineOp('conv2d', [convFamily, elementwiseFamily], (x: Te
   // Odd 'same' totals: the extra row/column goes bottom/right, the rest is symmetric.
   const input = bottom > top || right > left ? pad(x, [0, right - left, 0, bottom - top]) : x;
   const padding: Pair = [top, left];
-  requireWindowFits('conv2d', input, kernel, padding, dilation);
-  return conv2dKernel(input, weight, bias ?? null, { stride, padding, dilation, groups });
+  const geometry = { stride, padding, dilation, groups };
+  conv2dOutputShape(shape4(input), shape4(weight), geometry, 'conv2d');  // the kernels' own rule: the window fits
+  return conv2dKernel(input, weight, bias ?? null, geometry);
 });
 
 /** 1-D convolution: x [N, C, L], weight [K, C/G, R], bias [K] → [N, K, L_out]; conv2d over a height-1 view. */

@@ -13,7 +13,7 @@ import {
 import { elementwiseFamily } from '../../kernels/elementwise.js';
 import { reduceFamily } from '../../kernels/reduce.js';
 import { mean } from '../../ops/reduce.js';
-import { type PairArg, pair, requireFloatLike, requireRank, requireWindowFits } from './common.js';
+import { type PairArg, pair, requireFloatLike, requireRank } from './common.js';
 
 export interface MaxPool2dOptions {
   /** Defaults to the kernel size. */
@@ -45,9 +45,8 @@ function poolWindow(op: string, x: Tensor, kernelSize: PairArg, options: MaxPool
   if (padding[0] > kernel[0] / 2 || padding[1] > kernel[1] / 2) {
     throw new RangeError(`${op}: padding [${padding.join(', ')}] must be at most half the kernel size [${kernel.join(', ')}]`);
   }
-  requireWindowFits(op, x, kernel, padding, dilation);
   const xShape = shape4(x);
-  const outShape = pool2dOutputShape(xShape, kernel, stride, padding, dilation, ceilMode);
+  const outShape = pool2dOutputShape(xShape, kernel, stride, padding, dilation, ceilMode, op);
   return { kernel, stride, padding, dilation, ceilMode, xShape, outShape };
 }
 
