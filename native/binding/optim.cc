@@ -142,39 +142,52 @@ struct GroupArgs {
   DType dtype = DType::F32;
 };
 
+// "params[3]": a buffer's name in messages.
+std::string indexed(const char* name, int64_t t) { return std::string(name) + "[" + std::to_string(t) + "]"; }
+
 GroupArgs group_args(const Napi::CallbackInfo& info, size_t first, int64_t count, const char* op,
                      std::initializer_list<const char*> names, const std::vector<bool>& present) {
-  const size_t per = names.size();
+  // This runs every optimizer step for every parameter: names are formatted only on the way to an error (a
+  // failing check is repeated with the buffer's indexed name), where formatting them for every buffer cost
+  // ~1 us a parameter.
+  const std::vector<const char*> name(names);
+  const size_t per = name.size();
   require_args(info, first + size_t(count) * per, op);
   GroupArgs g;
-  std::vector<Buffer> all;
-  std::vector<std::string> labels;
+  g.tensors.reserve(size_t(count));
   for (int64_t t = 0; t < count; ++t) {
-    std::vector<Buffer> run;
-    size_t k = 0;
-    for (const char* name : names) {
-      const std::string label = std::string(name) + "[" + std::to_string(t) + "]";
+    std::vector<Buffer>& run = g.tensors.emplace_back();
+    run.reserve(per);
+    for (size_t k = 0; k < per; ++k) {
       const size_t at = first + size_t(t) * per + k;
-      const bool required = present[k];
+      const auto read = [&](const char* label) {
+        if (k == 0) return get_float(info, at, op, label, 0);
+        if (!present[k] && is_absent(info, at)) return Buffer{};
+        return get_like(info, at, op, label, run[0], indexed(name[0], t).c_str(), run[0].length);
+      };
       Buffer b;
-      if (k == 0) {
-        b = get_float(info, at, op, label.c_str(), 0);
-        TF_CHECK(t == 0 || b.dtype == all[0].dtype, Type, op, ": ", label, " is ", dtype_name(b.dtype), " but ",
-                 labels[0], " is ", dtype_name(all[0].dtype));
-      } else if (required || !is_absent(info, at)) {
-        b = get_like(info, at, op, label.c_str(), run[0], labels[labels.size() - k].c_str(), run[0].length);
+      try {
+        b = read(name[k]);
+      } catch (const Error&) {
+        read(indexed(name[k], t).c_str());
+        throw;
       }
+      TF_CHECK(k != 0 || t == 0 || b.dtype == g.tensors[0][0].dtype, Type, op, ": ", indexed(name[0], t), " is ",
+               dtype_name(b.dtype), " but ", indexed(name[0], 0), " is ", dtype_name(g.tensors[0][0].dtype));
       run.push_back(b);
-      all.push_back(b);
-      labels.push_back(label);
-      ++k;
     }
-    g.tensors.push_back(std::move(run));
   }
-  if (!all.empty()) g.dtype = all[0].dtype;
-  // One device for every buffer: checked pairwise against the first, as require_one_device does.
-  for (size_t i = 0; i < all.size(); ++i)
-    g.device = require_one_device(op, {{all[0], labels[0].c_str()}, {all[i], labels[i].c_str()}});
+  if (count == 0) return g;
+  const Buffer& lead = g.tensors[0][0];
+  g.dtype = lead.dtype;
+  g.device = require_one_device(op, {{lead, name[0]}});
+  // One device for every buffer: a buffer elsewhere is reported against the first, as require_one_device does.
+  for (int64_t t = 0; t < count; ++t)
+    for (size_t k = 0; k < per; ++k) {
+      const Buffer& b = g.tensors[size_t(t)][k];
+      if (b.present && (b.device != lead.device || b.device_index != lead.device_index))
+        require_one_device(op, {{lead, indexed(name[0], 0).c_str()}, {b, indexed(name[k], t).c_str()}});
+    }
   return g;
 }
 
