@@ -14,21 +14,43 @@ export const cpu: DeviceId = { type: 'cpu', index: 0 };
 
 /**
  * A native shape rule (an output size, say) memoized by its arguments. The rule lives once, in C++, where the
- * kernels check it; a training step asks it the same questions every step, and a native call with array
- * arguments costs microseconds where a lookup costs a fraction of one. A rule's arguments have a fixed
- * structure (fixed-length arrays of numbers, flags), so their flattened text is a key; errors are not cached.
- * Results are shared between callers, so they are frozen.
+ * kernels check it; a training step asks it the same few questions every step, and a native call with array
+ * arguments costs microseconds. A rule's arguments have a fixed structure (numbers, flags and fixed-length
+ * arrays of them), so their flattened values identify a question; the last `capacity` answers are kept and
+ * looked up by comparing values (no key string is built: joining the arrays cost more than the lookup).
+ * Errors are not cached. Results are shared between callers, so they are frozen.
  */
-export function memoizedShapeRule<A extends readonly unknown[], R>(rule: (...args: A) => R): (...args: A) => R {
-  const cache = new Map<string, R>();
-  return (...args: A): R => {
-    const key = String(args);
-    let result = cache.get(key);
-    if (result === undefined) {
-      result = Object.freeze(rule(...args));
-      if (cache.size >= 1024) cache.clear();
-      cache.set(key, result);
+export function memoizedShapeRule<A extends readonly unknown[], R>(rule: (...args: A) => R, capacity = 16): (...args: A) => R {
+  const keys: unknown[][] = [], results: R[] = [];
+  let next = 0;
+  const flat: unknown[] = [];
+  const flatten = (args: readonly unknown[]): void => {
+    flat.length = 0;
+    for (const a of args) {
+      if (Array.isArray(a)) {
+        flat.push(a.length);
+        for (const v of a) flat.push(v);
+      } else flat.push(a);
     }
+  };
+  const find = (): number => {
+    for (let e = 0; e < keys.length; e++) {
+      const key = keys[e]!;
+      if (key.length !== flat.length) continue;
+      let i = 0;
+      while (i < flat.length && key[i] === flat[i]) i++;
+      if (i === flat.length) return e;
+    }
+    return -1;
+  };
+  return (...args: A): R => {
+    flatten(args);
+    const hit = find();
+    if (hit >= 0) return results[hit]!;
+    const result = Object.freeze(rule(...args));
+    keys[next] = flat.slice();
+    results[next] = result;
+    next = (next + 1) % capacity;
     return result;
   };
 }

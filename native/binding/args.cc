@@ -50,20 +50,21 @@ Buffer device_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, c
 
 Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
   if (i >= info.Length() || !info[i].IsTypedArray()) return device_buffer(info, i, op, name);
-  Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+  // One napi_get_typedarray_info for kind, length and data (kernel entries read several buffers a call);
+  // ta.ArrayBuffer().Data() would also fail on a SharedArrayBuffer-backed array.
+  napi_typedarray_type type{};
+  size_t length = 0;
+  void* data = nullptr;
+  TF_CHECK(napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr, nullptr) == napi_ok, Type, op,
+           ": ", name, " is not a readable typed array");
   Buffer b;
-  switch (ta.TypedArrayType()) {
+  switch (type) {
     case napi_float32_array: b.dtype = DType::F32; break;
     case napi_float64_array: b.dtype = DType::F64; break;
     case napi_int32_array: b.dtype = DType::I32; break;
     case napi_uint8_array: b.dtype = DType::U8; break;
     default: fail(ErrorKind::Type, op, ": ", name, kTensorKinds);
   }
-  // Straight from napi_get_typedarray_info: ta.ArrayBuffer().Data() fails on a SharedArrayBuffer-backed array.
-  size_t length = 0;
-  void* data = nullptr;
-  TF_CHECK(napi_get_typedarray_info(info.Env(), ta, nullptr, &length, &data, nullptr, nullptr) == napi_ok, Type, op,
-           ": ", name, " is not a readable typed array");
   b.length = int64_t(length);
   b.data = data;
   b.present = true;

@@ -25,15 +25,20 @@ namespace {
 
 // ---- hyperparameter objects ----
 
+// One lookup per field (read every step): an absent field reads as undefined.
 Napi::Value field(const Napi::Object& hyper, const char* op, const char* name) {
-  TF_CHECK(hyper.Has(name), Type, op, ": hyperparameter ", name, " is missing");
-  return hyper.Get(name);
+  Napi::Value v = hyper.Get(name);
+  TF_CHECK(!v.IsUndefined(), Type, op, ": hyperparameter ", name, " is missing");
+  return v;
+}
+
+double number_value(const Napi::Value& v, const char* op, const char* name) {
+  TF_CHECK(v.IsNumber(), Type, op, ": ", name, " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
 }
 
 double number_field(const Napi::Object& hyper, const char* op, const char* name) {
-  const Napi::Value v = field(hyper, op, name);
-  TF_CHECK(v.IsNumber(), Type, op, ": ", name, " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
+  return number_value(field(hyper, op, name), op, name);
 }
 
 bool bool_field(const Napi::Object& hyper, const char* op, const char* name) {
@@ -64,9 +69,9 @@ AdamParams adam_params(const Napi::Object& h, const char* op) {
   p.lr = number_field(h, op, "lr");
   const Napi::Value betas = field(h, op, "betas");
   TF_CHECK(betas.IsArray() && betas.As<Napi::Array>().Length() == 2, Range, op, ": betas must be a pair of numbers");
-  const Napi::Object pair = betas.As<Napi::Object>();
-  p.beta1 = number_field(pair, op, "0");
-  p.beta2 = number_field(pair, op, "1");
+  const Napi::Array pair = betas.As<Napi::Array>();
+  p.beta1 = number_value(pair.Get(uint32_t(0)), op, "betas[0]");
+  p.beta2 = number_value(pair.Get(uint32_t(1)), op, "betas[1]");
   p.eps = number_field(h, op, "eps");
   p.weight_decay = number_field(h, op, "weightDecay");
   p.amsgrad = bool_field(h, op, "amsgrad");
@@ -160,16 +165,16 @@ GroupArgs group_args(const Napi::CallbackInfo& info, size_t first, int64_t count
     run.reserve(per);
     for (size_t k = 0; k < per; ++k) {
       const size_t at = first + size_t(t) * per + k;
-      const auto read = [&](const char* label) {
+      const auto read = [&](const char* label, const char* lead_label) {
         if (k == 0) return get_float(info, at, op, label, 0);
         if (!present[k] && is_absent(info, at)) return Buffer{};
-        return get_like(info, at, op, label, run[0], indexed(name[0], t).c_str(), run[0].length);
+        return get_like(info, at, op, label, run[0], lead_label, run[0].length);
       };
       Buffer b;
       try {
-        b = read(name[k]);
+        b = read(name[k], name[0]);
       } catch (const Error&) {
-        read(indexed(name[k], t).c_str());
+        read(indexed(name[k], t).c_str(), indexed(name[0], t).c_str());
         throw;
       }
       TF_CHECK(k != 0 || t == 0 || b.dtype == g.tensors[0][0].dtype, Type, op, ": ", indexed(name[0], t), " is ",

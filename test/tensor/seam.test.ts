@@ -37,3 +37,38 @@ describe('the device seam', () => {
     }
   });
 });
+
+describe('memoizedShapeRule', () => {
+  it('answers a repeated question from its cache, by value, and asks the rule again for a new one', async () => {
+    const { memoizedShapeRule } = await import('../../lib/kernels/runtime.js');
+    const asked: string[] = [];
+    const rule = memoizedShapeRule((a: readonly number[], b: readonly number[], flag: boolean) => {
+      asked.push(`${a}|${b}|${flag}`);
+      return [a[0]! + b[0]!, flag ? 1 : 0];
+    }, 3);
+    const first = rule([1, 2], [3], true);
+    expect(first).toEqual([4, 1]);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(rule([1, 2], [3], true)).toBe(first);  // fresh arrays with equal values: a hit
+    expect(rule([1, 2], [3], false)).toEqual([4, 0]);
+    // the same values split differently between the arguments are another question
+    expect(rule([1], [2, 3], true)).toEqual([3, 1]);
+    expect(asked).toEqual(['1,2|3|true', '1,2|3|false', '1|2,3|true']);
+    rule([9], [9], true);  // a fourth question evicts the oldest of three
+    rule([1, 2], [3], true);
+    expect(asked.length).toBe(5);
+  });
+
+  it('does not cache errors', async () => {
+    const { memoizedShapeRule } = await import('../../lib/kernels/runtime.js');
+    let calls = 0;
+    const rule = memoizedShapeRule((n: number) => {
+      calls++;
+      if (n < 0) throw new RangeError('negative');
+      return [n];
+    });
+    expect(() => rule(-1)).toThrow('negative');
+    expect(() => rule(-1)).toThrow('negative');
+    expect(calls).toBe(2);
+  });
+});
