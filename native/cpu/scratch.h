@@ -18,6 +18,8 @@ enum class Scratch {
   kTransposedGrad,
   kAdjointWeights,
   kTransposedTiles,
+  kPackedA,
+  kPackedB,
 };
 
 // Scratch starts on a 64-byte boundary, a cache line and an AVX-512 vector: the kernels that keep one vector

@@ -57,6 +57,28 @@ describe('native gemm', () => {
     }
   });
 
+  // Shapes across the AVX-512 SGEMM's blocking (native/cpu/sgemm.cc: 14 x 32 tiles, depth blocks of ~256, row
+  // blocks of ~500, column panels of ~4096 on this machine kind): one tile, one past it, K over two depth blocks,
+  // M over two row blocks, N over two column panels, single rows and columns.
+  const blockingShapes: Array<[number, number, number]> = [
+    [14, 32, 80], [15, 33, 70], [13, 31, 300], [29, 65, 513], [1, 1000, 40], [1000, 1, 40], [505, 40, 20], [20, 4200, 9],
+  ];
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    it(`float32 transA=${ta} transB=${tb} across tile, depth, row and column block edges, alpha and beta`, () => {
+      for (const [M, N, K] of blockingShapes) {
+        const lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+        const A = randomArray(Float32Array, (ta ? K : M) * lda, rng), B = randomArray(Float32Array, (tb ? N : K) * ldb, rng);
+        for (const beta of [0, 1, -0.5]) {
+          // beta 0 must ignore C's contents, NaN included
+          const C = beta === 0 ? new Float32Array(M * ldc).fill(NaN) : randomArray(Float32Array, M * ldc, rng);
+          const expected = refGemm(1, ta, tb, M, N, K, 1.5, A, lda, 0, B, ldb, 0, beta, C, ldc, 0);
+          native.gemm(1, ta, tb, M, N, K, 1.5, A, 0, lda, 0, B, 0, ldb, 0, beta, C, 0, ldc, 0);
+          expectClose(C, expected, { atol: 1e-5 * K, rtol: 1e-5, label: `${M}x${N}x${K} beta ${beta}` });
+        }
+      }
+    });
+  }
+
   it('broadcasts an operand with stride 0 and honours offsets', () => {
     const A = Float64Array.from([9, 1, 2, 3, 4]), B = Float64Array.from([1, 0, 0, 1]);
     const C = new Float64Array(9);
