@@ -178,15 +178,20 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
     for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
 }
 
-// Products below this many multiply-adds go to OpenBLAS, whose unpacked small-matrix path costs less than our
-// packing there (measured with bench/gemm: see the table in the commit that set it).
-constexpr int64_t kMinWork = int64_t(1) << 15;
+// Where OpenBLAS (0.3.21, its Haswell kernels on this CPU kind) keeps the product: fewer multiply-adds than this
+// (packing costs as much as the product), or fewer columns than a vector (a 32-column tile mostly idle). One
+// thread, GFLOP/s ours / OpenBLAS, M x N x K: 8^3 1.8 / 1.8, 16^3 10.6 / 10.7, 32^3 63 / 47, 64x10x10 14.7 /
+// 14.9, 64x10x84 38 / 44, 1x10x84 1.6 / 2.2, 1x256x256 9.7 / 7.2, 64x64x16 98 / 62, 16x64x64 70 / 52, 64^3
+// 147 / 90, 128x32x32 119 / 73, 64x84x120 143 / 87, 84x120x64 (A^T) 172 / 98, 6x150x1600 52 / 38, 128^3 179 /
+// 103.
+constexpr int64_t kMinWork = int64_t(1) << 12;
+constexpr int64_t kMinColumns = 16;
 
 }  // namespace
 
 bool sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                   int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (!has_avx512() || M * N * std::max<int64_t>(K, 1) < kMinWork) return false;
+  if (!has_avx512() || N < kMinColumns || M * N * std::max<int64_t>(K, 1) < kMinWork) return false;
   if (K == 0 || alpha == 0.0f) {
     scale_c(M, N, beta, C, ldc);
     return true;

@@ -57,11 +57,11 @@ describe('native gemm', () => {
     }
   });
 
-  // Shapes across the AVX-512 SGEMM's blocking (native/cpu/sgemm.cc: 14 x 32 tiles, depth blocks of ~256, row
+  // Shapes across the AVX-512 SGEMM (from 4096 multiply-adds and 16 columns)'s blocking (native/cpu/sgemm.cc: 14 x 32 tiles, depth blocks of ~256, row
   // blocks of ~500, column panels of ~4096 on this machine kind): one tile, one past it, K over two depth blocks,
   // M over two row blocks, N over two column panels, single rows and columns.
   const blockingShapes: Array<[number, number, number]> = [
-    [14, 32, 80], [15, 33, 70], [13, 31, 300], [29, 65, 513], [1, 1000, 40], [1000, 1, 40], [505, 40, 20], [20, 4200, 9],
+    [14, 32, 80], [15, 33, 70], [13, 31, 300], [29, 65, 513], [1, 1000, 40], [1000, 17, 40], [505, 40, 20], [20, 4200, 9], [3, 16, 100],
   ];
   for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
     it(`float32 transA=${ta} transB=${tb} across tile, depth, row and column block edges, alpha and beta`, () => {
