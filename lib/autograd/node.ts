@@ -59,14 +59,8 @@ export function attach(
   saved: Tensor[] = [],
   scratch: Tensor[] = [],
 ): Tensor {
-  if (!isGradEnabled()) return out;
-  let any = false;
-  const tracked = inputs.map((t) => {
-    const needs = t != null && t.requiresGrad;
-    any ||= needs;
-    return needs ? t : null;
-  });
-  if (!any) return out;
+  if (!isGradEnabled() || !inputs.some((t) => t != null && t.requiresGrad)) return out;
+  const tracked = inputs.map((t) => (t != null && t.requiresGrad ? t : null));
   const node = new Node(name, tracked, tracked.map((t, i) => (t ? gradFns[i] ?? null : null)), saved, scratch);
   out.gradFn = node;
   out.requiresGrad = true;

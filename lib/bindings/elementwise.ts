@@ -17,33 +17,33 @@ export interface ElementwiseBinding {
   readonly reduceOps: readonly string[];
   /** out = f(x; a, b). out and x share a dtype. */
   unary(
-    op: number, shape: number[],
-    out: AnyBuffer, outOff: number, outStrides: number[],
-    x: AnyBuffer, xOff: number, xStrides: number[],
+    op: number, shape: readonly number[],
+    out: AnyBuffer, outOff: number, outStrides: readonly number[],
+    x: AnyBuffer, xOff: number, xStrides: readonly number[],
     a: number, b: number,
   ): void;
   /** out = f(x, y; alpha, beta). */
   binary(
-    op: number, shape: number[],
-    out: AnyBuffer, outOff: number, outStrides: number[],
-    x: AnyBuffer, xOff: number, xStrides: number[],
-    y: AnyBuffer, yOff: number, yStrides: number[],
+    op: number, shape: readonly number[],
+    out: AnyBuffer, outOff: number, outStrides: readonly number[],
+    x: AnyBuffer, xOff: number, xStrides: readonly number[],
+    y: AnyBuffer, yOff: number, yStrides: readonly number[],
     alpha: number, beta: number,
   ): void;
   /** out (Uint8Array) = x <op> y. */
   compare(
-    op: number, shape: number[],
-    out: BoolBuffer, outOff: number, outStrides: number[],
-    x: AnyBuffer, xOff: number, xStrides: number[],
-    y: AnyBuffer, yOff: number, yStrides: number[],
+    op: number, shape: readonly number[],
+    out: BoolBuffer, outOff: number, outStrides: readonly number[],
+    x: AnyBuffer, xOff: number, xStrides: readonly number[],
+    y: AnyBuffer, yOff: number, yStrides: readonly number[],
   ): void;
   /** out = cond ? x : y. */
   where(
-    shape: number[],
-    out: AnyBuffer, outOff: number, outStrides: number[],
-    cond: BoolBuffer, condOff: number, condStrides: number[],
-    x: AnyBuffer, xOff: number, xStrides: number[],
-    y: AnyBuffer, yOff: number, yStrides: number[],
+    shape: readonly number[],
+    out: AnyBuffer, outOff: number, outStrides: readonly number[],
+    cond: BoolBuffer, condOff: number, condStrides: readonly number[],
+    x: AnyBuffer, xOff: number, xStrides: readonly number[],
+    y: AnyBuffer, yOff: number, yStrides: readonly number[],
   ): void;
   /**
    * Fills out from Philox(seed) at counter `offset` (two elements per counter): kind 0 uniform [a, b),
@@ -51,5 +51,5 @@ export interface ElementwiseBinding {
    */
   random(out: AnyBuffer, kind: number, seed: number, offset: number, a: number, b: number): void;
   /** out = x, converting dtype; both strided. */
-  copy(shape: number[], out: AnyBuffer, outOff: number, outStrides: number[], x: AnyBuffer, xOff: number, xStrides: number[]): void;
+  copy(shape: readonly number[], out: AnyBuffer, outOff: number, outStrides: readonly number[], x: AnyBuffer, xOff: number, xStrides: readonly number[]): void;
 }

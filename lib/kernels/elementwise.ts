@@ -57,7 +57,7 @@ function output(op: string, shape: readonly number[], dtype: DType, inputs: read
 /** out = op(x; a, b) with x's shape and dtype. */
 export function unaryK(op: string, x: Tensor, a = 0, b = 0): Tensor {
   const out = output(op, x.shape, x.dtype, [x]);
-  native.unary(unaryIds[op]!, [...x.shape], bufferOf(out), out.offset, [...out.strides], bufferOf(x), x.offset, [...x.strides], a, b);
+  native.unary(unaryIds[op]!, x.shape, bufferOf(out), out.offset, out.strides, bufferOf(x), x.offset, x.strides, a, b);
   return out;
 }
 
@@ -67,7 +67,7 @@ export function binaryK(op: string, x: Tensor, y: Tensor, alpha = 1, beta = 0, n
   const shape = broadcastShapes(name, x.shape, y.shape);
   const out = output(name, shape, x.dtype, [x, y]);
   native.binary(
-    binaryIds[op]!, shape, bufferOf(out), out.offset, [...out.strides],
+    binaryIds[op]!, shape, bufferOf(out), out.offset, out.strides,
     bufferOf(x), x.offset, broadcastStrides(x, shape), bufferOf(y), y.offset, broadcastStrides(y, shape), alpha, beta,
   );
   return out;
@@ -80,7 +80,7 @@ export function compareK(op: string, x: Tensor, y: Tensor): Tensor {
   const shape = broadcastShapes(op, x.shape, y.shape);
   const out = uninitialized(shape, 'bool', device);
   native.compare(
-    compareIds[op]!, shape, bufferOf(out) as BoolBuffer, 0, [...out.strides],
+    compareIds[op]!, shape, bufferOf(out) as BoolBuffer, 0, out.strides,
     bufferOf(x), x.offset, broadcastStrides(x, shape), bufferOf(y), y.offset, broadcastStrides(y, shape),
   );
   return out;
@@ -93,7 +93,7 @@ export function whereK(cond: Tensor, x: Tensor, y: Tensor): Tensor {
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
   const out = output('where', shape, x.dtype, [cond, x, y]);
   native.where(
-    shape, bufferOf(out), out.offset, [...out.strides], bufferOf(cond) as BoolBuffer, cond.offset, broadcastStrides(cond, shape),
+    shape, bufferOf(out), out.offset, out.strides, bufferOf(cond) as BoolBuffer, cond.offset, broadcastStrides(cond, shape),
     bufferOf(x), x.offset, broadcastStrides(x, shape), bufferOf(y), y.offset, broadcastStrides(y, shape),
   );
   return out;
@@ -102,6 +102,6 @@ export function whereK(cond: Tensor, x: Tensor, y: Tensor): Tensor {
 /** Sets every element of the view to `value`; bumps its version. */
 export function fillK(target: Tensor, value: number): void {
   const buf = bufferOf(target);
-  native.unary(unaryIds.fill!, [...target.shape], buf, target.offset, [...target.strides], buf, target.offset, [...target.strides], value, 0);
+  native.unary(unaryIds.fill!, target.shape, buf, target.offset, target.strides, buf, target.offset, target.strides, value, 0);
   target.storage.version++;
 }

@@ -157,7 +157,8 @@ export function bufferOf(t: Tensor): AnyBuffer {
 }
 
 /** NumPy broadcasting of two shapes. */
-export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): readonly number[] {
+  if (sameShape(a, b)) return a;  // most calls: nothing to broadcast, nothing to allocate
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
@@ -172,8 +173,15 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
   return out;
 }
 
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Strides that read `t` as if expanded to `shape` (0 along broadcast dims). */
-export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] {
+export function broadcastStrides(t: Tensor, shape: readonly number[]): readonly number[] {
+  if (sameShape(t.shape, shape)) return t.strides;
   const lead = shape.length - t.ndim;
   return shape.map((d, i) => (i < lead || t.shape[i - lead] !== d ? 0 : t.strides[i - lead]!));
 }
@@ -182,14 +190,14 @@ export function broadcastStrides(t: Tensor, shape: readonly number[]): number[] 
 export function copyInto(dst: Tensor, src: Tensor): void {
   commonDevice('copy_', [dst, src]);
   broadcastShapes('copy_', src.shape, dst.shape);
-  native.copy([...dst.shape], bufferOf(dst), dst.offset, [...dst.strides], bufferOf(src), src.offset, broadcastStrides(src, dst.shape));
+  native.copy(dst.shape, bufferOf(dst), dst.offset, dst.strides, bufferOf(src), src.offset, broadcastStrides(src, dst.shape));
   dst.storage.version++;
 }
 
 /** A contiguous copy in `dtype` on x's device. */
 export function copyAs(x: Tensor, dtype: DType): Tensor {
   const out = uninitialized(x.shape, dtype, deviceOf(x));
-  native.copy([...x.shape], bufferOf(out), 0, [...out.strides], bufferOf(x), x.offset, [...x.strides]);
+  native.copy(x.shape, bufferOf(out), 0, out.strides, bufferOf(x), x.offset, x.strides);
   return out;
 }
 

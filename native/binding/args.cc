@@ -49,14 +49,15 @@ Buffer device_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, c
 }  // namespace
 
 Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
-  if (i >= info.Length() || !info[i].IsTypedArray()) return device_buffer(info, i, op, name);
-  // One napi_get_typedarray_info for kind, length and data (kernel entries read several buffers a call);
-  // ta.ArrayBuffer().Data() would also fail on a SharedArrayBuffer-backed array.
+  // One napi_get_typedarray_info for kind, length and data, which also says whether it is a typed array at all
+  // (kernel entries read several buffers a call); ta.ArrayBuffer().Data() would fail on a SharedArrayBuffer.
   napi_typedarray_type type{};
   size_t length = 0;
   void* data = nullptr;
-  TF_CHECK(napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr, nullptr) == napi_ok, Type, op,
-           ": ", name, " is not a readable typed array");
+  if (i >= info.Length() ||
+      napi_get_typedarray_info(info.Env(), info[i], &type, &length, &data, nullptr, nullptr) != napi_ok) {
+    return device_buffer(info, i, op, name);
+  }
   Buffer b;
   switch (type) {
     case napi_float32_array: b.dtype = DType::F32; break;
@@ -78,8 +79,9 @@ Buffer get_buffer(const Napi::CallbackInfo& info, size_t i, const char* op, cons
 }
 
 static int64_t to_int(const Napi::Value& v, const char* op, const char* name, int64_t lo, int64_t hi) {
-  TF_CHECK(v.IsNumber(), Type, op, ": ", name, " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
+  // napi_get_value_double checks the type itself (napi_number_expected): one N-API call, not two.
+  double d = 0;
+  TF_CHECK(napi_get_value_double(v.Env(), v, &d) == napi_ok, Type, op, ": ", name, " must be a number");
   TF_CHECK(std::isfinite(d) && d == std::floor(d), Range, op, ": ", name, " must be an integer, got ", d);
   TF_CHECK(d >= double(lo) && d <= double(hi), Range, op, ": ", name, " must be in [", lo, ", ", hi, "], got ", d);
   return int64_t(d);
@@ -91,8 +93,10 @@ int64_t get_int(const Napi::CallbackInfo& info, size_t i, const char* op, const 
 }
 
 double get_number(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
-  TF_CHECK(i < info.Length() && info[i].IsNumber(), Type, op, ": ", name, " must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
+  double d = 0;
+  TF_CHECK(i < info.Length() && napi_get_value_double(info.Env(), info[i], &d) == napi_ok, Type, op, ": ", name,
+           " must be a number");
+  return d;
 }
 
 bool get_bool(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name) {
@@ -108,9 +112,10 @@ std::string get_string(const Napi::CallbackInfo& info, size_t i, const char* op,
 Dims get_dims(const Napi::CallbackInfo& info, size_t i, const char* op, const char* name, int64_t lo, int64_t hi) {
   TF_CHECK(i < info.Length() && info[i].IsArray(), Type, op, ": ", name, " must be an array of integers");
   Napi::Array arr = info[i].As<Napi::Array>();
-  TF_CHECK(arr.Length() <= 16, Range, op, ": ", name, " may have at most 16 entries, got ", arr.Length());
-  Dims dims(arr.Length());
-  for (uint32_t k = 0; k < arr.Length(); ++k) dims[k] = to_int(arr.Get(k), op, name, lo, hi);
+  const uint32_t n = arr.Length();  // each Length() is an N-API call: once, not per entry
+  TF_CHECK(n <= 16, Range, op, ": ", name, " may have at most 16 entries, got ", n);
+  Dims dims(n);
+  for (uint32_t k = 0; k < n; ++k) dims[k] = to_int(arr.Get(k), op, name, lo, hi);
   return dims;
 }
 
