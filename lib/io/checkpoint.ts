@@ -29,7 +29,7 @@ export interface Stateful {
 }
 
 /** Keys PyTorch stores as int64; they are written as I64 so that torch loads them unchanged. */
-function isInt64Key(key: string): boolean {
+export function isInt64Key(key: string): boolean {
   return key === 'num_batches_tracked' || key.endsWith('.num_batches_tracked');
 }
 
