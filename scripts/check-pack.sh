@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the prebuilt binary (static OpenBLAS, CUDA when nvcc is present), packs the package, installs
 # the tarball into an empty project with install scripts disabled (so nothing can compile), and checks
-# that the prebuilt addon loads there, runs a GEMM and has no runtime dependency on libopenblas.
+# that the prebuilt addon loads there, runs a GEMM and has no runtime dependency on libopenblas; then
+# scripts/check-install.sh installs it as users do on Node 20, 22 and 24 with no compiler on the PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -50,3 +51,5 @@ sed -i "s#ROOT#$root#" tsconfig.json
 node out/train.cjs
 node out/train.mjs
 echo "packed-tarball install check passed"
+cd "$root"
+bash scripts/check-install.sh "$tarball"
