@@ -67,6 +67,9 @@ export function opCases({ quick, threads, direct }: OpOptions): OpCase[] {
     ...(quick ? [256, 1024] : [256, 512, 1024, 2048]).map((n): [number, number, number, string] => [n, n, n, `${n}³`]),
     [16384, 64, 256, 'tall 16384x256·256x64'],
     [64, 4096, 1024, 'wide 64x1024·1024x4096'],
+    // the bench MLP's layers at batch 64 (784-256-10, and the deeper MLP's 256-256)
+    [64, 256, 784, 'MLP 64x784·784x256'],
+    [64, 256, 256, 'MLP 64x256·256x256'],
   ];
   for (const [M, N, K, name] of gemmShapes) {
     const next = rotating(4 * (M * K + K * N), () => ({ a: tf.randn([M, K]), b: tf.randn([K, N]) }));
