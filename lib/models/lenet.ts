@@ -3,7 +3,8 @@ import { Sequential, Conv2d, ReLU, MaxPool2d, Flatten, Linear } from '../nn/inde
 
 /**
  * conv 5×5 (6, padding 2) → ReLU → max 2 → conv 5×5 (16) → ReLU → max 2 → 400 → 120 → 84 → classes.
- * Input [N, 1, 28, 28], output logits [N, classes]. PyTorch key names: features.0.weight, ...
+ * Input [N, 1, 28, 28], output logits [N, classes]. State-dict keys are those of the same torch.nn.Sequential:
+ * 0.weight, 0.bias (conv 1), 3.* (conv 2), 7.*, 9.*, 11.* (the linear layers).
  */
 export function lenet5(classes = 10): Sequential {
   return new Sequential(

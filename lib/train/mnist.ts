@@ -13,6 +13,7 @@ import { lenet5 } from '../models/lenet.js';
 import * as F from '../nn/functional.js';
 import { SGD, Adam, AdamW, RMSprop, type Optimizer, type BaseHyper, OneCycleLR, CosineAnnealingLR, StepLR, type LRScheduler } from '../optim/index.js';
 import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint.js';
+import { savePt } from '../io/pt.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { History } from './history.js';
 import { EarlyStopping } from './early_stopping.js';
@@ -66,6 +67,8 @@ export interface MnistJobResult {
   wallSeconds: number;
   trainImagesPerSecond: number;
   checkpoint: string;
+  /** The best weights alone as a PyTorch .pt state dict. */
+  weights: string;
   curvesSvg: string;
   curvesJson: string;
 }
@@ -183,17 +186,21 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
   if (!stopper.bestEpoch) throw new Error('tensorforge train: no epoch finished with a finite loss; nothing to evaluate');
 
   await loadCheckpoint(checkpoint, { model });
+  // The best weights alone, as PyTorch's torch.load + load_state_dict read them (the checkpoint also holds the
+  // optimizer's state, under prefixed keys).
+  const weights = join(outDir, 'model.pt');
+  await savePt(weights, model.stateDict());
   const testResult = await evaluate(model, evalLoader(test), (y, t) => F.crossEntropy(y, t));
   const curvesSvg = join(outDir, 'curves.svg'), curvesJson = join(outDir, 'history.json');
   await writeFileAtomic(curvesSvg, new TextEncoder().encode(renderCurvesSvg(history, { title: 'LeNet-5 on MNIST' })));
   await writeFileAtomic(curvesJson, new TextEncoder().encode(JSON.stringify(history.toJSON(), null, 2)));
   const wallSeconds = (performance.now() - t0) / 1000;
   const trainImagesPerSecond = trainSamples / trainSeconds;
-  log(`tensorforge: curves ${curvesSvg}, history ${curvesJson}, best checkpoint ${checkpoint} (epoch ${stopper.bestEpoch})`);
+  log(`tensorforge: curves ${curvesSvg}, history ${curvesJson}, best checkpoint ${checkpoint} (epoch ${stopper.bestEpoch}), its weights for PyTorch ${weights}`);
   log(`test accuracy ${pct(testResult.accuracy)} (loss ${testResult.loss.toFixed(4)}) | wall time ${formatDuration(wallSeconds)} | ` +
     `${Math.round(trainImagesPerSecond).toLocaleString('en-US')} images/s training, ${Math.round(testResult.imagesPerSecond).toLocaleString('en-US')} images/s inference`);
   return {
     testAccuracy: testResult.accuracy, testLoss: testResult.loss, bestEpoch: stopper.bestEpoch, epochsRun, wallSeconds,
-    trainImagesPerSecond, checkpoint, curvesSvg, curvesJson,
+    trainImagesPerSecond, checkpoint, weights, curvesSvg, curvesJson,
   };
 }

@@ -13,6 +13,7 @@ import { History } from '../../lib/train/history.js';
 import { evaluate } from '../../lib/train/loop.js';
 import { readIdx, loadMnist, DataLoader, toFloat, normalize } from '../../lib/data/index.js';
 import { loadCheckpoint } from '../../lib/io/checkpoint.js';
+import { loadPtStateDict } from '../../lib/io/pt.js';
 import { lenet5 } from '../../lib/models/lenet.js';
 import * as F from '../../lib/nn/functional.js';
 
@@ -69,6 +70,11 @@ describe('runMnistJob on a tiny IDX data set', () => {
     const test = await evaluate(model, new DataLoader(loadMnist(dataDir, 'test'), { batchSize: 1000, transforms }), (y, t) => F.crossEntropy(y, t));
     expect(test.accuracy).toBe(a.testAccuracy);
     expect(test.loss).toBe(a.testLoss);
+    // model.pt holds the same weights as a PyTorch state dict (keys of the same Sequential, strict)
+    const fromPt = lenet5();
+    const loaded = fromPt.loadStateDict(await loadPtStateDict(a.weights));
+    expect(loaded).toMatchObject({ missingKeys: [], unexpectedKeys: [] });
+    for (const [key, p] of Object.entries(model.stateDict())) expect(fromPt.stateDict()[key]!.dataSync(), key).toEqual(p.dataSync());
 
     const svg = readFileSync(a.curvesSvg, 'utf8');
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" [^>]*>/);
