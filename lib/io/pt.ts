@@ -584,11 +584,19 @@ export function serializePt(stateDict: Record<string, Tensor>): Promise<Uint8Arr
   }
   if (entries.length) p.op(0x75);  // SETITEMS
   p.op(0x2e);
+  return storedZip([
+    ['archive/data.pkl', p.bytes()],
+    ...storages.map((bytes, i): [string, Uint8Array] => [`archive/data/${i}`, bytes]),
+    ['archive/version', new TextEncoder().encode('3\n')],
+  ]);
+}
+
+/** A zip archive of the given entries, stored uncompressed (as torch.save writes them), in memory. */
+export function storedZip(entries: ReadonlyArray<readonly [string, Uint8Array]>): Promise<Uint8Array> {
   const zip = new yazl.ZipFile();
-  const add = (name: string, data: Uint8Array): void => zip.addBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), `archive/${name}`, { compress: false, mtime: new Date(0) });
-  add('data.pkl', p.bytes());
-  storages.forEach((bytes, i) => add(`data/${i}`, bytes));
-  add('version', new TextEncoder().encode('3\n'));
+  for (const [name, data] of entries) {
+    zip.addBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), name, { compress: false, mtime: new Date(0) });
+  }
   zip.end();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -7,10 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import yazl from 'yazl';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '../../lib/index.js';
-import { loadPt, loadPtStateDict, savePt, serializePt } from '../../lib/io/pt.js';
+import { loadPt, loadPtStateDict, savePt, serializePt, storedZip } from '../../lib/io/pt.js';
 
 const PYTHON = '/usr/bin/python3';
 const torchAvailable = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
@@ -23,19 +22,6 @@ function python(script: string, input = ''): string {
   return run.stdout;
 }
 
-/** A zip holding the given entries (stored), as a .pt file would be laid out. */
-function zipOf(entries: Record<string, Uint8Array>): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const [name, data] of Object.entries(entries)) zip.addBuffer(Buffer.from(data), name, { compress: false });
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    zip.outputStream.on('error', reject);
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-}
-
 /** Pickle bytes from a list of opcodes and operands (numbers are bytes, strings are latin1 text). */
 function pickle(...parts: Array<number | string>): Uint8Array {
   return Uint8Array.from(parts.flatMap((p) => (typeof p === 'number' ? [p] : [...Buffer.from(p, 'latin1')])));
@@ -44,7 +30,7 @@ function pickle(...parts: Array<number | string>): Uint8Array {
 let fileCount = 0;
 async function ptFile(entries: Record<string, Uint8Array>): Promise<string> {
   const path = join(dir, `hostile-${fileCount++}.pt`);
-  writeFileSync(path, await zipOf(entries));
+  writeFileSync(path, await storedZip(Object.entries(entries)));
   return path;
 }
 
