@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '../../lib/index.js';
+import { makeRng } from '../util.js';
 import { loadPt, loadPtStateDict, savePt, serializePt, storedZip } from '../../lib/io/pt.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -196,5 +197,51 @@ describe('.pt round trip and damaged or hostile files', () => {
     nested.push('.');
     const path = await ptFile({ 'archive/data.pkl': pickle(...nested) });
     await expect(loadPtStateDict(path)).rejects.toThrow(/holds a list, not a state dict/);
+  });
+});
+
+describe('.pt fuzz', () => {
+  const rng = makeRng();
+  it(`never gives anything but a named Error on mutated pickles and archives (seed ${rng.seed})`, async () => {
+    const sd = { 'conv.weight': tf.randn([2, 1, 3, 3]), 'bn.num_batches_tracked': tf.tensor([3], { dtype: 'int32' }).reshape([]), mask: tf.tensor([1, 0]).gt(0) };
+    const valid = await serializePt(sd);
+    const pkl = await (async () => {
+      // the pickle of the same state dict, to mutate and re-archive with valid CRCs (so the unpickler sees it)
+      const path = join(dir, 'fuzz-source.pt');
+      writeFileSync(path, valid);
+      const bytes = readFileSync(path);
+      const at = bytes.indexOf(Buffer.from([0x80, 0x02]));
+      return Uint8Array.from(bytes.subarray(at, bytes.indexOf(Buffer.from('.PK'), at) + 1));
+    })();
+    const storages = [0, 1, 2].map((i) => {
+      const t = Object.values(sd)[i]!;
+      const a = t.contiguous().dataSync();
+      return t.dtype === 'int32' ? new Uint8Array(8) : new Uint8Array(a.buffer, a.byteOffset, a.byteLength).slice();
+    });
+    const pickleMutations: Array<(b: Uint8Array) => Uint8Array> = [
+      (b) => b.slice(0, rng.int(0, b.length - 1)),
+      (b) => { const c = b.slice(); for (let k = rng.int(1, 4); k > 0; k--) c[rng.int(0, c.length - 1)]! ^= 1 << rng.int(0, 7); return c; },
+      (b) => { const c = b.slice(); c[rng.int(2, c.length - 1)] = [0x28, 0x29, 0x2e, 0x4a, 0x4b, 0x51, 0x52, 0x58, 0x5d, 0x61, 0x62, 0x68, 0x71, 0x74, 0x75, 0x7d, 0x85, 0x8a, 0x93, 0x94][rng.int(0, 19)]!; return c; },
+    ];
+    let rejected = 0;
+    for (let trial = 0; trial < 240; trial++) {
+      const path = join(dir, `fuzz-${trial}.pt`);
+      if (trial % 4 === 3) {
+        const c = Buffer.from(valid);
+        if (rng.int(0, 1)) c[rng.int(0, c.length - 1)]! ^= 1 << rng.int(0, 7);
+        writeFileSync(path, rng.int(0, 1) ? c : c.subarray(0, rng.int(0, c.length - 1)));
+      } else {
+        const mutated = pickleMutations[trial % 3]!(pkl);
+        writeFileSync(path, await storedZip([['archive/data.pkl', mutated], ...storages.map((s, i): [string, Uint8Array] => [`archive/data/${i}`, s])]));
+      }
+      try {
+        await loadPt(path);
+      } catch (err) {
+        expect(err).toBeInstanceOf(Error);
+        expect((err as Error).message, `trial ${trial}, TF_TEST_SEED=${rng.seed}`).toMatch(/^loadPt: '/);
+        rejected++;
+      }
+    }
+    expect(rejected).toBeGreaterThan(80);
   });
 });
