@@ -1,6 +1,7 @@
 /**
  * The benchmark suite: the machine's limits, ops as % of those limits and against directly-compiled C,
- * CPU vs GPU, and end-to-end training / inference throughput next to PyTorch and TensorFlow.js, measured
+ * CPU vs GPU, and end-to-end training / inference throughput next to PyTorch, TensorFlow.js and (inference)
+ * onnxruntime-node on the same models exported from PyTorch, measured
  * alternately in the same run. Writes a table to the terminal, bench/out/report.svg and, with --json, a JSON file.
  *
  *   npm run bench -- [--device cpu|cuda|all] [--quick] [--size full|quick|tiny] [--peer-device cuda|cpu] [--json out.json]
@@ -14,7 +15,7 @@
  * --peer-device cpu: PyTorch's side of the GPU sections on its CPU, to rehearse them where torch has no CUDA.
  * With --json, the file is rewritten after each GPU section, so a run stopped at a hard limit leaves its figures.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '../lib/index.js';
@@ -204,7 +205,41 @@ async function startPeers(): Promise<Runner[]> {
     };
     runners.push(serverRunner(name, server, true, skip));
   }
+  runners.push(...await startOnnxRuntime(torchScript));
   return runners;
+}
+
+/**
+ * onnxruntime-node, inference only, on the workloads' models as PyTorch exports them to ONNX (into bench/out/onnx,
+ * through the torch peer's export request): none when torch or onnxruntime-node is absent, saying why.
+ */
+async function startOnnxRuntime(torchScript: string): Promise<Runner[]> {
+  const name = 'onnxruntime';
+  const modelDir = join(outDir, 'onnx');
+  mkdirSync(modelDir, { recursive: true });
+  const { server: exporter, reason: noTorch } = await startLineServer(python, [torchScript], { info: true });
+  if (!exporter) {
+    report.peers[name] = `absent: the ONNX models come from PyTorch's export (${noTorch})`;
+    return [];
+  }
+  for (const workload of workloads) {
+    const answer = await exporter.request<{ error?: string }>({ export_onnx: workload, batch: 64, path: join(modelDir, `${workload}.onnx`) });
+    if (answer.error) {
+      exporter.close();
+      report.peers[name] = `absent: exporting ${workload} to ONNX failed (${answer.error})`;
+      return [];
+    }
+  }
+  exporter.close();
+  const tsx = join(benchDir, '..', 'node_modules', '.bin', 'tsx');
+  const { server, reason } = await startLineServer(tsx, [join(benchDir, 'peers', 'ort_bench.ts'), modelDir], { info: true });
+  if (!server) {
+    report.peers[name] = `absent: ${reason.split('\n')[0]}`;
+    return [];
+  }
+  const about = await server.request<{ version: string }>({ info: true });
+  report.peers[name] = `onnxruntime-node ${about.version}, CPU execution provider, the models exported from PyTorch (opset 13), inference only`;
+  return [serverRunner(name, server, false, (req) => (req.mode === 'infer' ? undefined : 'inference only'))];
 }
 
 if (runCpu) {

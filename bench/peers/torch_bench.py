@@ -14,6 +14,7 @@ Reads one JSON request per line on stdin, answers one JSON line:
   (after "warmup" untimed calls, a call timed only to size them makes groups of about g seconds, as bench/util.ts timeGroups; on cuda
    the device is synchronized before every clock read)
   {"info": true} -> {"version", "threads", "cuda": device name or null, "reason": why no CUDA}
+  {"export_onnx": workload, "batch": B, "path": p} writes the workload's model in eval mode as ONNX (opset 13) to p
 "tf32" sets both torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32 (cuDNN's default is
 True; false here keeps "FP32" figures FP32). On cuda, cuDNN picks its fastest algorithm per shape
 (torch.backends.cudnn.benchmark = True, during the warm-up calls): PyTorch at its best.
@@ -191,9 +192,21 @@ def info():
             "reason": "" if cuda else "torch.cuda.is_available() is False"}
 
 
+def export_onnx(req):
+    """The workload's model (eval mode) as an ONNX file for the onnxruntime-node peer, batch fixed."""
+    import warnings
+    warnings.filterwarnings("ignore")  # the exporter's notes on constant folding and shape inference
+    model = build(req["export_onnx"])[0].eval()
+    shape = {"resnet20": (3, 32, 32), "block": (16, 32, 32)}.get(req["export_onnx"], (1, 28, 28))
+    torch.onnx.export(model, torch.randn(req["batch"], *shape), req["path"], opset_version=13, input_names=["x"])
+    return {"path": req["path"]}
+
+
 def answer(line):
     req = json.loads(line)
     try:
+        if "export_onnx" in req:
+            return export_onnx(req)
         return info() if req.get("info") else run_kernel(req) if "kernel" in req else run(req)
     except Exception as e:  # reported to the caller as this peer's result for that request
         return {"error": f"{type(e).__name__}: {e}"}
