@@ -26,7 +26,7 @@ train options (defaults in brackets):
   --device cpu|cuda       [${defaultMnistOptions.device}]
   --seed N                makes the run reproducible on CPU [${defaultMnistOptions.seed}]
   --out DIR               checkpoint, curves.svg, history.json [${defaultMnistOptions.outDir}]
-  --threads N             CPU threads for kernels and OpenBLAS [all cores]
+  --threads N             CPU threads for kernels and GEMMs [min(cores, 8)]
   --workers N             augmentation worker threads [${defaultMnistOptions.workers}]
   --augment               random crops (padding 2)
   --patience N            early-stopping patience in epochs [${defaultMnistOptions.patience}]

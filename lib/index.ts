@@ -36,10 +36,16 @@ export function backendInfo(): BackendInfo {
   return { ...nativeBackendInfo(), packageVersion, addonVersion: packageVersion };
 }
 
-/** Threads for tensorforge's CPU kernels and for OpenBLAS. */
+/**
+ * Threads for the CPU kernels (GEMMs included) that the calling JS thread runs, 1..256. The setting is per JS
+ * thread: a worker_thread's call leaves the main thread's count (and other workers') alone, and each thread
+ * starts at min(cores, 8). Results depend on the count, never on what other threads are doing: a seeded run
+ * at a given count is bit-identical whether or not other worker_threads run tensor work beside it.
+ */
 export function setNumThreads(n: number): void {
   nativeSetNumThreads(n);
 }
+/** The calling JS thread's count (see setNumThreads). */
 export function getNumThreads(): number {
   return nativeGetNumThreads();
 }

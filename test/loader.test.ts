@@ -18,7 +18,7 @@ describe('loader and backendInfo', () => {
     for (const d of info.cuda.devices) expect(d.computeCapability).toMatch(/^\d+\.\d+$/);
   });
 
-  it('setNumThreads sets our pool and the GEMM library; bad counts are rejected', () => {
+  it('setNumThreads sets the calling thread\'s count, GEMMs included; bad counts are rejected', () => {
     const before = getNumThreads();
     setNumThreads(1);
     expect(getNumThreads()).toBe(1);

@@ -13,8 +13,9 @@ export interface CudaDeviceInfo {
 }
 
 export interface NativeBackendInfo {
+  /** threads: what a large GEMM uses from the calling thread, its setNumThreads count (OpenBLAS itself runs single-threaded). */
   gemm: { backend: 'openblas-static' | 'openblas-shared' | 'portable'; detail: string; threads: number };
-  /** Threads of tensorforge's own pool (non-GEMM CPU kernels). */
+  /** The calling JS thread's setNumThreads count. */
   threads: number;
   napiVersion: number;
   cuda: {
@@ -33,7 +34,7 @@ export type FloatArray = Float32Array | Float64Array;
 
 export interface RuntimeBinding {
   backendInfo(): NativeBackendInfo;
-  /** Threads for the pool and for OpenBLAS, 1..256. */
+  /** The calling JS thread's count for the CPU kernels (GEMMs included), 1..256; other JS threads keep theirs. */
   setNumThreads(n: number): void;
   getNumThreads(): number;
   /** Byte offset of the buffer's memory within its 4 KiB page. */

@@ -20,7 +20,7 @@ Napi::Value backend_info(const Napi::CallbackInfo& info) {
   Napi::Object gemm = Napi::Object::New(env);
   gemm.Set("backend", cpu::gemm_backend());
   gemm.Set("detail", cpu::gemm_backend_detail());
-  gemm.Set("threads", cpu::gemm_threads());
+  gemm.Set("threads", num_threads());  // large products split over our pool (cpu/gemm.cc)
   out.Set("gemm", gemm);
   out.Set("threads", num_threads());
   out.Set("napiVersion", NAPI_VERSION);
@@ -48,11 +48,10 @@ Napi::Value backend_info(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// setNumThreads(n): our pool and the GEMM library both use n threads.
+// setNumThreads(n): the calling JS thread's count, for the CPU kernels (GEMMs included) it runs; other JS
+// threads (worker_threads) keep theirs.
 Napi::Value set_threads(const Napi::CallbackInfo& info) {
-  const int n = int(get_int(info, 0, "setNumThreads", "n", 1, 256));
-  set_num_threads(n);
-  cpu::set_gemm_threads(n);
+  set_num_threads(int(get_int(info, 0, "setNumThreads", "n", 1, 256)));
   return info.Env().Undefined();
 }
 
@@ -69,8 +68,7 @@ Napi::Value page_offset(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
-  // OpenBLAS starts nproc-1 threads at load; match it to our pool so the two never oversubscribe.
-  cpu::set_gemm_threads(num_threads());
+  cpu::gemm_init();
   // Tensor buffers are large and short-lived. glibc maps every block above 32 MB fresh from the kernel
   // (zeroed pages, one fault per 4 KB on first write, unmapped again on free), which made a 16M-element
   // add spend three quarters of its time in page faults; served from the heap, a freed block is reused

@@ -7,12 +7,17 @@
 #include <exception>
 #include <mutex>
 #include <thread>
-#include <vector>
 
 namespace tf {
 namespace {
 
 thread_local bool tls_in_parallel = false;
+thread_local int tls_threads = 0;  // this thread's setting; 0: the default
+
+int default_threads() {
+  static const int n = std::max(1, std::min<int>(8, int(std::thread::hardware_concurrency())));
+  return n;
+}
 
 // How long a worker keeps polling for the next job before it sleeps, and how long the caller polls for the
 // workers to finish before it sleeps. Waking a sleeping thread costs 50-100 us on this VM kind, more than
@@ -37,27 +42,36 @@ bool poll_for(std::chrono::microseconds limit, F&& ready) {
   }
 }
 
+int64_t chunk_begin(int64_t n, int64_t chunk, int64_t chunks) { return n * chunk / chunks; }
+
+// Marks this thread as inside a parallel_for for its lifetime.
+class InParallel {
+ public:
+  InParallel() : outer_(tls_in_parallel) { tls_in_parallel = true; }
+  ~InParallel() { tls_in_parallel = outer_; }
+  InParallel(const InParallel&) = delete;
+  InParallel& operator=(const InParallel&) = delete;
+
+ private:
+  bool outer_;
+};
+
+// One job at a time; a caller that finds the pool busy runs its chunks itself. The pool grows to the largest
+// count any JS thread has run a job with and never shrinks; a job wakes only the workers it has chunks for
+// (the others go back to sleep), so a thread's small setting does not pay for another's large one.
 class Pool {
  public:
-  Pool() : wanted_(std::max(1, std::min<int>(8, int(std::thread::hardware_concurrency())))) {}
-  ~Pool() { stop(); }
-
-  int threads() const { return wanted_.load(); }
-  void set_threads(int n) {
-    std::lock_guard<std::mutex> job_lock(job_mutex_);
-    stop();
-    wanted_ = std::max(1, n);
-  }
-
   bool run(int64_t n, int64_t chunks, const std::function<void(int64_t, int64_t)>& fn) {
     std::unique_lock<std::mutex> job_lock(job_mutex_, std::try_to_lock);
     if (!job_lock.owns_lock()) return false;
-    ensure_started();
+    grow(int(chunks - 1));
     {
       std::lock_guard<std::mutex> lock(mutex_);
       fn_ = &fn;
       n_ = n;
       chunks_ = chunks;
+      helpers_ = int(chunks - 1);
+      threads_ = num_threads();
       next_chunk_ = 0;
       pending_ = chunks;
       error_ = nullptr;
@@ -74,32 +88,22 @@ class Pool {
   }
 
  private:
-  void ensure_started() {
-    const int extra = wanted_ - 1;
-    if (int(workers_.size()) == extra) return;
-    stopping_ = false;
-    for (int i = 0; i < extra; ++i) workers_.emplace_back([this] { loop(); });
+  // Starts workers until there are `helpers`; called under job_mutex_.
+  void grow(int helpers) {
+    for (int index = workers_; index < helpers; ++index) std::thread([this, index] { loop(index); }).detach();
+    workers_ = std::max(workers_, helpers);
   }
 
-  void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    for (auto& t : workers_) t.join();
-    workers_.clear();
-  }
-
-  // Claims chunks until none are left; shared by the caller and the workers.
+  // Claims chunks until none are left; shared by the caller and the workers. A worker takes on the caller's
+  // thread setting, so that what a chunk computes does not depend on which thread runs it.
   void work() {
-    tls_in_parallel = true;
+    const InParallel inside;
     for (;;) {
-      int64_t c = next_chunk_.fetch_add(1);
+      const int64_t c = next_chunk_.fetch_add(1);
       if (c >= chunks_) break;
-      const int64_t begin = n_ * c / chunks_, end = n_ * (c + 1) / chunks_;
+      tls_threads = threads_;
       try {
-        (*fn_)(begin, end);
+        (*fn_)(chunk_begin(n_, c, chunks_), chunk_begin(n_, c + 1, chunks_));
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!error_) error_ = std::current_exception();
@@ -109,52 +113,55 @@ class Pool {
         done_.notify_one();
       }
     }
-    tls_in_parallel = false;
   }
 
-  void loop() {
+  // Polls for the next job after one it helped with (training runs jobs back to back); after one it had no
+  // chunk of, it sleeps until the next.
+  void loop(int index) {
     uint64_t seen = 0;
+    bool helped = false;
     for (;;) {
-      poll_for(kWorkerPoll, [&] { return generation_.load() != seen || stopping_.load(); });
+      if (helped) poll_for(kWorkerPoll, [&] { return generation_.load() != seen; });
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && fn_ != nullptr); });
-        if (stopping_) return;
+        wake_.wait(lock, [&] { return generation_ != seen && fn_ != nullptr; });
         seen = generation_;
+        helped = index < helpers_;
       }
-      work();
+      if (helped) work();
     }
   }
 
-  std::atomic<int> wanted_;
-  std::vector<std::thread> workers_;
-  std::mutex job_mutex_;  // one job at a time; other callers run inline
+  std::mutex job_mutex_;  // one job at a time
+  int workers_ = 0;       // under job_mutex_
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0, chunks_ = 0;
+  int helpers_ = 0, threads_ = 1;
   std::atomic<int64_t> next_chunk_{0}, pending_{0};
   std::atomic<uint64_t> generation_{0};
-  std::atomic<bool> stopping_{false};
   std::exception_ptr error_;
 };
 
 Pool& pool() {
-  static Pool* p = new Pool();  // never destroyed: workers may outlive static destruction order at exit
+  static Pool* p = new Pool();  // never destroyed: its detached workers run until the process exits
   return *p;
 }
 
 }  // namespace
 
-int num_threads() { return pool().threads(); }
-void set_num_threads(int n) { pool().set_threads(n); }
+int num_threads() { return tls_threads > 0 ? tls_threads : default_threads(); }
+void set_num_threads(int n) { tls_threads = std::max(1, n); }
+bool in_parallel_for() { return tls_in_parallel; }
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
-  grain = std::max<int64_t>(1, grain);
-  const int threads = num_threads();
-  const int64_t chunks = std::min<int64_t>(threads, n / grain);
-  if (chunks < 2 || tls_in_parallel || !pool().run(n, chunks, fn)) fn(0, n);
+  const int64_t chunks = tls_in_parallel ? 1 : std::min<int64_t>(num_threads(), n / std::max<int64_t>(1, grain));
+  if (chunks < 2) return fn(0, n);
+  if (pool().run(n, chunks, fn)) return;
+  const InParallel inside;
+  for (int64_t c = 0; c < chunks; ++c) fn(chunk_begin(n, c, chunks), chunk_begin(n, c + 1, chunks));
 }
 
 }  // namespace tf

@@ -100,21 +100,19 @@ void over_channels(const Conv2dParams& p, bool parallel, F&& fn) {
   parallel_for(Cg, std::max<int64_t>(1, kColumnGrain / per_channel), fn);
 }
 
-bool blas_threads_each_gemm(const Conv2dParams& p) { return p.N < num_threads(); }
+bool split_each_gemm(const Conv2dParams& p) { return p.N < num_threads(); }
 
-// Whole samples run side by side on our pool, with OpenBLAS held to one thread meanwhile, whenever there
-// are at least as many samples as threads: measured here, that scales better than OpenBLAS threading each
-// per-sample GEMM (ResNet-20's GEMMs ran no faster on 2 threads than on 1 that way, and [64,64,32,32] 3x3
-// reached 1.6x instead of 2x). With fewer samples (inference on one image) BLAS threads each GEMM.
-// Never both at once: no oversubscription.
-// Calls fn(n, parallel_inner) for every sample: in order with parallel inner steps for GEMMs BLAS threads,
-// else spread over the pool.
+// Whole samples run side by side on our pool whenever there are at least as many samples as threads, each
+// sample's GEMMs on one thread: measured here, that scales better than threading each per-sample GEMM
+// (ResNet-20's GEMMs ran no faster on 2 OpenBLAS threads than on 1 that way, and [64,64,32,32] 3x3 reached
+// 1.6x instead of 2x). With fewer samples (inference on one image) the samples run in order and their inner
+// steps (im2col, and GEMMs large enough to split: see gemm) spread over the pool.
+// Calls fn(n, parallel_inner) for every sample.
 template <class F>
 void for_each_sample(const Conv2dParams& p, F&& fn) {
-  if (blas_threads_each_gemm(p)) {
+  if (split_each_gemm(p)) {
     for (int64_t n = 0; n < p.N; ++n) fn(n, true);
   } else {
-    const SerialBlas serial;
     parallel_for(p.N, 1, [&](int64_t n0, int64_t n1) {
       for (int64_t n = n0; n < n1; ++n) fn(n, false);
     });
@@ -196,7 +194,7 @@ void conv2d_backward_weight(const Conv2dParams& p, const T* x, const T* dy, T* d
     winograd_backward_weight(p, x, dy, dw);
   } else if (direct_serves_type<T>(p)) {
     if constexpr (std::is_same_v<T, float>) direct_backward_weight(p, x, dy, dw);
-  } else if (blas_threads_each_gemm(p)) {
+  } else if (split_each_gemm(p)) {
     accumulate(0, p.N, dw, true);
   } else {
     sum_over_threads(p.N, w_numel, dw, [&](int64_t n0, int64_t n1, T* acc) { accumulate(n0, n1, acc, false); });

@@ -23,7 +23,6 @@
 
 #include "core/thread_pool.h"
 #include "cpu/avx512.h"
-#include "cpu/gemm.h"
 #include "cpu/partial_sums.h"
 #include "cpu/scratch.h"
 #include "cpu/winograd_gemm.h"
@@ -521,7 +520,6 @@ template <class T>
 void run_forward(const Conv2dParams& p, const T* x, const T* U, const T* bias, T* y) {
   const TilePlan plan = plan_tiles<T>(p, kForwardChunkTiles);
   const int64_t us = plane_stride(p.K * p.C);
-  const SerialBlas serial;
   parallel_for(plan.chunks, 1, [&](int64_t c0, int64_t c1) {
     T* V = scratch<T, Scratch::kTransformedInput>(kPositions * plane_stride(p.C * plan.max_tiles()));
     T* M = scratch<T, Scratch::kTransformedOutput>(kPositions * plane_stride(p.K * plan.max_tiles()));

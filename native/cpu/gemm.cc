@@ -13,10 +13,8 @@
 
 namespace tf::cpu {
 
-// Multiply-adds below which a GEMM runs on one OpenBLAS thread. Waking OpenBLAS's threads costs more than
-// they save on small products, and once woken they spin for a while, taking the cores from our pool's kernels
-// that follow: LeNet-5's fully connected GEMMs took 84-91 us a call on 2 threads against 36 on 1, and its
-// convolutions slowed down beside them.
+// Multiply-adds below which a GEMM runs whole on the calling thread. Below it, splitting costs more than it
+// saves (LeNet-5's fully connected GEMMs took 84-91 us a call on 2 OpenBLAS threads against 36 on 1).
 constexpr int64_t kThreadedGemmWork = int64_t(1) << 23;
 
 #ifdef TF_HAVE_CBLAS
@@ -31,28 +29,57 @@ inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t
                       int64_t ldc) {
   cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
+
+// Rows or columns of a part of a split GEMM come in multiples of this, the OpenBLAS kernels' register tile,
+// so that a split adds no partial tiles.
+constexpr int64_t kPartAlign = 16;
+
+// Parts a GEMM is split into: one below kThreadedGemmWork or inside a parallel_for (whose chunks already
+// share out the threads), else one per thread. A part's rounding depends on its shape (OpenBLAS picks its
+// kernels and K blocking by shape), so this depends only on the problem and the caller's setting.
+int64_t gemm_parts(int64_t M, int64_t N, int64_t K) {
+  if (M * N * K < kThreadedGemmWork || in_parallel_for()) return 1;
+  return std::min<int64_t>(num_threads(), (std::max(M, N) + kPartAlign - 1) / kPartAlign);
+}
 }  // namespace
 
+// Large products split along the longer of M and N into one part per thread, each part a one-thread
+// OpenBLAS call on its own rows (or columns) of C; each part packs the whole of the other operand again,
+// which is small next to its share of the multiply-adds at this size.
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda, const T* B,
           int64_t ldb, T beta, T* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
+  lda = std::max<int64_t>(1, lda);
+  ldb = std::max<int64_t>(1, ldb);
+  ldc = std::max<int64_t>(1, ldc);
   if constexpr (std::is_same_v<T, float>) {
     if (sgemm_avx512(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   }
-  const auto call = [&] {
-    blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha, A,
-              std::max<int64_t>(1, lda), B, std::max<int64_t>(1, ldb), beta, C, std::max<int64_t>(1, ldc));
+  // C[m0:m1, n0:n1] on this thread
+  const auto block = [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    blas_gemm(trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m1 - m0, n1 - n0, K, alpha,
+              A + (trans_a ? m0 : m0 * lda), lda, B + (trans_b ? n0 * ldb : n0), ldb, beta, C + m0 * ldc + n0, ldc);
   };
-  if (M * N * K >= kThreadedGemmWork) return call();
-  const SerialBlas serial;
-  call();
+  const int64_t parts = gemm_parts(M, N, K);
+  if (parts == 1) return block(0, M, 0, N);
+  const bool by_rows = M >= N;
+  const int64_t extent = by_rows ? M : N;
+  const int64_t per_part = (extent + parts * kPartAlign - 1) / (parts * kPartAlign) * kPartAlign;
+  parallel_for((extent + per_part - 1) / per_part, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t part = p0; part < p1; ++part) {
+      const int64_t lo = part * per_part, hi = std::min(extent, lo + per_part);
+      if (by_rows)
+        block(lo, hi, 0, N);
+      else
+        block(0, M, lo, hi);
+    }
+  });
 }
 
 std::string gemm_backend() { return TF_BLAS_KIND; }
 std::string gemm_backend_detail() { return openblas_get_config(); }
-int gemm_threads() { return openblas_get_num_threads(); }
-void set_gemm_threads(int n) { openblas_set_num_threads(std::max(1, n)); }
+void gemm_init() { openblas_set_num_threads(1); }
 
 #else  // portable cache-blocked GEMM
 
@@ -104,8 +131,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
 
 std::string gemm_backend() { return "portable"; }
 std::string gemm_backend_detail() { return "tensorforge cache-blocked GEMM (no BLAS found at build time)"; }
-int gemm_threads() { return num_threads(); }
-void set_gemm_threads(int) {}
+void gemm_init() {}
 
 #endif
 
@@ -129,9 +155,8 @@ void gemm_batched(int64_t count, bool trans_a, bool trans_b, int64_t M, int64_t 
       if (bias != nullptr && !bias_first) add_bias(c, false);
     }
   };
-  // Products too small for OpenBLAS's threads (see gemm) share our pool instead, a block of them per thread.
+  // Products too small to split (see gemm) share the pool instead, a block of them per thread.
   if (M * N * K >= kThreadedGemmWork) return run(0, count);
-  const SerialBlas serial;
   parallel_for(count, grain_for(M * N * std::max<int64_t>(1, K)), run);
 }
 

@@ -16,24 +16,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
 // "openblas-static", "openblas-shared" or "portable", plus the library's own config string when present.
 std::string gemm_backend();
 std::string gemm_backend_detail();
-int gemm_threads();
-void set_gemm_threads(int n);
 
-// Holds OpenBLAS to one thread for its lifetime, while our pool supplies the parallelism: each pool thread
-// then runs whole GEMMs of its own, never oversubscribing the cores.
-class SerialBlas {
- public:
-  SerialBlas() : previous_(gemm_threads()) {
-    if (previous_ > 1) set_gemm_threads(1);
-  }
-  ~SerialBlas() {
-    if (previous_ > 1) set_gemm_threads(previous_);
-  }
-  SerialBlas(const SerialBlas&) = delete;
-  SerialBlas& operator=(const SerialBlas&) = delete;
-
- private:
-  int previous_;
-};
+// Sets OpenBLAS to run every call on the calling thread, once for the process (idempotent). Its thread count
+// is process-wide, and its threaded and one-thread paths round differently, so a count that other JS threads
+// could change would make results depend on them; gemm() splits large products over our pool instead.
+void gemm_init();
 
 }  // namespace tf::cpu

@@ -46,6 +46,26 @@ describe('native gemm', () => {
     }
   }
 
+  it('products of 2^23 multiply-adds and more, split over 3 threads by rows or by columns, match the reference for every transpose', () => {
+    const threads = native.getNumThreads();
+    native.setNumThreads(3);
+    try {
+      // M > N splits by rows, N > M by columns; neither a multiple of the parts' 16-row alignment
+      for (const [M, N, K] of [[203, 37, 1200], [37, 211, 1100]] as const) {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N + 1;
+          const A = randomArray(Float32Array, (ta ? K : M) * lda, rng), B = randomArray(Float32Array, (tb ? N : K) * ldb, rng);
+          const C = randomArray(Float32Array, M * ldc, rng);
+          const expected = refGemm(1, ta, tb, M, N, K, 1.5, A, lda, 0, B, ldb, 0, 0.5, C, ldc, 0);
+          native.gemm(1, ta, tb, M, N, K, 1.5, A, 0, lda, 0, B, 0, ldb, 0, 0.5, C, 0, ldc, 0);
+          expectClose(C, expected, { atol: 1e-5 * K, rtol: 1e-5, seed: rng.seed, label: `${M}x${N}x${K} transA=${ta} transB=${tb}` });
+        }
+      }
+    } finally {
+      native.setNumThreads(threads);
+    }
+  });
+
   it('float32 relative error stays under 1e-5 for K up to 1024', () => {
     for (const K of [1, 255, 1024]) {
       const M = 17, N = 19;
