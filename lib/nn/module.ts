@@ -59,24 +59,55 @@ function shapeText(shape: readonly number[]): string {
 }
 
 /**
+ * Makes every module a function, so that `model(x)` works as in PyTorch. The constructor returns an
+ * arrow function in place of `this` (JavaScript's return override): the subclass constructors and
+ * field initializers, the private fields included, then run on that function, and its prototype is
+ * set to the subclass's, so `instanceof`, methods, getters and fields are those of an object. A Proxy
+ * would do the same at the price of a trap on every property access; this costs one extra frame per
+ * call and nothing per access. The function's own `name` and `length` are deleted because a module
+ * is not a named function: they would shadow a subclass's `length` getter (Sequential) or make
+ * `this.name = ...` throw.
+ */
+class CallableObject {
+  constructor() {
+    const module = (...args: unknown[]): unknown => (module as unknown as Module<unknown[], unknown>).call(...args);
+    Reflect.deleteProperty(module, 'name');
+    Reflect.deleteProperty(module, 'length');
+    Object.setPrototypeOf(module, new.target.prototype);
+    return module;
+  }
+}
+
+/**
+ * The call signature of every module: `module(...args)` takes forward's arguments and returns what
+ * forward returns. It reads them from `this['forward']`, so a subclass that overrides forward with
+ * its own parameters (`forward(a: Tensor, b: Tensor): Tensor`) is called with those, whatever type
+ * arguments it gave Module. (A class cannot declare a call signature itself; this interface merges
+ * into the class of the same name.)
+ */
+export interface Module<In extends unknown[] = [Tensor], Out = Tensor> {
+  (...args: Parameters<this['forward']>): ReturnType<this['forward']>;
+}
+
+/**
  * Base class of layers and models. Subclasses set up their fields in the constructor and implement
- * `forward`; callers use `module.call(...)` (JavaScript objects cannot be made callable like PyTorch
- * modules without a Proxy), which also runs the forward hooks.
+ * `forward`; callers call the module, `module(x)` (or `module.call(x)`, the same thing), which runs
+ * the forward pre-hooks, forward and the forward hooks.
  *
  * @typeParam In  the argument list of forward
  * @typeParam Out what forward returns
  */
-export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
+export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> extends CallableObject {
   /** Whether the module is in training mode (dropout active, batch norm using batch statistics). */
   training = true;
   #entries = new Map<string, Entry>();
   #preHooks: ForwardPreHook[] = [];
   #hooks: ForwardHook[] = [];
 
-  /** The computation; call the module with `call(...)` so that hooks run. */
+  /** The computation; call the module, `module(...)`, so that hooks run. */
   abstract forward(...args: In): Out;
 
-  /** Runs pre-hooks, forward, then hooks. */
+  /** Runs pre-hooks, forward, then hooks: what `module(...args)` does. */
   call(...args: In): Out {
     let input: unknown[] = args;
     for (const hook of [...this.#preHooks]) input = hook(this, input) ?? input;
@@ -342,7 +373,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    * The module tree as PyTorch prints it, each module with parameters of its own followed by their
    * shapes and count, and a Keras-like total line.
    */
-  toString(): string {
+  override toString(): string {
     const total = this.countParameters(), trainable = this.countParameters(true);
     return `${this.#repr()}\nTotal params: ${formatCount(total)} (trainable ${formatCount(trainable)})`;
   }

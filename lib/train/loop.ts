@@ -87,7 +87,7 @@ export function trainStep<H extends BaseHyper>(
   const previousGrads = params.map((p) => p.grad);
   let persistent: Array<Tensor | null> = [];
   const result = releaseAfter(() => {
-    const logits = model.call(inputs);
+    const logits = model(inputs);
     const loss = lossFn(logits, targets);
     const value = loss.item();
     if (!Number.isFinite(value)) {
@@ -142,7 +142,7 @@ export async function evaluate(model: Classifier, loader: AsyncIterable<Batch>, 
   for await (const batch of loader) {
     releaseAfter(() => noGrad(() => {
       const { inputs, targets } = batchOn(batch, device);
-      const logits = model.call(inputs);
+      const logits = model(inputs);
       lossSum += lossFn(logits, targets).item() * targets.numel;
       correct += correctCount(logits, targets);
       samples += targets.numel;
