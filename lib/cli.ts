@@ -5,9 +5,11 @@
  *                     [--schedule onecycle|cosine|step|none] [--weight-decay X] [--device cpu|cuda]
  *                     [--seed N] [--out DIR] [--threads N] [--workers N] [--augment] [--patience N]
  *   tensorforge info
+ *   tensorforge --version
  */
 import { parseArgs } from 'node:util';
 import { backendInfo } from './index.js';
+import { packageVersion } from './kernels/device.js';
 import { runMnistJob, defaultMnistOptions, type MnistJobOptions } from './train/mnist.js';
 
 const usage = `usage: tensorforge <command> [options]
@@ -15,6 +17,7 @@ const usage = `usage: tensorforge <command> [options]
 commands:
   train   train LeNet-5 on MNIST (the bundled real dataset) and report test accuracy
   info    print the backend: GEMM library and threads, CUDA devices or why there are none
+  --version  print the package version
 
 train options (defaults in brackets):
   --epochs N              [${defaultMnistOptions.epochs}]
@@ -101,6 +104,10 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(backendInfo(), null, 2));
       return;
     }
+    case '--version':
+    case '-v':
+      console.log(packageVersion);
+      return;
     case undefined:
     case '--help':
     case '-h':
