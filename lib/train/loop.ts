@@ -65,8 +65,8 @@ export interface TrainEpochOptions {
   progress?: ProgressBar;
   /** For the error message of a non-finite loss. */
   epoch?: number;
-  /** Called after each optimizer step (per-batch LR schedules). */
-  afterStep?: () => void;
+  /** Called after each optimizer step (per-batch LR schedules, logging) with the batch's loss, correct rows and size. */
+  afterStep?: (loss: number, correct: number, samples: number) => void;
 }
 
 /**
@@ -122,8 +122,8 @@ export async function trainEpoch<H extends BaseHyper>(
     } finally {
       release();
     }
-    options.afterStep?.();
     const n = targets.numel;
+    options.afterStep?.(step.loss, step.correct, n);
     lossSum += step.loss * n;
     correct += step.correct;
     samples += n;

@@ -1,59 +1,18 @@
 /**
- * SummaryWriter's files decoded by an independent reader: TFRecord framing checked with a bitwise
- * CRC-32C written here, Events decoded by protobufjs from TensorBoard's published .proto files
- * (fixtures/tensorboard), PNGs inflated and unfiltered here, and every decoded value compared with
- * what was logged.
+ * SummaryWriter's files decoded by an independent reader (tfevents_reader.ts: TFRecord framing checked
+ * with a bitwise CRC-32C, Events decoded by protobufjs from TensorBoard's published .proto files), PNGs
+ * inflated and unfiltered here, and every decoded value compared with what was logged.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateSync, crc32 } from 'node:zlib';
-import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { tensor, randn } from '../../lib/creation.js';
 import { manualSeed } from '../../lib/random.js';
 import { SummaryWriter } from '../../lib/train/summary.js';
-
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tensorboard');
-const root = new protobuf.Root();
-root.resolvePath = (origin, target) => (!origin || target.startsWith('google/') ? target : resolve(dirname(origin), target));
-root.loadSync([join(fixtures, 'event.proto'), join(fixtures, 'hparams', 'plugin_data.proto')]);
-const Event = root.lookupType('tensorboard.Event');
-const PluginData = root.lookupType('tensorboard.hparams.HParamsPluginData');
-const toObject = { longs: Number, enums: String, bytes: Buffer.from, oneofs: true, defaults: true } as const;
-
-/** CRC-32C bit by bit (Castagnoli, reflected 0x82F63B78): independent of lib/train/crc.ts's table. */
-function crc32cBitwise(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-const masked = (data: Uint8Array) => {
-  const crc = crc32cBitwise(data);
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
-};
-
-/** Every event in a file: TFRecord frames with both CRCs checked, each decoded as tensorboard.Event. */
-function readEvents(file: string): any[] {
-  const bytes = readFileSync(file);
-  const events = [];
-  let at = 0;
-  while (at < bytes.length) {
-    expect(bytes.length - at).toBeGreaterThanOrEqual(16);
-    const length = Number(bytes.readBigUInt64LE(at));
-    expect(bytes.readUInt32LE(at + 8)).toBe(masked(bytes.subarray(at, at + 8)));
-    const data = bytes.subarray(at + 12, at + 12 + length);
-    expect(bytes.readUInt32LE(at + 12 + length)).toBe(masked(data));
-    events.push(Event.toObject(Event.decode(data), toObject));
-    at += 16 + length;
-  }
-  return events;
-}
+import { crc32cBitwise, readEvents, PluginData, decodeOptions } from './tfevents_reader.js';
 
 function eventFile(dir: string): string {
   const files = readdirSync(dir).filter((f) => f.startsWith('events.out.tfevents.'));
@@ -188,7 +147,7 @@ describe('SummaryWriter', () => {
     ]);
     const plugin = (v: any) => {
       expect(v.value.metadata.pluginData.pluginName).toBe('hparams');
-      return PluginData.toObject(PluginData.decode(v.value.metadata.pluginData.content), toObject) as any;
+      return PluginData.toObject(PluginData.decode(v.value.metadata.pluginData.content), decodeOptions) as any;
     };
     const experiment = plugin(vals[0]);
     expect(experiment.data).toBe('experiment');
