@@ -109,6 +109,8 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> exte
 
   /** Runs pre-hooks, forward, then hooks: what `module(...args)` does. */
   call(...args: In): Out {
+    // without hooks (a training step's usual case) nothing is copied or allocated here
+    if (this.#preHooks.length === 0 && this.#hooks.length === 0) return this.forward(...args);
     let input: unknown[] = args;
     for (const hook of [...this.#preHooks]) input = hook(this, input) ?? input;
     let output: unknown = this.forward(...(input as In));
@@ -184,9 +186,15 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> exte
     return this.#entries;
   }
 
-  #own<T>(kind: Kind, persistentOnly = false): Array<[string, T]> {
+  /**
+   * This module's non-null entries of one kind. A walk over namedModules() passes `entries`, the
+   * registry that namedModules has just synced, so each module is synced once per walk: a sync visits
+   * every field, and modules, being functions, keep their fields in a dictionary, where that visit costs
+   * more than on a plain object.
+   */
+  #own<T>(kind: Kind, persistentOnly = false, entries = this.#sync()): Array<[string, T]> {
     const out: Array<[string, T]> = [];
-    for (const [name, entry] of this.#sync()) {
+    for (const [name, entry] of entries) {
       if (entry.kind !== kind || (persistentOnly && !entry.persistent)) continue;
       const value = this.#field(name);
       if (value !== null && value !== undefined) out.push([name, value as T]);
@@ -225,7 +233,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> exte
 
   /** Parameters of this module and its descendants by dotted name; a shared parameter appears once. */
   namedParameters(): Array<[string, Parameter]> {
-    return this.#namedTensors<Parameter>((m) => m.#own<Parameter>('parameter'));
+    return this.#namedTensors<Parameter>((m) => m.#own<Parameter>('parameter', false, m.#entries));
   }
 
   parameters(): Parameter[] {
@@ -234,7 +242,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> exte
 
   /** Buffers of this module and its descendants by dotted name. */
   namedBuffers(): Array<[string, Tensor]> {
-    return this.#namedTensors<Tensor>((m) => m.#own<Tensor>('buffer'));
+    return this.#namedTensors<Tensor>((m) => m.#own<Tensor>('buffer', false, m.#entries));
   }
 
   buffers(): Tensor[] {
@@ -312,8 +320,8 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> exte
     const out: StateDict = {};
     for (const [path, m] of this.namedModules()) {
       const prefix = path ? `${path}.` : '';
-      for (const [name, p] of m.#own<Parameter>('parameter')) out[prefix + name] = p.detach();
-      for (const [name, b] of m.#own<Tensor>('buffer', true)) out[prefix + name] = b.detach();
+      for (const [name, p] of m.#own<Parameter>('parameter', false, m.#entries)) out[prefix + name] = p.detach();
+      for (const [name, b] of m.#own<Tensor>('buffer', true, m.#entries)) out[prefix + name] = b.detach();
     }
     return out;
   }
