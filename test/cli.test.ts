@@ -3,6 +3,7 @@
  * build is needed): usage, backend info, and flag errors that fail fast with exit status 1.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +29,7 @@ describe.concurrent('tensorforge CLI', () => {
       expect(run.stdout).toMatch(/^usage: tensorforge <command> \[options\]/);
       expect(run.stdout).toContain('train   train LeNet-5 on MNIST');
       expect(run.stdout).toContain('info    print the backend');
-      for (const flag of ['--epochs', '--batch-size', '--optimizer', '--lr', '--schedule', '--seed', '--out', '--threads', '--augment', '--patience']) {
+      for (const flag of ['--epochs', '--batch-size', '--optimizer', '--lr', '--schedule', '--seed', '--out', '--threads', '--augment', '--patience', '--logdir']) {
         expect(run.stdout).toContain(flag);
       }
     }
@@ -43,6 +44,14 @@ describe.concurrent('tensorforge CLI', () => {
     expect(info.gemm.threads).toBeGreaterThanOrEqual(1);
     expect(Array.isArray(info.cuda.devices)).toBe(true);
     if (info.cuda.devices.length === 0) expect(info.cuda.reason).toMatch(/\S/);
+  });
+
+  it("--version and -v print package.json's version", async () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    for (const run of await Promise.all([cli('--version'), cli('-v')])) {
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toBe(`${version}\n`);
+    }
   });
 
   it.each([

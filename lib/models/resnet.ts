@@ -45,7 +45,7 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.bn2.call(this.conv2.call(this.bn1.call(this.conv1.call(x))), this.shortcut(x));
+    return this.bn2(this.conv2(this.bn1(this.conv1(x))), this.shortcut(x));
   }
 
   /** x, or x[:, :, ::2, ::2] with inPlanes/2 zero channels on each side. */
@@ -86,8 +86,8 @@ export class CifarResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const features = this.layer3.call(this.layer2.call(this.layer1.call(this.bn1.call(this.conv1.call(x)))));
-    return this.fc.call(F.globalAvgPool2d(features));
+    const features = this.layer3(this.layer2(this.layer1(this.bn1(this.conv1(x)))));
+    return this.fc(F.globalAvgPool2d(features));
   }
 }
 

@@ -59,25 +59,58 @@ function shapeText(shape: readonly number[]): string {
 }
 
 /**
+ * Makes every module a function, so that `model(x)` works as in PyTorch. The constructor returns an
+ * arrow function in place of `this` (JavaScript's return override): the subclass constructors and
+ * field initializers, the private fields included, then run on that function, and its prototype is
+ * set to the subclass's, so `instanceof`, methods, getters and fields are those of an object. A Proxy
+ * would do the same at the price of a trap on every property access; this costs one extra frame per
+ * call and nothing per access. The function's own `name` and `length` are deleted because a module
+ * is not a named function: they would shadow a subclass's `length` getter (Sequential) or make
+ * `this.name = ...` throw.
+ */
+class CallableObject {
+  constructor() {
+    const module = (...args: unknown[]): unknown => (module as unknown as Module<unknown[], unknown>).call(...args);
+    Reflect.deleteProperty(module, 'name');
+    Reflect.deleteProperty(module, 'length');
+    Object.setPrototypeOf(module, new.target.prototype);
+    return module;
+  }
+}
+
+/**
+ * The call signature of every module: `module(...args)` takes forward's arguments and returns what
+ * forward returns. It reads them from `this['forward']`, so a subclass that overrides forward with
+ * its own parameters (`forward(a: Tensor, b: Tensor): Tensor`) is called with those, whatever type
+ * arguments it gave Module. (A class cannot declare a call signature itself; this interface merges
+ * into the class of the same name.)
+ */
+export interface Module<In extends unknown[] = [Tensor], Out = Tensor> {
+  (...args: Parameters<this['forward']>): ReturnType<this['forward']>;
+}
+
+/**
  * Base class of layers and models. Subclasses set up their fields in the constructor and implement
- * `forward`; callers use `module.call(...)` (JavaScript objects cannot be made callable like PyTorch
- * modules without a Proxy), which also runs the forward hooks.
+ * `forward`; callers call the module, `module(x)` (or `module.call(x)`, the same thing), which runs
+ * the forward pre-hooks, forward and the forward hooks.
  *
  * @typeParam In  the argument list of forward
  * @typeParam Out what forward returns
  */
-export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
+export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> extends CallableObject {
   /** Whether the module is in training mode (dropout active, batch norm using batch statistics). */
   training = true;
   #entries = new Map<string, Entry>();
   #preHooks: ForwardPreHook[] = [];
   #hooks: ForwardHook[] = [];
 
-  /** The computation; call the module with `call(...)` so that hooks run. */
+  /** The computation; call the module, `module(...)`, so that hooks run. */
   abstract forward(...args: In): Out;
 
-  /** Runs pre-hooks, forward, then hooks. */
+  /** Runs pre-hooks, forward, then hooks: what `module(...args)` does. */
   call(...args: In): Out {
+    // without hooks (a training step's usual case) nothing is copied or allocated here
+    if (this.#preHooks.length === 0 && this.#hooks.length === 0) return this.forward(...args);
     let input: unknown[] = args;
     for (const hook of [...this.#preHooks]) input = hook(this, input) ?? input;
     let output: unknown = this.forward(...(input as In));
@@ -153,9 +186,15 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     return this.#entries;
   }
 
-  #own<T>(kind: Kind, persistentOnly = false): Array<[string, T]> {
+  /**
+   * This module's non-null entries of one kind. A walk over namedModules() passes `entries`, the
+   * registry that namedModules has just synced, so each module is synced once per walk: a sync visits
+   * every field, and modules, being functions, keep their fields in a dictionary, where that visit costs
+   * more than on a plain object.
+   */
+  #own<T>(kind: Kind, persistentOnly = false, entries = this.#sync()): Array<[string, T]> {
     const out: Array<[string, T]> = [];
-    for (const [name, entry] of this.#sync()) {
+    for (const [name, entry] of entries) {
       if (entry.kind !== kind || (persistentOnly && !entry.persistent)) continue;
       const value = this.#field(name);
       if (value !== null && value !== undefined) out.push([name, value as T]);
@@ -194,7 +233,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
 
   /** Parameters of this module and its descendants by dotted name; a shared parameter appears once. */
   namedParameters(): Array<[string, Parameter]> {
-    return this.#namedTensors<Parameter>((m) => m.#own<Parameter>('parameter'));
+    return this.#namedTensors<Parameter>((m) => m.#own<Parameter>('parameter', false, m.#entries));
   }
 
   parameters(): Parameter[] {
@@ -203,7 +242,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
 
   /** Buffers of this module and its descendants by dotted name. */
   namedBuffers(): Array<[string, Tensor]> {
-    return this.#namedTensors<Tensor>((m) => m.#own<Tensor>('buffer'));
+    return this.#namedTensors<Tensor>((m) => m.#own<Tensor>('buffer', false, m.#entries));
   }
 
   buffers(): Tensor[] {
@@ -281,8 +320,8 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     const out: StateDict = {};
     for (const [path, m] of this.namedModules()) {
       const prefix = path ? `${path}.` : '';
-      for (const [name, p] of m.#own<Parameter>('parameter')) out[prefix + name] = p.detach();
-      for (const [name, b] of m.#own<Tensor>('buffer', true)) out[prefix + name] = b.detach();
+      for (const [name, p] of m.#own<Parameter>('parameter', false, m.#entries)) out[prefix + name] = p.detach();
+      for (const [name, b] of m.#own<Tensor>('buffer', true, m.#entries)) out[prefix + name] = b.detach();
     }
     return out;
   }
@@ -342,7 +381,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    * The module tree as PyTorch prints it, each module with parameters of its own followed by their
    * shapes and count, and a Keras-like total line.
    */
-  toString(): string {
+  override toString(): string {
     const total = this.countParameters(), trainable = this.countParameters(true);
     return `${this.#repr()}\nTotal params: ${formatCount(total)} (trainable ${formatCount(trainable)})`;
   }

@@ -6,5 +6,7 @@ export type { EpochRecord, HistoryJSON } from './history.js';
 export { EarlyStopping } from './early_stopping.js';
 export { ProgressBar, formatDuration } from './progress.js';
 export { renderCurvesSvg } from './plot.js';
+export { SummaryWriter } from './summary.js';
+export type { SummaryWriterOptions, ImageFormat, HparamValue } from './summary.js';
 export { runMnistJob, defaultMnistOptions, mnistDataDir } from './mnist.js';
 export type { MnistJobOptions, MnistJobResult } from './mnist.js';

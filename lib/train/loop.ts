@@ -65,8 +65,8 @@ export interface TrainEpochOptions {
   progress?: ProgressBar;
   /** For the error message of a non-finite loss. */
   epoch?: number;
-  /** Called after each optimizer step (per-batch LR schedules). */
-  afterStep?: () => void;
+  /** Called after each optimizer step (per-batch LR schedules, logging) with the batch's loss, correct rows and size. */
+  afterStep?: (loss: number, correct: number, samples: number) => void;
 }
 
 /**
@@ -87,7 +87,7 @@ export function trainStep<H extends BaseHyper>(
   const previousGrads = params.map((p) => p.grad);
   let persistent: Array<Tensor | null> = [];
   const result = releaseAfter(() => {
-    const logits = model.call(inputs);
+    const logits = model(inputs);
     const loss = lossFn(logits, targets);
     const value = loss.item();
     if (!Number.isFinite(value)) {
@@ -122,8 +122,8 @@ export async function trainEpoch<H extends BaseHyper>(
     } finally {
       release();
     }
-    options.afterStep?.();
     const n = targets.numel;
+    options.afterStep?.(step.loss, step.correct, n);
     lossSum += step.loss * n;
     correct += step.correct;
     samples += n;
@@ -142,7 +142,7 @@ export async function evaluate(model: Classifier, loader: AsyncIterable<Batch>, 
   for await (const batch of loader) {
     releaseAfter(() => noGrad(() => {
       const { inputs, targets } = batchOn(batch, device);
-      const logits = model.call(inputs);
+      const logits = model(inputs);
       lossSum += lossFn(logits, targets).item() * targets.numel;
       correct += correctCount(logits, targets);
       samples += targets.numel;

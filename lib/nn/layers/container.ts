@@ -30,7 +30,7 @@ export class Sequential extends Module<[Tensor], Tensor> {
     modules.forEach((m, i) => this.registerModule(String(i), checkModule('Sequential', m, `argument ${i}`)));
   }
 
-  get length(): number {
+  override get length(): number {
     return this.children().length;
   }
 
@@ -51,7 +51,7 @@ export class Sequential extends Module<[Tensor], Tensor> {
 
   forward(x: Tensor): Tensor {
     let out: unknown = x;
-    for (const m of this.children()) out = m.call(out);
+    for (const m of this.children()) out = m(out);
     return out as Tensor;
   }
 }
@@ -65,7 +65,7 @@ export class ModuleList extends Module<[], never> {
     this.extend(modules);
   }
 
-  get length(): number {
+  override get length(): number {
     return this.children().length;
   }
 
