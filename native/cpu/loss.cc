@@ -294,7 +294,7 @@ void multi_margin_forward(const ClassLossParams& p, double margin, const T* inpu
     double sum = 0;
     for (int64_t c = 0; c < p.C; ++c)
       if (c != y) sum += std::max(0.0, margin - double(x[y]) + double(x[c]));
-    return weight_of(weight, y) * sum / double(p.C);
+    return weigh(weight_of(weight, y), sum) / double(p.C);
   }));
 }
 

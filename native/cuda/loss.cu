@@ -345,7 +345,7 @@ __global__ void multi_margin_forward_kernel(int64_t N, int64_t C, double margin,
         const double hinge = margin - at_target + double(x[c]);
         return c != t.y && hinge > 0 ? hinge : 0.0;
       });
-      loss = weight_of(weight, t.y) * sum / double(C);
+      loss = cpu::weigh(weight_of(weight, t.y), sum) / double(C);
     }
     if (lane_id() == 0) {
       if (losses) losses[i] = T(loss);

@@ -137,6 +137,22 @@ const cases: Case[] = [
     grad: [-1, 0, 0, 0, 0, 0, 0, -1, 0],
   },
   {
+    name: "multiMarginLoss, a masked class costs nothing, 'none'",
+    inputs: () => [floats([[-inf, 0, 1], [0, 1, 0.5]]), ints([1, 2])],
+    fn: (x, t) => F.multiMarginLoss(x, t, { reduction: 'none' }),
+    upstream: [1, 1],
+    out: [2 / 3, 2 / 3],
+    grad: [0, -1 / 3, 1 / 3, 1 / 3, 1 / 3, -2 / 3],
+  },
+  {
+    name: 'multiMarginLoss, class weight 0 on a masked target adds nothing (torch: NaN)',
+    inputs: () => [floats([[-inf, 0, 1], [0, 1, 0.5]]), ints([0, 2]), floats([0, 1, 1])],
+    fn: (x, t, w) => F.multiMarginLoss(x, t, { weight: w, reduction: 'sum' }),
+    upstream: [1],
+    out: [2 / 3],
+    grad: [0, 0, 0, 1 / 3, 1 / 3, -2 / 3],
+  },
+  {
     name: 'binaryCrossEntropyWithLogits at ±inf (torch: NaN where the 0-weighted term is infinite)',
     inputs: () => [floats([inf, -inf, inf, -inf, inf, -inf]), floats([1, 0, 0, 1, 0.5, 0.5])],
     fn: (x, t) => F.binaryCrossEntropyWithLogits(x, t, { reduction: 'none' }),
