@@ -94,9 +94,11 @@ double softmax_xent_forward(const ClassLossParams& p, const T* logits, double sc
     if (row.skip) return 0.0;
     const ClassRow<const T> z = class_row(logits, p, i);
     const double lse = logsumexp(z, p.C, scale);
-    double loss = row.constant;
-    for (int64_t c = 0; c < p.C; ++c) loss += weigh(row.a(c), lse - scale * double(z[c]));
-    return multiplier * loss;
+    return multiplier * (row.constant + sum_weighed([&](auto times) {
+                           double sum = 0;
+                           for (int64_t c = 0; c < p.C; ++c) sum += times(row.a(c), lse - scale * double(z[c]));
+                           return sum;
+                         }));
   });
 }
 

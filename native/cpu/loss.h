@@ -30,6 +30,22 @@ TF_HD A weigh(A coefficient, A value) {
   return coefficient == A(0) && std::isinf(value) ? A(0) : coefficient * value;
 }
 
+struct Times {
+  TF_HD double operator()(double coefficient, double value) const { return coefficient * value; }
+};
+struct Weigh {
+  TF_HD double operator()(double coefficient, double value) const { return weigh(coefficient, value); }
+};
+
+// sum(times) of a row's coefficient * value terms, where a 0 * inf term counts 0 (weigh). The plain products
+// run first and weigh only when their sum is NaN, so rows without such a term (or a NaN) do not pay for the
+// test in their inner loop.
+template <class Sum>
+TF_HD double sum_weighed(Sum&& sum) {
+  const double plain = sum(Times());
+  return std::isnan(plain) ? sum(Weigh()) : plain;
+}
+
 template <class A>
 TF_HD A sign(A x) {
   return A(x > A(0)) - A(x < A(0));

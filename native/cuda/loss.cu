@@ -216,8 +216,11 @@ __global__ void softmax_xent_forward_kernel(ClassGeometry g, int64_t samples, co
     } else if (!row.skip) {
       const T* z = logits + g.offset(i);
       const double lse = warp_logsumexp(z, g.L, g.C, scale);
-      loss = multiplier * (row.constant + warp_sum(g.C, [&](int64_t c) {
-                             return cpu::weigh(row.a(c), lse - scale * double(z[c * g.L]));
+      // The whole warp takes the same branch inside sum_weighed: warp_sum gives every lane the sum.
+      loss = multiplier * (row.constant + cpu::sum_weighed([&](auto times) {
+                             return warp_sum(g.C, [&](int64_t c) {
+                               return times(row.a(c), lse - scale * double(z[c * g.L]));
+                             });
                            }));
     }
     if (lane_id() == 0) {
