@@ -30,10 +30,10 @@ TF_HD A weigh(A coefficient, A value) {
   return coefficient == A(0) && std::isinf(value) ? A(0) : coefficient * value;
 }
 
-struct Times {
+struct PlainProduct {
   TF_HD double operator()(double coefficient, double value) const { return coefficient * value; }
 };
-struct Weigh {
+struct WeighedProduct {
   TF_HD double operator()(double coefficient, double value) const { return weigh(coefficient, value); }
 };
 
@@ -42,8 +42,8 @@ struct Weigh {
 // test in their inner loop.
 template <class Sum>
 TF_HD double sum_weighed(Sum&& sum) {
-  const double plain = sum(Times());
-  return std::isnan(plain) ? sum(Weigh()) : plain;
+  const double plain = sum(PlainProduct());
+  return std::isnan(plain) ? sum(WeighedProduct()) : plain;
 }
 
 template <class A>
