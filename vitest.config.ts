@@ -11,6 +11,7 @@ const deviceSuites = [
   'test/tensor/device.test.ts',
   'test/native/device.test.ts',
   'test/native/cuda_*.test.ts',
+  'test/nn/infinite_logits.test.ts',
   'test/train/device.test.ts',
   'test/fuzz/device.fuzz.test.ts',
 ];

@@ -7,7 +7,7 @@ import { native } from '../native.js';
 import type { AnyBuffer } from '../bindings/elementwise.js';
 import type { LossReduction } from '../bindings/loss.js';
 import type { Tensor } from '../tensor.js';
-import { commonDevice, denseBuffer, uninitialized } from './runtime.js';
+import { asOp, commonDevice, denseBuffer, uninitialized } from './runtime.js';
 import { kernelFamily } from './family.js';
 
 /** This module's kernel family: its entry points and how each device runs them (see family.ts). */
@@ -37,20 +37,24 @@ export interface LossKernel {
 type Operands = ReadonlyArray<Tensor | null>;
 type Buffers = ReadonlyArray<AnyBuffer | null>;
 
-function lossKernel(op: string, reduction: LossReduction, input: Tensor, operands: Operands, bind: (x: AnyBuffer, o: Buffers) => NativeLoss): LossKernel {
+/**
+ * The loss `op` over the entry points `${entry}Forward` and `${entry}Backward`, whose errors (a class target
+ * out of range, checked natively) name `op` and `${op} backward`, the calls the user made.
+ */
+function lossKernel(op: string, entry: string, reduction: LossReduction, input: Tensor, operands: Operands, bind: (x: AnyBuffer, o: Buffers) => NativeLoss): LossKernel {
   const device = commonDevice(op, [input, ...operands]);
   const loss = () => bind(denseBuffer(input), operands.map((t) => t && denseBuffer(t)));
   return {
     forward: (sampleShape) => {
       const out = uninitialized(reduction === 'none' ? sampleShape : [], input.dtype, device);
-      if (reduction === 'none') loss().forward(denseBuffer(out), null);
-      else loss().forward(null, denseBuffer(out));
+      const buffer = denseBuffer(out);
+      asOp(op, `${entry}Forward`, () => (reduction === 'none' ? loss().forward(buffer, null) : loss().forward(null, buffer)));
       return out;
     },
     backward: (g) => {
       commonDevice(`${op} backward`, [g, input]);
       const gx = uninitialized(input.shape, input.dtype, device);
-      loss().backward(denseBuffer(g), denseBuffer(gx));
+      asOp(`${op} backward`, `${entry}Backward`, () => loss().backward(denseBuffer(g), denseBuffer(gx)));
       return gx;
     },
   };
@@ -66,7 +70,7 @@ export interface ClassLossArgs {
 }
 
 export function crossEntropyK(input: Tensor, target: Tensor, weight: Tensor | null, labelSmoothing: number, a: ClassLossArgs): LossKernel {
-  return lossKernel('crossEntropy', a.reduction, input, [target, weight], (x, [t, w]) => ({
+  return lossKernel('crossEntropy', 'crossEntropy', a.reduction, input, [target, weight], (x, [t, w]) => ({
     forward: (losses, loss) => native.crossEntropyForward(x, t!, a.N, a.C, a.L, w, a.ignoreIndex, labelSmoothing, a.reduction, losses, loss),
     backward: (gy, gx) => native.crossEntropyBackward(x, t!, a.N, a.C, a.L, w, a.ignoreIndex, labelSmoothing, a.reduction, gy, gx),
   }));
@@ -74,14 +78,14 @@ export function crossEntropyK(input: Tensor, target: Tensor, weight: Tensor | nu
 
 /** Cross-entropy with class-probability targets of the input's shape (ignoreIndex unused). */
 export function crossEntropyProbK(input: Tensor, target: Tensor, weight: Tensor | null, labelSmoothing: number, a: ClassLossArgs): LossKernel {
-  return lossKernel('crossEntropy', a.reduction, input, [target, weight], (x, [t, w]) => ({
+  return lossKernel('crossEntropy', 'crossEntropyProb', a.reduction, input, [target, weight], (x, [t, w]) => ({
     forward: (losses, loss) => native.crossEntropyProbForward(x, t!, a.N, a.C, a.L, w, labelSmoothing, a.reduction, losses, loss),
     backward: (gy, gx) => native.crossEntropyProbBackward(x, t!, a.N, a.C, a.L, w, labelSmoothing, a.reduction, gy, gx),
   }));
 }
 
 export function nllK(input: Tensor, target: Tensor, weight: Tensor | null, a: ClassLossArgs): LossKernel {
-  return lossKernel('nllLoss', a.reduction, input, [target, weight], (x, [t, w]) => ({
+  return lossKernel('nllLoss', 'nll', a.reduction, input, [target, weight], (x, [t, w]) => ({
     forward: (losses, loss) => native.nllForward(x, t!, a.N, a.C, a.L, w, a.ignoreIndex, a.reduction, losses, loss),
     backward: (gy, gx) => native.nllBackward(t!, a.N, a.C, a.L, w, a.ignoreIndex, a.reduction, gy, gx),
   }));
@@ -90,7 +94,7 @@ export function nllK(input: Tensor, target: Tensor, weight: Tensor | null, a: Cl
 /** Multi-class hinge over input (N, C) with int32 targets (N) and optional class weights (C). */
 export function multiMarginK(input: Tensor, target: Tensor, weight: Tensor | null, margin: number, reduction: LossReduction): LossKernel {
   const [N, C] = input.shape as [number, number];
-  return lossKernel('multiMarginLoss', reduction, input, [target, weight], (x, [t, w]) => ({
+  return lossKernel('multiMarginLoss', 'multiMargin', reduction, input, [target, weight], (x, [t, w]) => ({
     forward: (losses, loss) => native.multiMarginForward(x, t!, N, C, w, margin, reduction, losses, loss),
     backward: (gy, gx) => native.multiMarginBackward(x, t!, N, C, w, margin, reduction, gy, gx),
   }));
@@ -101,7 +105,7 @@ export type DifferenceLoss = 'mseLoss' | 'l1Loss' | 'smoothL1Loss' | 'huberLoss'
 
 export function differenceLossK(op: DifferenceLoss, input: Tensor, target: Tensor, reduction: LossReduction, param: number): LossKernel {
   const n = input.numel, r = reduction;
-  return lossKernel(op, r, input, [target], (x, [t]) => {
+  return lossKernel(op, op, r, input, [target], (x, [t]) => {
     const tt = t!;
     switch (op) {
       case 'mseLoss':
@@ -125,7 +129,7 @@ export function differenceLossK(op: DifferenceLoss, input: Tensor, target: Tenso
 /** Binary cross-entropy on logits; posWeight has lastDim elements (or is null). */
 export function bceWithLogitsK(input: Tensor, target: Tensor, posWeight: Tensor | null, lastDim: number, reduction: LossReduction): LossKernel {
   const n = input.numel;
-  return lossKernel('binaryCrossEntropyWithLogits', reduction, input, [target, posWeight], (x, [t, pw]) => ({
+  return lossKernel('binaryCrossEntropyWithLogits', 'bceWithLogits', reduction, input, [target, posWeight], (x, [t, pw]) => ({
     forward: (losses, loss) => native.bceWithLogitsForward(x, t!, n, pw, lastDim, reduction, losses, loss),
     backward: (gy, gx) => native.bceWithLogitsBackward(x, t!, n, pw, lastDim, reduction, gy, gx),
   }));
@@ -134,7 +138,7 @@ export function bceWithLogitsK(input: Tensor, target: Tensor, posWeight: Tensor 
 /** T²·KL(softmax(teacher/T) ‖ softmax(student/T)) averaged over the N rows of logits (N, C); student gradient only. */
 export function distillationK(student: Tensor, teacher: Tensor, temperature: number): LossKernel {
   const [N, C] = student.shape as [number, number];
-  return lossKernel('distillationLoss', 'mean', student, [teacher], (s, [t]) => ({
+  return lossKernel('distillationLoss', 'klDivDistill', 'mean', student, [teacher], (s, [t]) => ({
     forward: (losses, loss) => native.klDivDistillForward(s, t!, N, C, temperature, losses, loss),
     backward: (gy, gx) => native.klDivDistillBackward(s, t!, N, C, temperature, gy, gx),
   }));

@@ -58,6 +58,12 @@ void validate_kl_distill(const KlDistillParams& params, const char* op);
 // when `loss` is non-null ('none': the sum of the per-sample losses); on cuda both stay on the device.
 // Every backward overwrites grad_in given the upstream gradient grad_out (one element, or one per sample for
 // 'none'). Losses accumulate in double; log-softmax uses log-sum-exp with the row maximum subtracted.
+// Infinite logits: a term whose coefficient (target mass, class weight, label smoothing share) is 0 adds 0 even
+// where its log-probability is -inf (0 log 0 = 0; cpu::weigh), so masked logits give the finite loss, +inf
+// when the target's own logit is -inf, and finite gradients; a row with +inf, or all -inf and not ignored,
+// is NaN (its softmax is undefined), as PyTorch. An ignored sample loses 0 with a zero gradient whatever its
+// logits. BCE with logits at +-inf is 0 or +inf, and a multi-margin sample of class weight 0 loses 0, by the
+// same rule.
 // Class targets: the cpu binding range-checks them first (validate_class_targets); on cuda, where reading
 // them would cost a round trip, a target outside [0, C) that is not ignore_index makes that sample's loss
 // and gradient NaN (and so the reduced loss), and is never used as an index.

@@ -4,13 +4,20 @@
 // Reductions see the input as a strided view whose dims are ordered [kept..., reduced...]; the output is
 // contiguous over the kept dims. Float inputs accumulate in double.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
+#include "core/host_device.h"
 #include "core/on_devices.h"
 #include "core/shape.h"
 #include "include/ops.h"
 
 namespace tf {
+
+// What LOGSUMEXP subtracts before exponentiating, given the block's maximum (NaN skipped): the maximum, or 0
+// when it is infinite (inf - inf would be NaN). So a block with +inf gives +inf, one all -inf (or empty) -inf,
+// and a NaN anywhere NaN (never hidden behind an infinite maximum), as PyTorch.
+TF_HD double logsumexp_shift(double max) { return std::isinf(max) ? 0.0 : max; }
 
 struct ReduceShape {
   Dims kept_shape, kept_strides;        // output dims and the input's strides along them

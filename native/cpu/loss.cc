@@ -94,9 +94,11 @@ double softmax_xent_forward(const ClassLossParams& p, const T* logits, double sc
     if (row.skip) return 0.0;
     const ClassRow<const T> z = class_row(logits, p, i);
     const double lse = logsumexp(z, p.C, scale);
-    double loss = row.constant;
-    for (int64_t c = 0; c < p.C; ++c) loss += row.a(c) * (lse - scale * double(z[c]));
-    return multiplier * loss;
+    return multiplier * (row.constant + sum_weighed([&](auto times) {
+                           double sum = 0;
+                           for (int64_t c = 0; c < p.C; ++c) sum += times(row.a(c), lse - scale * double(z[c]));
+                           return sum;
+                         }));
   });
 }
 
@@ -176,7 +178,7 @@ auto teacher_rows(const ClassLossParams& p, const T* teacher, double scale) {
   return [=](int64_t i) {
     TeacherRow<T> row{class_row(teacher, p, i), scale, 0.0};
     row.lse = logsumexp(row.teacher, p.C, scale);
-    for (int64_t c = 0; c < p.C; ++c) row.constant += row.a(c) * row.log_q(c);
+    for (int64_t c = 0; c < p.C; ++c) row.constant += weigh(row.a(c), row.log_q(c));
     return row;
   };
 }
@@ -268,7 +270,7 @@ void nll_forward(const ClassLossParams& p, const T* log_probs, const int32_t* ta
   store(loss, reduce_samples(p.samples(), 1, p.reduction, kept_weight_total(p, target, weight), losses, [&](int64_t i) {
     const int64_t y = target[i];
     if (p.has_ignore_index && y == p.ignore_index) return 0.0;
-    return -weight_of(weight, y) * double(class_row(log_probs, p, i)[y]);
+    return -weigh(weight_of(weight, y), double(class_row(log_probs, p, i)[y]));
   }));
 }
 
@@ -294,7 +296,7 @@ void multi_margin_forward(const ClassLossParams& p, double margin, const T* inpu
     double sum = 0;
     for (int64_t c = 0; c < p.C; ++c)
       if (c != y) sum += std::max(0.0, margin - double(x[y]) + double(x[c]));
-    return weight_of(weight, y) * sum / double(p.C);
+    return weigh(weight_of(weight, y), sum) / double(p.C);
   }));
 }
 

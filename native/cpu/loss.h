@@ -22,6 +22,30 @@ TF_HD A sigmoid(A x) {
   return e / (A(1) + e);
 }
 
+// coefficient * value, with 0 * inf taken as 0 (the convention 0 log 0 = 0 of the cross-entropies): a class with
+// no target mass or weight adds nothing whatever its logit, so a masked (-inf) logit does not turn the loss NaN.
+// A NaN value still propagates.
+template <class A>
+TF_HD A weigh(A coefficient, A value) {
+  return coefficient == A(0) && std::isinf(value) ? A(0) : coefficient * value;
+}
+
+struct PlainProduct {
+  TF_HD double operator()(double coefficient, double value) const { return coefficient * value; }
+};
+struct WeighedProduct {
+  TF_HD double operator()(double coefficient, double value) const { return weigh(coefficient, value); }
+};
+
+// sum(times) of a row's coefficient * value terms, where a 0 * inf term counts 0 (weigh). The plain products
+// run first and weigh only when their sum is NaN, so rows without such a term (or a NaN) do not pay for the
+// test in their inner loop.
+template <class Sum>
+TF_HD double sum_weighed(Sum&& sum) {
+  const double plain = sum(PlainProduct());
+  return std::isnan(plain) ? sum(WeighedProduct()) : plain;
+}
+
 template <class A>
 TF_HD A sign(A x) {
   return A(x > A(0)) - A(x < A(0));
@@ -62,11 +86,12 @@ struct Huber {
   TF_HD A grad(A x, A t) const { return std::fabs(x - t) <= delta ? x - t : delta * sign(x - t); }
 };
 
-// BCE with logits and positive-class weight pw: pw t softplus(-x) + (1 - t) softplus(x).
+// BCE with logits and positive-class weight pw: pw t softplus(-x) + (1 - t) softplus(x); at x = +-inf the term
+// whose coefficient is 0 adds 0 (so t = 1, x = +inf loses 0).
 template <class A>
 struct BceWithLogits {
   A pos_weight;
-  TF_HD A loss(A x, A t) const { return pos_weight * t * softplus(-x) + (A(1) - t) * softplus(x); }
+  TF_HD A loss(A x, A t) const { return weigh(pos_weight * t, softplus(-x)) + weigh(A(1) - t, softplus(x)); }
   TF_HD A grad(A x, A t) const { return pos_weight * t * (sigmoid(x) - A(1)) + (A(1) - t) * sigmoid(x); }
 };
 

@@ -105,9 +105,9 @@ double reduce_block(ReduceOp op, const StridedLayout<1>& block, const T* base, i
     case ReduceOp::LOGSUMEXP: {
       double mx = -std::numeric_limits<double>::infinity(), acc = 0;
       visit_block(block, base, [&](double v, int64_t) { mx = std::max(mx, v); });
-      if (std::isinf(mx)) return mx;
-      visit_block(block, base, [&](double v, int64_t) { acc += std::exp(v - mx); });
-      return mx + std::log(acc);
+      const double shift = logsumexp_shift(mx);
+      visit_block(block, base, [&](double v, int64_t) { acc += std::exp(v - shift); });
+      return shift + std::log(acc);
     }
     case ReduceOp::NORM: {
       double acc = 0;

@@ -188,7 +188,7 @@ struct TeacherRows {
   __device__ TeacherRow<T> make(int64_t i) const {
     TeacherRow<T> row{teacher + geometry.offset(i), geometry.L, scale, 0.0, false, false, 0.0};
     row.lse = warp_logsumexp(row.teacher, row.stride, geometry.C, scale);
-    row.constant = warp_sum(geometry.C, [&](int64_t c) { return row.a(c) * row.log_q(c); });
+    row.constant = warp_sum(geometry.C, [&](int64_t c) { return cpu::weigh(row.a(c), row.log_q(c)); });
     return row;
   }
 };
@@ -216,8 +216,11 @@ __global__ void softmax_xent_forward_kernel(ClassGeometry g, int64_t samples, co
     } else if (!row.skip) {
       const T* z = logits + g.offset(i);
       const double lse = warp_logsumexp(z, g.L, g.C, scale);
-      loss = multiplier * (row.constant + warp_sum(g.C, [&](int64_t c) {
-                             return row.a(c) * (lse - scale * double(z[c * g.L]));
+      // The whole warp takes the same branch inside sum_weighed: warp_sum gives every lane the sum.
+      loss = multiplier * (row.constant + cpu::sum_weighed([&](auto times) {
+                             return warp_sum(g.C, [&](int64_t c) {
+                               return times(row.a(c), lse - scale * double(z[c * g.L]));
+                             });
                            }));
     }
     if (lane_id() == 0) {
@@ -303,7 +306,7 @@ struct NllSample {
     if (t.ignored) return {0.0, 0.0};
     if (!t.valid) return {kNaN, kNaN};
     const double w = weight_of(weight, t.y);
-    return {-w * double(log_probs[geometry.offset(i) + t.y * geometry.L]), w};
+    return {-cpu::weigh(w, double(log_probs[geometry.offset(i) + t.y * geometry.L])), w};
   }
 };
 
@@ -345,7 +348,7 @@ __global__ void multi_margin_forward_kernel(int64_t N, int64_t C, double margin,
         const double hinge = margin - at_target + double(x[c]);
         return c != t.y && hinge > 0 ? hinge : 0.0;
       });
-      loss = weight_of(weight, t.y) * sum / double(C);
+      loss = cpu::weigh(weight_of(weight, t.y), sum) / double(C);
     }
     if (lane_id() == 0) {
       if (losses) losses[i] = T(loss);

@@ -146,10 +146,9 @@ __device__ Pick reduce_block(const BlockView<T, Team>& view, double param) {
                                 Plus());
     return {sq / (count - param > 0 ? count - param : 0.0), 0};
   } else if constexpr (op == ReduceOp::LOGSUMEXP) {
-    const double mx = view.fold_values(-kInfinity, MaxSkippingNaN());
-    if (isinf(mx)) return {mx, 0};
-    const double acc = view.fold(0.0, [mx](double acc, double v, int64_t) { return acc + exp(v - mx); }, Plus());
-    return {mx + log(acc), 0};
+    const double shift = logsumexp_shift(view.fold_values(-kInfinity, MaxSkippingNaN()));
+    const double acc = view.fold(0.0, [shift](double acc, double v, int64_t) { return acc + exp(v - shift); }, Plus());
+    return {shift + log(acc), 0};
   } else if constexpr (op == ReduceOp::NORM) {
     if (isinf(param))
       return {view.fold(0.0, [](double acc, double v, int64_t) { return MaxSkippingNaN()(acc, fabs(v)); },

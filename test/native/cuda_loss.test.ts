@@ -142,6 +142,39 @@ describe.skipIf(!hasCuda)('cuda fused losses match the cpu kernels', () => {
       }
     });
 
+    it(`${Arr.name} masked (-inf) logits: finite cross-entropies, distillation and BCE, as on the cpu`, () => {
+      // A third of each row masked, never the target (class 0 in an ignored row), never where the target has
+      // mass (probabilities), the same classes in the teacher; every output must be finite on both devices.
+      for (const [N, C, L] of classShapes.filter(([, C]) => C > 1)) {
+        const S = N * L, t = targets(rng, S, C, -100), x = f(N * C * L), p = f(N * C * L, 0, 1);
+        x.forEach((_, e) => {
+          const c = Math.floor(e / L) % C, i = Math.floor(e / (C * L)) * L + (e % L);
+          if (c !== Math.max(t[i]!, 0) && rng.next() < 1 / 3) {
+            x[e] = -Infinity;
+            p[e] = 0;
+          }
+        });
+        for (const r of REDUCTIONS) {
+          const g = upstreamFor(Arr, r, S, rng), label = `N${N} C${C} L${L} ${r}`;
+          const outputs = [
+            ...expectSame('crossEntropyForward', [x, t, N, C, L, null, -100, 0, r, new Arr(S), new Arr(1)], [9, 10], Arr, rng.seed, label),
+            ...expectSame('crossEntropyBackward', [x, t, N, C, L, null, -100, 0.2, r, g, new Arr(N * C * L)], [10], Arr, rng.seed, label),
+            ...expectSame('crossEntropyProbForward', [x, p, N, C, L, null, 0, r, new Arr(S), new Arr(1)], [8, 9], Arr, rng.seed, label),
+            ...expectSame('crossEntropyProbBackward', [x, p, N, C, L, null, 0, r, g, new Arr(N * C * L)], [9], Arr, rng.seed, label),
+          ];
+          if (L === 1) {
+            outputs.push(...expectSame('klDivDistillForward', [x, x.map((v) => v / 2), N, C, 2, new Arr(N), new Arr(1)], [5, 6], Arr, rng.seed, label));
+            outputs.push(...expectSame('klDivDistillBackward', [x, x.map((v) => v / 2), N, C, 2, f(1, 0.5, 2), new Arr(N * C)], [6], Arr, rng.seed, label));
+          }
+          for (const out of outputs) expect(out.every(Number.isFinite), label).toBe(true);
+        }
+        const n = N * C * L, bceTarget = x.map((v) => (v === -Infinity ? 0 : 0.5));
+        const bce = [...expectSame('bceWithLogitsForward', [x, bceTarget, n, null, 1, 'sum', null, new Arr(1)], [7], Arr, rng.seed, 'bce'),
+          ...expectSame('bceWithLogitsBackward', [x, bceTarget, n, null, 1, 'sum', f(1), new Arr(n)], [7], Arr, rng.seed, 'bce')];
+        for (const out of bce) expect(out.every(Number.isFinite), `N${N} C${C} L${L} bce`).toBe(true);
+      }
+    });
+
     it(`${Arr.name} zero samples: 'mean' is NaN and 'sum' 0, as on the cpu`, () => {
       for (const r of ['mean', 'sum'] as const) {
         const [loss] = expectSame('crossEntropyForward', [new Arr(0), new Int32Array(0), 0, 3, 1, null, -100, 0, r, null, new Arr(1)], [10], Arr, rng.seed, r);

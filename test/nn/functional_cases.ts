@@ -42,6 +42,17 @@ const f32 = (shape: number[]) => Tensor.fromArray(new Float32Array(numel(shape))
 
 const reductions = ['mean', 'sum', 'none'] as const;
 
+/**
+ * loss(x, t) over 3 classes with a valid target, which is then overwritten with 7 in its storage, unseen by
+ * autograd's in-place checks, before backward: the backward kernel's own range check is what reports it.
+ */
+function targetChangedBeforeBackward(loss: (x: Tensor, t: Tensor) => Tensor): void {
+  const x = param([1, 3]), t = ints([0]);
+  const out = loss(x, t);
+  (t.dataSync() as Int32Array)[0] = 7;
+  out.backward();
+}
+
 export const nnOpCases: Record<string, NnOpCases> = {
   linear: {
     gradchecks: [
@@ -229,7 +240,9 @@ export const nnOpCases: Record<string, NnOpCases> = {
     errors: [
       { label: 'crossEntropy target shape', call: () => F.crossEntropy(f32([4, 3]), ints([0, 1, 2])), error: RangeError, message: /crossEntropy: target must have shape \[4\] .*got \[3\]/ },
       { label: 'crossEntropy target dtype', call: () => F.crossEntropy(f32([4, 3]), f32([4, 3]).double()), error: TypeError, message: /crossEntropy: target must be int32 class indices or probabilities of the input's dtype float32, got float64/ },
-      { label: 'crossEntropy class range', call: () => F.crossEntropy(f32([2, 3]), ints([0, 3])), error: RangeError, message: /3/ },
+      { label: 'crossEntropy class range', call: () => F.crossEntropy(f32([2, 3]), ints([0, 3])), error: RangeError, message: /^crossEntropy: target\[1\] = 3 is out of range \[0, 3\)$/ },
+      { label: 'crossEntropy class changed behind autograd', call: () => targetChangedBeforeBackward((x, t) => F.crossEntropy(x, t)), error: RangeError, message: /^crossEntropy backward: target\[0\] = 7 is out of range \[0, 3\)$/ },
+      { label: 'crossEntropy ignoreIndex beyond int32', call: () => F.crossEntropy(f32([2, 3]), ints([0, 1]), { ignoreIndex: 2 ** 40 }), error: RangeError, message: /^crossEntropy: ignoreIndex must be an integer in \[-2147483648, 2147483647\], got 1099511627776$/ },
       { label: 'crossEntropy reduction', call: () => F.crossEntropy(f32([2, 3]), ints([0, 1]), { reduction: 'avg' as 'mean' }), error: RangeError, message: /crossEntropy: reduction must be 'mean', 'sum' or 'none', got 'avg'/ },
     ],
   },
@@ -240,6 +253,9 @@ export const nnOpCases: Record<string, NnOpCases> = {
     ],
     errors: [
       { label: 'nllLoss target dtype', call: () => F.nllLoss(f32([2, 3]), f32([2])), error: TypeError, message: /nllLoss: target must be int32 class indices, got float32/ },
+      { label: 'nllLoss class range', call: () => F.nllLoss(f32([2, 3]), ints([0, -3])), error: RangeError, message: /^nllLoss: target\[1\] = -3 is out of range \[0, 3\)$/ },
+      { label: 'nllLoss class changed behind autograd', call: () => targetChangedBeforeBackward((x, t) => F.nllLoss(x, t)), error: RangeError, message: /^nllLoss backward: target\[0\] = 7 is out of range \[0, 3\)$/ },
+      { label: 'nllLoss ignoreIndex beyond int32', call: () => F.nllLoss(f32([2, 3]), ints([0, 1]), { ignoreIndex: -(2 ** 31) - 1 }), error: RangeError, message: /^nllLoss: ignoreIndex must be an integer in \[-2147483648, 2147483647\], got -2147483649$/ },
     ],
   },
   mseLoss: {
@@ -292,6 +308,7 @@ export const nnOpCases: Record<string, NnOpCases> = {
     ],
     errors: [
       { label: 'multiMarginLoss rank', call: () => F.multiMarginLoss(f32([2, 3, 4]), ints([0, 1])), error: RangeError, message: /multiMarginLoss: input must be rank 2 \(N, C\), got rank 3/ },
+      { label: 'multiMarginLoss class range', call: () => F.multiMarginLoss(f32([2, 3]), ints([3, 0])), error: RangeError, message: /^multiMarginLoss: target\[0\] = 3 is out of range \[0, 3\)$/ },
     ],
   },
   distillationLoss: {

@@ -59,8 +59,11 @@ function classDims(op: string, input: Tensor): { N: number; C: number; L: number
   return { N: input.shape[0]!, C: input.shape[1]!, L: product(input.shape.slice(2)), sampleShape };
 }
 
+/** ignoreIndex is compared with int32 targets, so it is an int32 too. */
 function checkIgnoreIndex(op: string, ignoreIndex: number): void {
-  if (!Number.isInteger(ignoreIndex)) throw new RangeError(`${op}: ignoreIndex must be an integer, got ${ignoreIndex}`);
+  if (!Number.isInteger(ignoreIndex) || ignoreIndex < -(2 ** 31) || ignoreIndex >= 2 ** 31) {
+    throw new RangeError(`${op}: ignoreIndex must be an integer in [-2147483648, 2147483647], got ${ignoreIndex}`);
+  }
 }
 
 export interface CrossEntropyOptions {
@@ -76,7 +79,11 @@ export interface CrossEntropyOptions {
 /**
  * Cross-entropy from logits input [N, C] or [N, C, d1, ...] with int32 class indices [N, d1, ...] or class
  * probabilities of the input's shape. 'mean' divides by the summed weights of the kept targets (class
- * indices) or by N·d1·... (probabilities).
+ * indices) or by N·d1·... (probabilities). Masked logits (−inf) are exact: a class with no target mass or
+ * weight adds nothing (0·log 0 = 0), so the loss is finite unless the target's own logit is −inf (+∞), with
+ * finite gradients; a row with +inf, or all −inf and not ignored, is NaN; an ignored row adds 0 and gets a
+ * zero gradient. (PyTorch 1.13 returns NaN for a zero-probability or zero-weight class at −inf, and a NaN
+ * gradient for an ignored all −inf row.)
  */
 export const crossEntropy = defineOp('crossEntropy', [lossFamily], (input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor => {
   const op = 'crossEntropy';
@@ -187,7 +194,8 @@ export interface BceWithLogitsOptions {
 
 /**
  * Binary cross-entropy on logits, stable for any magnitude: pw·t·softplus(−x) + (1 − t)·softplus(x),
- * times weight when given; target has the input's shape and holds probabilities.
+ * times weight when given; target has the input's shape and holds probabilities. At x = ±inf a term with
+ * coefficient 0 adds 0, so the loss is 0 or +∞ (PyTorch 1.13: NaN at x = −inf, and at +inf with t = 1).
  */
 export const binaryCrossEntropyWithLogits = defineOp('binaryCrossEntropyWithLogits', [lossFamily, elementwiseFamily, reduceFamily], (
   input: Tensor, target: Tensor, options: BceWithLogitsOptions = {},
@@ -215,7 +223,7 @@ export const binaryCrossEntropyWithLogits = defineOp('binaryCrossEntropyWithLogi
 
 /**
  * Knowledge distillation: T²·KL(softmax(teacher/T) ‖ softmax(student/T)) averaged over the batch, for
- * logits [N, C]. Only the student receives a gradient.
+ * logits [N, C]. Only the student receives a gradient. A class masked (−inf) in the teacher adds nothing.
  */
 export const distillationLoss = defineOp('distillationLoss', [lossFamily], (
   studentLogits: Tensor, teacherLogits: Tensor, options: { temperature?: number } = {},
