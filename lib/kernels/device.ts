@@ -53,8 +53,8 @@ export function cudaDeviceCount(): number {
 /** Why CUDA cannot be used, in the addon's words. */
 function cudaUnavailableReason(): string {
   const info = native.backendInfo().cuda;
+  if (info.reason) return info.reason;  // a build without CUDA says so itself (native/cuda/absent.cc)
   if (!info.compiled) return 'this build has no CUDA kernels';
-  if (info.reason) return info.reason;
   return deviceApi() ? 'no usable CUDA device' : 'this addon predates the device API (rebuild it)';
 }
 
