@@ -10,6 +10,8 @@
  * by the next step rather than compounded as PyTorch's chainable form would.
  */
 
+import { describe } from '../checks.js';
+
 /** The part of a parameter group a scheduler reads and writes. */
 export interface ParamGroupLike {
   lr: number;
@@ -35,7 +37,7 @@ function fail(owner: string, message: string): never {
 }
 
 function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? `[${value.map(show).join(', ')}]` : String(value);
+  return describe(value);
 }
 
 function checkPositiveInt(owner: string, name: string, value: number): void {
