@@ -23,7 +23,7 @@ export function describe(value: unknown): string {
 }
 
 /**
- * Validates a shape (an array of at most 16 non-negative safe integers whose product is a safe integer)
+ * Validates a shape (an array of at most 16 non-negative integers whose product is at most 2^53)
  * and returns its element count; `op` is the public op the user called.
  */
 export function checkShape(shape: readonly number[], op: string, what = 'shape'): number {
@@ -33,12 +33,13 @@ export function checkShape(shape: readonly number[], op: string, what = 'shape')
   if (shape.length > MAX_DIMS) throw new RangeError(`${op}: at most ${MAX_DIMS} dims are supported, got ${shape.length}`);
   let n = 1;
   for (const d of shape) {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+    // any integer dim, as the native check: a huge one is caught by the element count unless another is 0
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) {
       throw new RangeError(`${op}: ${what} must contain non-negative integers, got ${describe(shape)}`);
     }
     n *= d;
   }
-  if (!Number.isSafeInteger(n)) throw new RangeError(`${op}: ${what} [${shape.join(', ')}] has more than 2^53 elements`);
+  if (n > 2 ** 53) throw new RangeError(`${op}: ${what} [${shape.join(', ')}] has more than 2^53 elements`);
   return n;
 }
 
@@ -50,8 +51,9 @@ export function checkDType(dtype: unknown, op: string): asserts dtype is DType {
 }
 
 /**
- * V8's and Node's own messages, which must never reach a user as ours even when a caller prefixed them
- * (the hostile API walk, test/reliability/hostile_api.test.ts, uses the same rule).
+ * V8's and Node's own messages, which must never reach a user as
+ * ours even when a caller prefixed them (the hostile API walk, test/reliability/hostile_api.test.ts, uses
+ * the same rule).
  */
 export const NODE_MESSAGES =
   /is not a function|Cannot read propert|Cannot set propert|Cannot convert|is not iterable|Maximum call stack|Invalid array length|Cannot perform|reading '|Cannot mix BigInt|is not a constructor|Invalid typed array length|Array buffer allocation failed|Cannot create property|is not defined|Do not know how to serialize|Cannot destructure|Invalid time value|The "[\w.]+" argument|radix argument|Cannot use 'in' operator/;
@@ -62,6 +64,7 @@ export const OUR_PREFIX = /^[A-Za-z_$][\w$]*(\.[\w$]+)*(\([^)]*\))?(\[[^\]]*\])?
 /** Whether e is an error of ours: an Error, TypeError or RangeError with our prefix and none of Node's messages. */
 export function isOurError(e: unknown): boolean {
   if (!(e instanceof Error) || (e.constructor !== Error && e.constructor !== TypeError && e.constructor !== RangeError)) return false;
+  if ('syscall' in e) return false; // Node's system errors ("ENOENT: no such file or directory, open ...")
   return OUR_PREFIX.test(e.message) && !NODE_MESSAGES.test(e.message);
 }
 

@@ -34,8 +34,8 @@ function gradients(params: Iterable<Tensor> | Tensor, op: string): Tensor[] {
 export function clipGradNorm(
   params: Iterable<Tensor> | Tensor, maxNorm: number, normType = 2, options: { errorIfNonfinite?: boolean } = {},
 ): Tensor {
-  if (!(maxNorm >= 0)) throw new RangeError(`clipGradNorm: maxNorm must be a non-negative number, got ${maxNorm}`);
-  if (!(normType > 0)) throw new RangeError(`clipGradNorm: normType must be a positive number or Infinity, got ${normType}`);
+  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new RangeError(`clipGradNorm: maxNorm must be a non-negative number, got ${describe(maxNorm)}`);
+  if (typeof normType !== 'number' || !(normType > 0)) throw new RangeError(`clipGradNorm: normType must be a positive number or Infinity, got ${describe(normType)}`);
   const grads = gradients(params, 'clipGradNorm');
   if (grads.length === 0) return empty([], 'float64');
   return noGrad(() => {
@@ -53,7 +53,7 @@ export function clipGradNorm(
 
 /** Clamps every gradient element to [−clipValue, clipValue]. */
 export function clipGradValue(params: Iterable<Tensor> | Tensor, clipValue: number): void {
-  if (!(clipValue >= 0)) throw new RangeError(`clipGradValue: clipValue must be a non-negative number, got ${clipValue}`);
+  if (typeof clipValue !== 'number' || !(clipValue >= 0)) throw new RangeError(`clipGradValue: clipValue must be a non-negative number, got ${describe(clipValue)}`);
   for (const g of gradients(params, 'clipGradValue')) {
     clampInPlaceK(g, -clipValue, clipValue);
   }

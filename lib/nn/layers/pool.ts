@@ -12,8 +12,9 @@ function fmt(value: Pair): string {
 }
 
 function checkPair(owner: string, name: string, value: Pair, min: number): void {
-  const [a, b] = typeof value === 'number' || Array.isArray(value) ? pairOf(value) : [NaN, NaN];
-  if ((typeof value !== 'number' && (value as readonly number[]).length !== 2) || ![a, b].every((v) => Number.isSafeInteger(v) && v >= min)) {
+  const isPair = Array.isArray(value) && value.length === 2;
+  const [a, b] = typeof value === 'number' || isPair ? pairOf(value) : [NaN, NaN];
+  if ( ![a, b].every((v) => Number.isSafeInteger(v) && v >= min)) {
     fail(owner, `${name} must be an integer >= ${min} or a pair of them, got ${show(value)}`);
   }
 }
