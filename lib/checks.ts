@@ -125,3 +125,16 @@ export function itemsOf<T>(op: string, value: Iterable<T>, arg: string): T[] {
     throw new TypeError(`${op}: ${arg} could not be iterated (a detached typed array?), got ${describe(value)}`);
   }
 }
+
+/**
+ * Runs a rule or op on behalf of op `op`: an error it raises names `op` (the call the user made) instead of
+ * `entry` (a native entry point, or the op that `op` is built on), so one check serves both ops' messages.
+ */
+export function asOp<R>(op: string, entry: string, run: () => R): R {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith(`${entry}: `)) e.message = op + e.message.slice(entry.length);
+    throw e;
+  }
+}

@@ -5,7 +5,7 @@
  * tensor_ops.ts, so that this module imports no op (the ops import it).
  */
 import { DType, TypedArray, asTensorArray, isFloatDType } from './dtype.js';
-import { checkShape, describe, publicApi } from './checks.js';
+import { asOp, checkShape, describe, publicApi } from './checks.js';
 import type { Node } from './autograd/node.js';
 import { CpuStorage, type Device, type DeviceSpec, type Storage, deviceName } from './storage.js';
 import { tensorOps } from './tensor_ops.js';
@@ -230,8 +230,8 @@ export class Tensor {
   t(): Tensor { return S().t(this); }
   get T(): Tensor { return S().permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }
   expand(...shape: ShapeArg): Tensor { return S().expand(this, flatShape(shape)); }
-  broadcastTo(shape: readonly number[]): Tensor { return S().expand(this, shape); }
-  expandAs(other: Tensor): Tensor { return S().expand(this, other.shape); }
+  broadcastTo(shape: readonly number[]): Tensor { return asOp('broadcastTo', 'expand', () => S().expand(this, shape)); }
+  expandAs(other: Tensor): Tensor { return asOp('expandAs', 'expand', () => S().expand(this, other.shape)); }
   narrow(dim: number, start: number, length: number): Tensor { return S().narrow(this, dim, start, length); }
   slice(dim: number, start?: number, end?: number, step = 1): Tensor { return S().slice(this, dim, start, end, step); }
   select(dim: number, index: number): Tensor { return S().select(this, dim, index); }

@@ -34,20 +34,8 @@ export function memoizedShapeRule<A extends readonly unknown[], R>(rule: (...arg
   };
 }
 
-/**
- * Runs a native rule on behalf of op `op`: an error it raises names `op` (the call the user made) instead of
- * the entry point `entry`, so a rule checked in C++ serves the TypeScript op's messages too.
- */
-export function asOp<R>(op: string, entry: string, run: () => R): R {
-  try {
-    return run();
-  } catch (e) {
-    if (e instanceof Error && e.message.startsWith(`${entry}: `)) e.message = op + e.message.slice(entry.length);
-    throw e;
-  }
-}
 
-export { checkShape } from '../checks.js';
+export { asOp, checkShape } from '../checks.js';
 
 export function requireFloat(op: string, t: Tensor, arg = 'input'): void {
   if (!isFloatDType(t.dtype)) throw new TypeError(`${op}: ${arg} must be float32 or float64, got ${t.dtype}`);

@@ -168,6 +168,8 @@ describe.runIf(runsCpu)('shapes and typed arrays where a tensor is made', () => 
     expect(() => tf.ones([2, 3]).reshape(-2, -3)).toThrow(/^reshape: /);
     expect(() => tf.ones([2, 3]).view(3, 2.5)).toThrow(/^view: /);
     expect(() => tf.ones([1, 3]).expand(-2, 3)).toThrow(/^expand: /);
+    expect(() => tf.ones([2, 3]).broadcastTo([3, 3])).toThrow(/^broadcastTo: input \[2, 3\] cannot expand to \[3, 3\]/);
+    expect(() => tf.ones([2, 3]).expandAs(tf.ones([3]))).toThrow(/^expandAs: target \[3\] has fewer dims/);
   });
 
   it('maps every typed array kind to a dtype or refuses it', () => {
