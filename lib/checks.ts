@@ -90,10 +90,8 @@ export function publicApi<F extends (...args: never[]) => unknown>(name: string,
   const wrapped = function (this: unknown): unknown {
     publicDepth++;
     try {
-      // eslint-disable-next-line prefer-rest-params
       return fn.apply(this, arguments as unknown as Parameters<F>);
     } catch (e) {
-      // eslint-disable-next-line prefer-rest-params
       if (publicDepth === 1 && !isOurError(e)) throw argumentError(name, fn, arguments, e);
       throw e;
     } finally {

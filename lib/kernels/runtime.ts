@@ -34,7 +34,6 @@ export function memoizedShapeRule<A extends readonly unknown[], R>(rule: (...arg
   };
 }
 
-
 export { asOp, checkShape } from '../checks.js';
 
 export function requireFloat(op: string, t: Tensor, arg = 'input'): void {
