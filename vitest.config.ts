@@ -9,6 +9,7 @@ const emulatedAddon = resolve('build-emu/Release/tensorforge.node');
 const deviceSuites = [
   'test/tensor/ops.test.ts',
   'test/tensor/device.test.ts',
+  'test/tensor/safety.test.ts',
   'test/native/device.test.ts',
   'test/native/cuda_*.test.ts',
   'test/nn/infinite_logits.test.ts',

@@ -7,6 +7,7 @@
  * instead of handing the garbage collector megabytes of ArrayBuffers (whose external-memory pressure
  * otherwise forces a full mark-compact every few steps).
  */
+import { requireFunction } from './checks.js';
 import { type DType, type TypedArray, arrayConstructors } from './dtype.js';
 import { deviceAlloc, pageOffset } from './kernels/device.js';
 import { CpuStorage, CudaStorage, type DeviceId, type Storage } from './storage.js';
@@ -109,6 +110,8 @@ function recycle(storage: Storage): void {
  * Storages that survive move to the enclosing releaseAfter, if any.
  */
 export function releaseAfter<T>(fn: () => T, keep: () => Iterable<Tensor | null | undefined> = () => []): T {
+  requireFunction('releaseAfter', fn, 'fn');
+  requireFunction('releaseAfter', keep, 'keep');
   const outer = tracked;
   const mine: Storage[] = [];
   tracked = mine;

@@ -4,7 +4,8 @@
  * detect a tensor it saved being modified. The methods reach the ops through the registry in
  * tensor_ops.ts, so that this module imports no op (the ops import it).
  */
-import { DType, TypedArray, isFloatDType } from './dtype.js';
+import { DType, TypedArray, asTensorArray, isFloatDType } from './dtype.js';
+import { asOp, checkShape, describe, publicApi } from './checks.js';
 import type { Node } from './autograd/node.js';
 import { CpuStorage, type Device, type DeviceSpec, type Storage, deviceName } from './storage.js';
 import { tensorOps } from './tensor_ops.js';
@@ -39,6 +40,8 @@ export class Tensor {
   /** Hooks run on this leaf's gradient during backward (a non-leaf keeps them on its gradFn). */
   readonly hooks: GradHook[] = [];
   #requiresGrad = false;
+  /** The op that made this tensor, kept by dispose() (which drops gradFn) for backward's error. */
+  #disposedOutputOf: string | null = null;
 
   constructor(storage: Storage, shape: readonly number[], strides: readonly number[], offset: number, dtype: DType) {
     this.storage = storage;
@@ -48,13 +51,18 @@ export class Tensor {
     this.dtype = dtype;
   }
 
-  /** Wraps a typed array without copying; shape defaults to 1-D. */
-  static fromArray(data: TypedArray, shape: readonly number[] = [data.length]): Tensor {
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (n !== data.length) {
-      throw new RangeError(`tensor: shape [${shape.join(', ')}] needs ${n} elements, got an array of ${data.length}`);
+  /**
+   * Wraps a typed array (without copying when it is a storage kind: see asTensorArray for the others);
+   * shape defaults to 1-D. `op` names the caller in errors.
+   */
+  static fromArray(data: TypedArray, shape?: readonly number[], op = 'tensor'): Tensor {
+    const array = asTensorArray(data, op);
+    shape ??= [array.length];
+    const n = checkShape(shape, op);
+    if (n !== array.length) {
+      throw new RangeError(`${op}: shape [${shape.join(', ')}] needs ${n} elements, got an array of ${array.length}`);
     }
-    const storage = new CpuStorage(data);
+    const storage = new CpuStorage(array);
     return new Tensor(storage, [...shape], contiguousStrides(shape), 0, storage.dtype);
   }
 
@@ -169,15 +177,22 @@ export class Tensor {
   dispose(): void {
     this.storage.dispose();
     this.grad = null;
+    if (this.gradFn) this.#disposedOutputOf = this.gradFn.name;
     this.gradFn = null;
   }
   get isDisposed(): boolean {
     return this.storage.disposed;
   }
+  /** What this tensor is, for errors about it: "the output of 'relu'" or "a leaf tensor of shape [2, 3]". */
+  describe(): string {
+    const op = this.gradFn?.name ?? this.#disposedOutputOf;
+    return op !== null ? `the output of '${op}'` : `a leaf tensor of shape [${this.shape.join(', ')}]`;
+  }
 
   /** Computes gradients of this tensor w.r.t. the leaves that require them, accumulating into .grad. */
   backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    tensorOps().backward([this], grad ? [grad] : undefined, options.retainGraph ?? false);
+    if (options === null || typeof options !== 'object') throw new TypeError(`backward: options must be an object, got ${describe(options)}`);
+    tensorOps().backward([this], grad === undefined || grad === null ? undefined : [grad], options.retainGraph ?? false);
   }
 
   toString(): string {
@@ -215,8 +230,8 @@ export class Tensor {
   t(): Tensor { return S().t(this); }
   get T(): Tensor { return S().permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }
   expand(...shape: ShapeArg): Tensor { return S().expand(this, flatShape(shape)); }
-  broadcastTo(shape: readonly number[]): Tensor { return S().expand(this, shape); }
-  expandAs(other: Tensor): Tensor { return S().expand(this, other.shape); }
+  broadcastTo(shape: readonly number[]): Tensor { return asOp('broadcastTo', 'expand', () => S().expand(this, shape)); }
+  expandAs(other: Tensor): Tensor { return asOp('expandAs', 'expand', () => S().expand(this, other.shape)); }
   narrow(dim: number, start: number, length: number): Tensor { return S().narrow(this, dim, start, length); }
   slice(dim: number, start?: number, end?: number, step = 1): Tensor { return S().slice(this, dim, start, end, step); }
   select(dim: number, index: number): Tensor { return S().select(this, dim, index); }
@@ -303,6 +318,18 @@ export class Tensor {
   indexSelect(dim: number, index: Tensor): Tensor { return I().indexSelect(this, dim, index); }
   gather(dim: number, index: Tensor): Tensor { return I().gather(this, dim, index); }
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return I().scatterAdd(this, dim, index, src); }
+}
+
+/**
+ * Tensor methods are public entry points (checks.ts publicApi), except those that run user callbacks
+ * (backward runs hooks; registerHook stores one) and dispose, which takes nothing.
+ */
+const callsUserCode = new Set(['constructor', 'backward', 'registerHook', 'dispose']);
+for (const name of Object.getOwnPropertyNames(Tensor.prototype)) {
+  const d = Object.getOwnPropertyDescriptor(Tensor.prototype, name)!;
+  if (typeof d.value === 'function' && !callsUserCode.has(name)) {
+    Object.defineProperty(Tensor.prototype, name, { ...d, value: publicApi(name, d.value) });
+  }
 }
 
 export type NestedArray = number | NestedArray[];

@@ -4,7 +4,8 @@
  * reverse topological order, reduces broadcast gradients to their input's shape in one place, checks
  * saved tensors for in-place modification, and releases what it used unless retainGraph is set.
  */
-import { nextStorageSerial, type Storage, type Tensor, type GradHook } from '../tensor.js';
+import { Tensor, nextStorageSerial, type Storage, type GradHook } from '../tensor.js';
+import { describe } from '../checks.js';
 import type { Node } from './node.js';
 import { clone } from '../ops/shape.js';
 import { enableGrad, isAnomalyEnabled, noGrad } from './mode.js';
@@ -104,6 +105,21 @@ function runHooks(hooks: readonly GradHook[], grad: Tensor): Tensor {
   return grad;
 }
 
+/** The gradient given for a root must match it as PyTorch requires: a tensor of its shape, dtype and device. */
+function checkRootGrad(root: Tensor, g: Tensor): void {
+  if (!(g instanceof Tensor)) throw new TypeError(`backward: grad must be a Tensor, got ${describe(g)}`);
+  if (g.isDisposed) throw new Error(`backward: the grad given for ${root.describe()} was disposed`);
+  if (g.dtype !== root.dtype) {
+    throw new TypeError(`backward: grad has dtype ${g.dtype} but the output (${root.describe()}) is ${root.dtype}; convert it with .to('${root.dtype}')`);
+  }
+  if (g.device !== root.device || g.deviceIndex !== root.deviceIndex) {
+    throw new Error(`backward: grad is on ${g.deviceName} but the output (${root.describe()}) is on ${root.deviceName}`);
+  }
+  if (g.ndim !== root.ndim || g.shape.some((d, i) => d !== root.shape[i])) {
+    throw new RangeError(`backward: grad shape [${g.shape.join(', ')}] differs from output shape [${root.shape.join(', ')}]`);
+  }
+}
+
 function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions): Map<Tensor, Tensor> {
   const pending = new Map<Node, Tensor>();
   const captured = new Map<Tensor, Tensor>();
@@ -124,7 +140,11 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
     buffers.escape(gg);
     return gg;
   };
-  const deliver = (t: Tensor, gIn: Tensor): void => {
+  const deliver = (t: Tensor, gIn: Tensor, consumer: string | null): void => {
+    // A disposed tensor lost its gradFn with its storage: the gradient would stop here without a word.
+    if (t.gradFn === null && t.isDisposed) {
+      throw new Error(`backward: ${t.describe()}${consumer ? ` (an input of '${consumer}')` : ''} was disposed before backward`);
+    }
     const g = takenByLeaf.has(gIn.storage) ? clone(gIn) : gIn;
     const fresh = !handedOn.has(g.storage);
     handedOn.add(g.storage);
@@ -161,19 +181,20 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
   };
 
   roots.forEach((root, i) => {
+    if (root.isDisposed) throw new Error(`backward: ${root.describe()} was disposed before backward`);
     if (!root.requiresGrad) {
       throw new Error('backward: tensor does not require grad and has no gradFn (did you forget requiresGrad, or call it inside noGrad?)');
     }
-    let g = rootGrads?.[i];
-    if (!g) {
+    const given = rootGrads?.[i];
+    if (given === undefined || given === null) {
       if (root.numel !== 1) {
         throw new Error(`backward: grad can be created implicitly only for one-element outputs, got shape [${root.shape.join(', ')}]`);
       }
-      g = onesLike(root);
-    } else if (g.shape.join() !== root.shape.join()) {
-      throw new RangeError(`backward: grad shape [${g.shape.join(', ')}] differs from output shape [${root.shape.join(', ')}]`);
+      deliver(root, onesLike(root), null);
+    } else {
+      checkRootGrad(root, given);
+      deliver(root, given, null);
     }
-    deliver(root, g);
   });
 
   const body = (): void => {
@@ -198,6 +219,7 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
         );
       }
       for (const [t, version] of node.saved) {
+        if (t.isDisposed) throw new Error(`backward: ${t.describe()} (saved by '${node.name}') was disposed before backward`);
         if (t.storage.version !== version) {
           throw new Error(
             `backward: a tensor saved by '${node.name}' was modified by an in-place operation ` +
@@ -220,7 +242,7 @@ function run(roots: Tensor[], rootGrads: Tensor[] | undefined, opts: RunOptions)
       let grads: Array<Tensor | null> = [];
       if (scoped) releaseAfter(() => (grads = inputGrads()), () => grads);
       else grads = inputGrads();
-      grads.forEach((gi, i) => gi && deliver(node.inputs[i]!, gi));
+      grads.forEach((gi, i) => gi && deliver(node.inputs[i]!, gi, node.name));
       buffers.drop(incoming);
       buffers.releaseIfUnused(g);
       if (!opts.retainGraph) node.release();

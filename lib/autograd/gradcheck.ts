@@ -3,6 +3,7 @@
  * backward with central differences, in float64.
  */
 import { Tensor } from '../tensor.js';
+import { describe, requireFunction } from '../checks.js';
 import { grad } from './engine.js';
 import { noGrad } from './mode.js';
 import { randn } from '../creation.js';
@@ -20,8 +21,12 @@ export interface GradcheckOptions {
  * mismatch; returns true otherwise.
  */
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): boolean {
+  requireFunction('gradcheck', fn, 'fn');
+  if (!Array.isArray(inputs)) throw new TypeError(`gradcheck: inputs must be an array of tensors, got ${describe(inputs)}`);
+  if (options === null || typeof options !== 'object') throw new TypeError(`gradcheck: options must be an object, got ${describe(options)}`);
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3 } = options;
   inputs.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`gradcheck: input ${i} must be a Tensor, got ${describe(t)}`);
     if (t.requiresGrad && t.dtype !== 'float64') throw new TypeError(`gradcheck: input ${i} must be float64, got ${t.dtype}`);
   });
   const checked = inputs.filter((t) => t.requiresGrad);

@@ -1,4 +1,5 @@
 /** Global autograd switches: grad recording and anomaly detection. */
+import { requireFunction } from '../checks.js';
 
 let gradEnabled = true;
 let anomalyEnabled = false;
@@ -19,11 +20,13 @@ function withGradMode<T>(enabled: boolean, fn: () => T): T {
 
 /** Runs fn without recording operations for autograd (inference, optimizer updates). */
 export function noGrad<T>(fn: () => T): T {
+  requireFunction('noGrad', fn, 'fn');
   return withGradMode(false, fn);
 }
 
 /** Runs fn with recording enabled, even inside noGrad. */
 export function enableGrad<T>(fn: () => T): T {
+  requireFunction('enableGrad', fn, 'fn');
   return withGradMode(true, fn);
 }
 
@@ -42,6 +45,7 @@ export function detectAnomaly<T>(arg: boolean | (() => T)): T | void {
     anomalyEnabled = arg;
     return;
   }
+  requireFunction('detectAnomaly', arg, 'the argument (a boolean or a function)');
   const previous = anomalyEnabled;
   anomalyEnabled = true;
   try {

@@ -6,7 +6,7 @@
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import type { FloatBuffer } from '../bindings/reduce.js';
-import { bufferOf, commonDevice, copyAs, copyInto, denseBuffer, uninitialized } from './runtime.js';
+import { bufferOf, checkWritable, commonDevice, copyAs, copyInto, denseBuffer, uninitialized } from './runtime.js';
 import { kernelFamily } from './family.js';
 
 /** This module's kernel family: its entry points and how each device runs them (see family.ts). */
@@ -27,10 +27,11 @@ const outOrNull = (t: Tensor | null | undefined): FloatBuffer | null => (t ? out
  */
 function inPlace(t: Tensor | null): { buffer: FloatBuffer | null; commit: () => void } {
   if (!t) return { buffer: null, commit: () => {} };
+  checkWritable('batchNorm: running statistics', t);
   const direct = t.isContiguous() && (t.device === 'cpu' || (t.offset === 0 && t.numel === t.storage.length));
   if (direct) return { buffer: denseBuffer(t) as FloatBuffer, commit: () => {} };
   const copy = copyAs(t, t.dtype);
-  return { buffer: out(copy), commit: () => copyInto(t, copy) };
+  return { buffer: out(copy), commit: () => copyInto(t, copy, 'batchNorm') };
 }
 
 /** Sizes and options of a batch norm over x viewed as (N, C, L). */

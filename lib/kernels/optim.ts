@@ -52,15 +52,19 @@ export function validateOptimizerHyper(owner: string, rule: OptimizerRule, hyper
 }
 
 /**
- * A tensor updated in place by a native call: its own buffer (a cpu subarray, or a cuda handle that the
- * tensor spans from element 0, as parameters and optimizer state do).
+ * A tensor updated in place by a native call: its own buffer, which the entry points address as one
+ * contiguous run (a cpu subarray; on cuda a handle, which has no offset, so the tensor must span its
+ * storage from element 0, as parameters and optimizer state do). Anything else is refused: a copy would
+ * take the update and drop it.
  */
 function inPlaceBuffer(t: Tensor, op: string): AnyBuffer {
-  if (t.device === 'cpu') return denseBuffer(t);
-  if (t.offset !== 0 || t.numel !== t.storage.length || !t.isContiguous()) {
-    throw new Error(`${op}: a cuda parameter or state tensor must span its storage (contiguous, offset 0), got shape [${t.shape.join(', ')}] at offset ${t.offset}`);
+  if (!t.isContiguous() || (t.device !== 'cpu' && (t.offset !== 0 || t.numel !== t.storage.length))) {
+    throw new Error(
+      `${op}: a tensor updated in place must be contiguous${t.device === 'cpu' ? '' : ' and span its storage (offset 0)'}, ` +
+        `got shape [${t.shape.join(', ')}] with strides [${t.strides.join(', ')}] at offset ${t.offset}; clone() it first`,
+    );
   }
-  return bufferOf(t);
+  return denseBuffer(t);
 }
 
 /** The group's items split by device and dtype, in their order: one native call per part. */

@@ -7,6 +7,7 @@ import { type DType, type TypedArray, arrayConstructors, isFloatDType } from '..
 import { allocateStorage } from '../memory.js';
 import { type CpuStorage, type DeviceId, type DeviceSpec, parseDevice } from '../storage.js';
 import { Tensor, contiguousStrides } from '../tensor.js';
+import { checkShape } from '../checks.js';
 import type { AnyBuffer } from '../bindings/elementwise.js';
 import { type DeviceHandle, deviceDownload, deviceDownloadAsync, deviceUpload, requireCudaDevice } from './device.js';
 
@@ -55,32 +56,7 @@ export function memoizedShapeRule<A extends readonly unknown[], R>(rule: (...arg
   };
 }
 
-/**
- * Runs a native rule on behalf of op `op`: an error it raises names `op` (the call the user made) instead of
- * the entry point `entry`, so a rule checked in C++ serves the TypeScript op's messages too.
- */
-export function asOp<R>(op: string, entry: string, run: () => R): R {
-  try {
-    return run();
-  } catch (e) {
-    if (e instanceof Error && e.message.startsWith(`${entry}: `)) e.message = op + e.message.slice(entry.length);
-    throw e;
-  }
-}
-
-/** Validates a shape (non-negative integers, element count within 2^53) and returns its element count. */
-export function checkShape(shape: readonly number[], op: string, what = 'shape'): number {
-  let n = 1;
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) {
-      throw new RangeError(`${op}: ${what} must contain non-negative integers, got [${shape.join(', ')}]`);
-    }
-    n *= d;
-  }
-  if (n > 2 ** 53) throw new RangeError(`${op}: ${what} [${shape.join(', ')}] has more than 2^53 elements`);
-  if (shape.length > 16) throw new RangeError(`${op}: at most 16 dims are supported, got ${shape.length}`);
-  return n;
-}
+export { asOp, checkShape } from '../checks.js';
 
 export function requireFloat(op: string, t: Tensor, arg = 'input'): void {
   if (!isFloatDType(t.dtype)) throw new TypeError(`${op}: ${arg} must be float32 or float64, got ${t.dtype}`);
@@ -130,9 +106,9 @@ function allocate(shape: readonly number[], dtype: DType, device: DeviceId, zero
   return new Tensor(allocateStorage(dtype, n, zero, device), [...shape], contiguousStrides(shape), 0, dtype);
 }
 
-/** A new contiguous zero-filled tensor. */
-export function empty(shape: readonly number[], dtype: DType = 'float32', device: DeviceId = cpu): Tensor {
-  return allocate(shape, dtype, device, true, 'empty');
+/** A new contiguous zero-filled tensor (`op` names the public op in a shape error). */
+export function empty(shape: readonly number[], dtype: DType = 'float32', device: DeviceId = cpu, op = 'empty'): Tensor {
+  return allocate(shape, dtype, device, true, op);
 }
 
 /**
@@ -186,10 +162,59 @@ export function broadcastStrides(t: Tensor, shape: readonly number[]): readonly 
   return shape.map((d, i) => (i < lead || t.shape[i - lead] !== d ? 0 : t.strides[i - lead]!));
 }
 
-/** Writes src (broadcast to dst's shape, converting dtype) into the view dst; both on one device. */
-export function copyInto(dst: Tensor, src: Tensor): void {
-  commonDevice('copy_', [dst, src]);
-  broadcastShapes('copy_', src.shape, dst.shape);
+/**
+ * Throws unless an in-place write by `op` into t is well defined: a view whose elements share memory (an
+ * expanded view: stride 0 along a dim of size > 1) would have several results written to one element, and
+ * PyTorch refuses it too. Views here come from expand, slice, permute, select and reshape, so a zero stride
+ * is the only way two elements of one view can share memory. O(ndim).
+ */
+export function checkWritable(op: string, t: Tensor): void {
+  for (let i = 0; i < t.strides.length; i++) {
+    if (t.strides[i] === 0 && t.shape[i]! > 1) {
+      throw new Error(
+        `${op}: the destination is an expanded view whose elements share memory (stride 0 along dim ${i} of size ${t.shape[i]}), ` +
+          `shape [${t.shape.join(', ')}]; call .contiguous() / clone() first`,
+      );
+    }
+  }
+}
+
+/** The first and last storage element t's view reaches (t non-empty). */
+function extent(t: Tensor): [number, number] {
+  let lo = t.offset, hi = t.offset;
+  for (let i = 0; i < t.strides.length; i++) {
+    const reach = t.strides[i]! * (t.shape[i]! - 1);
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  }
+  return [lo, hi];
+}
+
+/**
+ * Whether reading `src` while writing `dst` element by element could read an element already written: they
+ * share a storage, their extents intersect, and the layouts differ (the same layout reads each element
+ * before writing it). Conservative (interleaved views that never touch count as overlapping), as PyTorch's
+ * check is; the caller then copies src first. O(ndim).
+ */
+export function mayOverlap(dst: Tensor, src: Tensor): boolean {
+  if (src.storage !== dst.storage || src.numel === 0 || dst.numel === 0) return false;
+  if (src.offset === dst.offset && src.ndim === dst.ndim && src.shape.every((d, i) => d === dst.shape[i] && src.strides[i] === dst.strides[i])) {
+    return false;
+  }
+  const [a0, a1] = extent(dst), [b0, b1] = extent(src);
+  return a0 <= b1 && b0 <= a1;
+}
+
+/**
+ * Writes src (broadcast to dst's shape, converting dtype) into the view dst; both on one device. `op` is
+ * the public op, for errors. A src that overlaps dst in another layout is copied first (PyTorch's copy_
+ * does the same), so `a.copy_(a.T)` and shifted slices read the values from before the write.
+ */
+export function copyInto(dst: Tensor, src: Tensor, op = 'copy_'): void {
+  commonDevice(op, [dst, src]);
+  broadcastShapes(op, src.shape, dst.shape);
+  checkWritable(op, dst);
+  if (mayOverlap(dst, src)) src = copyAs(src, src.dtype);
   native.copy(dst.shape, bufferOf(dst), dst.offset, dst.strides, bufferOf(src), src.offset, broadcastStrides(src, dst.shape));
   dst.storage.version++;
 }

@@ -6,5 +6,12 @@ export function normalizeDim(dim: number, ndim: number, op: string, inclusive = 
   if (!Number.isInteger(dim) || dim < -Math.max(n, 1) || dim >= Math.max(n, 1)) {
     throw new RangeError(`${op}: dim must be an integer in [${-Math.max(n, 1)}, ${Math.max(n, 1) - 1}], got ${dim}`);
   }
-  return dim < 0 ? dim + n : dim;
+  // a 0-d tensor takes dim 0 or -1 (as PyTorch), both meaning 0
+  return dim < 0 ? dim + Math.max(n, 1) : dim;
+}
+
+/** As normalizeDim, for ops that index along the dim (select, slice, split...): a 0-d tensor has none. */
+export function indexedDim(dim: number, shape: readonly number[], op: string): number {
+  if (shape.length === 0) throw new RangeError(`${op}: a 0-d tensor has no dim to index (dim ${dim}); reshape it to [1] first`);
+  return normalizeDim(dim, shape.length, op);
 }

@@ -8,7 +8,7 @@ import { isGradEnabled, noGrad } from '../autograd/mode.js';
 import { defineOp } from './registry.js';
 import { binaryK, compareK, elementwiseFamily, fillK, unaryK, whereK, writeInto } from '../kernels/elementwise.js';
 import { reduceFamily } from '../kernels/reduce.js';
-import { copyAs, copyInto, deviceOf, requireFloat, toDevice, uninitialized } from '../kernels/runtime.js';
+import { checkWritable, copyAs, copyInto, deviceOf, requireFloat, toDevice, uninitialized } from '../kernels/runtime.js';
 import { isFloatDType } from '../dtype.js';
 
 // --- unary -------------------------------------------------------------------------------------------
@@ -232,7 +232,9 @@ export function isFiniteAll(x: Tensor): boolean {
 
 // --- in place -----------------------------------------------------------------------------------------
 
+/** Throws unless `op` may write target in place: not an expanded view, not a tensor autograd tracks. */
 function guardInPlace(target: Tensor, op: string): void {
+  checkWritable(op, target);
   if (!isGradEnabled() || !target.requiresGrad) return;
   throw new Error(
     target.isLeaf
@@ -244,7 +246,7 @@ function guardInPlace(target: Tensor, op: string): void {
 /** Writes `result` (same shape, any broadcastable) into target's view and bumps its version. */
 export function inPlace<T extends Tensor>(target: T, result: Tensor, op = 'in-place op'): T {
   guardInPlace(target, op);
-  copyInto(target, result);
+  copyInto(target, result, op);
   return target;
 }
 
@@ -256,7 +258,7 @@ export function computeInPlace<T extends Tensor>(target: T, op: string, compute:
   guardInPlace(target, op);
   const result = noGrad(() => writeInto(target, compute));
   if (result === target) target.storage.version++;
-  else copyInto(target, result);
+  else copyInto(target, result, op);
   return target;
 }
 

@@ -1,4 +1,5 @@
 /** Index-based selection and accumulation: indexSelect, gather, scatterAdd, oneHot. */
+import { publicApi } from '../checks.js';
 import type { Tensor } from '../tensor.js';
 import type { DType } from '../dtype.js';
 import { isFloatDType } from '../dtype.js';
@@ -77,7 +78,7 @@ export const scatterAdd = defineOp('scatterAdd', [indexingFamily, elementwiseFam
 });
 
 /** One-hot encoding of int32 class indices: shape [...labels.shape, numClasses]. */
-export function oneHot(labels: Tensor, numClasses: number, dtype: DType = 'int32'): Tensor {
+export const oneHot = publicApi('oneHot', function oneHot(labels: Tensor, numClasses: number, dtype: DType = 'int32'): Tensor {
   requireIndex('oneHot', labels);
   if (!Number.isInteger(numClasses) || numClasses < 1) {
     throw new RangeError(`oneHot: numClasses must be a positive integer, got ${numClasses}`);
@@ -91,5 +92,5 @@ export function oneHot(labels: Tensor, numClasses: number, dtype: DType = 'int32
     data[i * numClasses + c] = 1;
   });
   return labels.device === 'cpu' ? out : toDevice(out, deviceOf(labels));
-}
+});
 

@@ -1,4 +1,5 @@
 /** Matrix products on the GEMM binding: matmul (NumPy semantics), bmm, addmm, outer. */
+import { publicApi } from '../checks.js';
 import type { Tensor } from '../tensor.js';
 import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
@@ -27,7 +28,7 @@ const matmulNd = defineOp('matmul', [gemmFamily, elementwiseFamily, reduceFamily
  * Matrix product with NumPy semantics: 1-D·1-D is a dot product, a 1-D operand is a row (left) or
  * column (right) vector, and leading batch dims broadcast.
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export const matmul = publicApi('matmul', function matmul(a: Tensor, b: Tensor): Tensor {
   requireFloat('matmul', a);
   requireSameDType('matmul', a, b);
   if (a.ndim === 0 || b.ndim === 0) {
@@ -39,27 +40,27 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (b.ndim === 1) out = squeeze(out, -1);
   if (a.ndim === 1) out = squeeze(out, a.ndim === 1 && b.ndim === 1 ? -1 : -2);
   return out;
-}
+});
 
 /** Batched matrix product of [B, M, K] and [B, K, N]. */
-export function bmm(a: Tensor, b: Tensor): Tensor {
+export const bmm = publicApi('bmm', function bmm(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0]) {
     throw new RangeError(`bmm: expects [B, M, K] and [B, K, N] with equal B, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
   }
   return matmul(a, b);
-}
+});
 
 /** beta·input + alpha·(a @ b). */
-export function addmm(input: Tensor, a: Tensor, b: Tensor, options: { beta?: number; alpha?: number } = {}): Tensor {
+export const addmm = publicApi('addmm', function addmm(input: Tensor, a: Tensor, b: Tensor, options: { beta?: number; alpha?: number } = {}): Tensor {
   const { beta = 1, alpha = 1 } = options;
   const prod = matmul(a, b);
   return add(beta === 1 ? input : mul(input, beta), alpha === 1 ? prod : mul(prod, alpha));
-}
+});
 
 /** Outer product of two 1-D tensors. */
-export function outer(a: Tensor, b: Tensor): Tensor {
+export const outer = publicApi('outer', function outer(a: Tensor, b: Tensor): Tensor {
   if (a.ndim !== 1 || b.ndim !== 1) {
     throw new RangeError(`outer: expects 1-D tensors, got shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
   }
   return matmul(reshape(a, [-1, 1]), reshape(b, [1, -1]));
-}
+});

@@ -2,6 +2,7 @@
  * Reductions over any set of dims (with keepdim), max/min with indices, softmax and log-softmax.
  * Float inputs accumulate in float64 inside the kernels.
  */
+import { publicApi } from '../checks.js';
 import type { Tensor, DimArg } from '../tensor.js';
 import { attach } from '../autograd/node.js';
 import { defineOp } from './registry.js';
@@ -17,6 +18,8 @@ import { isFloatDType } from '../dtype.js';
 function normalizeDims(x: Tensor, dim: DimArg | undefined, op: string): number[] {
   if (dim === undefined) return x.shape.map((_, i) => i);
   const dims = (Array.isArray(dim) ? dim : [dim]).map((d) => normalizeDim(d, x.ndim, op));
+  // a 0-d tensor's dim 0 (or -1) is the tensor itself, as in PyTorch: nothing to reduce over
+  if (x.ndim === 0) return [];
   if (new Set(dims).size !== dims.length) throw new RangeError(`${op}: dims must be distinct, got [${dims.join(', ')}]`);
   return dims.sort((a, b) => a - b);
 }
@@ -66,9 +69,9 @@ export const variance = defineOp('var', [reduceFamily, elementwiseFamily], (x: T
   });
 });
 
-export function std(x: Tensor, dim?: DimArg, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
+export const std = publicApi('std', function std(x: Tensor, dim?: DimArg, options: { correction?: number; keepdim?: boolean } = {}): Tensor {
   return variance(x, dim, options).sqrt();
-}
+});
 
 /** log Σ e^x over dims, computed stably (max subtracted first). */
 export const logsumexp = defineOp('logsumexp', [reduceFamily, elementwiseFamily], (x: Tensor, dim: DimArg, keepdim = false): Tensor => {
@@ -113,12 +116,12 @@ export const max = defineOp('max', [reduceFamily, indexingFamily], (x: Tensor, d
 export const min = defineOp('min', [reduceFamily, indexingFamily], (x: Tensor, dim: number, keepdim = false): ValuesIndices => pick('min', x, dim, keepdim));
 
 /** Max over all elements (a 0-d tensor). */
-export function maxAll(x: Tensor): Tensor {
+export const maxAll = publicApi('maxAll', function maxAll(x: Tensor): Tensor {
   return max(reshape(x, [-1]), 0).values;
-}
-export function minAll(x: Tensor): Tensor {
+});
+export const minAll = publicApi('minAll', function minAll(x: Tensor): Tensor {
   return min(reshape(x, [-1]), 0).values;
-}
+});
 
 function argReduce(name: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
   if (dim === undefined) return reshape(reduceK(name, reshape(x, [-1]), [0]).indices!, keepdim ? x.shape.map(() => 1) : []);

@@ -23,6 +23,7 @@
  *   fails when the committed file is stale.
  */
 import type { Device } from '../storage.js';
+import { publicApi } from '../checks.js';
 import type { DeviceColumn, Execution, KernelFamily } from '../kernels/family.js';
 
 export interface OpInfo {
@@ -45,7 +46,10 @@ export function deviceColumnOf(kernels: readonly KernelFamily[]): DeviceColumn {
   return Object.fromEntries(devices.map((d) => [d, on(d)])) as Record<Device, Execution>;
 }
 
-/** Registers `fn` as op `name` reaching the kernel families `kernels`, and returns it unchanged. */
+/**
+ * Registers `fn` as op `name` reaching the kernel families `kernels`, and returns it as a public entry point
+ * (checks.ts publicApi: an error that is not ours becomes one naming the op).
+ */
 export function defineOp<F extends (...args: never[]) => unknown>(
   name: string, kernels: readonly KernelFamily[], fn: F, options: { differentiable?: boolean } = {},
 ): F {
@@ -53,5 +57,5 @@ export function defineOp<F extends (...args: never[]) => unknown>(
   const families = [...new Set(kernels)];
   if (families.length !== kernels.length) throw new Error(`defineOp: op '${name}' lists a kernel family twice`);
   opTable.set(name, { name, differentiable: options.differentiable ?? true, kernels: families, devices: deviceColumnOf(families) });
-  return fn;
+  return publicApi(name, fn);
 }

@@ -2,6 +2,7 @@
  * Views and data movement. Views share storage (reshape of a viewable tensor, permute, expand, narrow,
  * select, squeeze); the rest copy. Gradients of views map the gradient back through the inverse view.
  */
+import { publicApi } from '../checks.js';
 import { Tensor, contiguousStrides } from '../tensor.js';
 import { type DeviceSpec, deviceName, isDeviceSpec } from '../storage.js';
 import type { DType } from '../dtype.js';
@@ -13,7 +14,7 @@ import { reduceFamily } from '../kernels/reduce.js';
 import { checkShape, commonDevice, copyAs, copyInto, deviceOf, empty, resolveDevice, toDevice } from '../kernels/runtime.js';
 import { fill_ } from './elementwise.js';
 import { indexSelect } from './indexing.js';
-import { normalizeDim } from './dims.js';
+import { indexedDim, normalizeDim } from './dims.js';
 
 export { normalizeDim } from './dims.js';
 
@@ -83,29 +84,29 @@ export const view = defineOp('view', [elementwiseFamily], (x: Tensor, shape: rea
 });
 
 /** A view when possible, a contiguous copy otherwise. */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+export const reshape = publicApi('reshape', function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape('reshape', x, shape);
   return viewStrides(x, target) ? view(x, target) : view(contiguous(x), target);
-}
+});
 
-export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+export const flatten = publicApi('flatten', function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeDim(startDim, x.ndim, 'flatten'), e = normalizeDim(endDim, x.ndim, 'flatten');
   if (s > e) throw new RangeError(`flatten: startDim ${startDim} must not come after endDim ${endDim}`);
   const merged = x.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
   return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
-}
+});
 
-export function squeeze(x: Tensor, dim?: number): Tensor {
+export const squeeze = publicApi('squeeze', function squeeze(x: Tensor, dim?: number): Tensor {
   if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
   const d = normalizeDim(dim, x.ndim, 'squeeze');
   return x.shape[d] === 1 ? reshape(x, x.shape.filter((_, i) => i !== d)) : x;
-}
+});
 
-export function unsqueeze(x: Tensor, dim: number): Tensor {
+export const unsqueeze = publicApi('unsqueeze', function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normalizeDim(dim, x.ndim, 'unsqueeze', true);
   return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
-}
+});
 
 /** A view with the dims reordered: dim i of the result is dim dims[i] of x. */
 export const permute = defineOp('permute', [elementwiseFamily], (x: Tensor, dims: readonly number[]): Tensor => {
@@ -120,18 +121,18 @@ export const permute = defineOp('permute', [elementwiseFamily], (x: Tensor, dims
   return viewOf('permute', x, out, (g) => permute(g, inverse));
 });
 
-export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+export const transpose = publicApi('transpose', function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const a = normalizeDim(dim0, x.ndim, 'transpose'), b = normalizeDim(dim1, x.ndim, 'transpose');
   const order = x.shape.map((_, i) => i);
   [order[a], order[b]] = [order[b]!, order[a]!];
   return permute(x, order);
-}
+});
 
 /** Transpose of a matrix (a 0-d or 1-d tensor is returned as is). */
-export function t(x: Tensor): Tensor {
+export const t = publicApi('t', function t(x: Tensor): Tensor {
   if (x.ndim > 2) throw new RangeError(`t: expects a tensor with <= 2 dims, got shape [${x.shape.join(', ')}]`);
   return x.ndim < 2 ? x : transpose(x, 0, 1);
-}
+});
 
 /** Broadcasts to `shape` without copying (-1 keeps a dim). */
 export const expand = defineOp('expand', [reduceFamily], (x: Tensor, shape: readonly number[]): Tensor => {
@@ -158,7 +159,7 @@ function scatterToView(g: Tensor, x: Tensor, select: (z: Tensor) => Tensor): Ten
 
 /** Elements start, start+step, ... below end along dim (negative start/end count from the end). */
 export const slice = defineOp('slice', [elementwiseFamily], (x: Tensor, dim: number, start = 0, end?: number, step = 1): Tensor => {
-  const d = normalizeDim(dim, x.ndim, 'slice');
+  const d = indexedDim(dim, x.shape, 'slice');
   const size = x.shape[d]!;
   if (!Number.isInteger(step) || step < 1) throw new RangeError(`slice: step must be a positive integer, got ${step}`);
   const clampIndex = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
@@ -174,28 +175,28 @@ export const slice = defineOp('slice', [elementwiseFamily], (x: Tensor, dim: num
   return viewOf('slice', x, out, (g) => scatterToView(g, x, (z) => slice(z, d, s, e, step)));
 });
 
-export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
-  const d = normalizeDim(dim, x.ndim, 'narrow');
+export const narrow = publicApi('narrow', function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const d = indexedDim(dim, x.shape, 'narrow');
   const size = x.shape[d]!;
   const s = start < 0 ? start + size : start;
   if (!Number.isInteger(s) || !Number.isInteger(length) || s < 0 || length < 0 || s + length > size) {
     throw new RangeError(`narrow: start ${start} and length ${length} must lie within dim ${dim} of size ${size}`);
   }
   return slice(x, d, s, s + length);
-}
+});
 
 /** Removes dim by taking one index of it. */
-export function select(x: Tensor, dim: number, index: number): Tensor {
-  const d = normalizeDim(dim, x.ndim, 'select');
+export const select = publicApi('select', function select(x: Tensor, dim: number, index: number): Tensor {
+  const d = indexedDim(dim, x.shape, 'select');
   const size = x.shape[d]!;
   if (!Number.isInteger(index) || index < -size || index >= size) {
     throw new RangeError(`select: index ${index} is out of range for dim ${dim} of size ${size}`);
   }
   return squeeze(narrow(x, d, index < 0 ? index + size : index, 1), d);
-}
+});
 
-export function split(x: Tensor, sizeOrSections: number | number[], dim = 0): Tensor[] {
-  const d = normalizeDim(dim, x.ndim, 'split');
+export const split = publicApi('split', function split(x: Tensor, sizeOrSections: number | number[], dim = 0): Tensor[] {
+  const d = indexedDim(dim, x.shape, 'split');
   const size = x.shape[d]!;
   let sizes: number[];
   if (typeof sizeOrSections === 'number') {
@@ -215,18 +216,18 @@ export function split(x: Tensor, sizeOrSections: number | number[], dim = 0): Te
     start += len;
     return part;
   });
-}
+});
 
-export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+export const chunk = publicApi('chunk', function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   if (!Number.isInteger(chunks) || chunks <= 0) throw new RangeError(`chunk: chunks must be a positive integer, got ${chunks}`);
-  const size = x.shape[normalizeDim(dim, x.ndim, 'chunk')]!;
+  const size = x.shape[indexedDim(dim, x.shape, 'chunk')]!;
   return split(x, Math.max(1, Math.ceil(size / chunks)), dim);
-}
+});
 
-export function unbind(x: Tensor, dim = 0): Tensor[] {
-  const d = normalizeDim(dim, x.ndim, 'unbind');
+export const unbind = publicApi('unbind', function unbind(x: Tensor, dim = 0): Tensor[] {
+  const d = indexedDim(dim, x.shape, 'unbind');
   return Array.from({ length: x.shape[d]! }, (_, i) => select(x, d, i));
-}
+});
 
 /** Joins tensors along an existing dim. */
 export const cat = defineOp('cat', [elementwiseFamily], (tensors: readonly Tensor[], dim = 0): Tensor => {
@@ -257,7 +258,7 @@ export const cat = defineOp('cat', [elementwiseFamily], (tensors: readonly Tenso
 });
 
 /** Joins tensors along a new dim. */
-export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+export const stack = publicApi('stack', function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new RangeError('stack: expects a non-empty list of tensors');
   const d = normalizeDim(dim, tensors[0]!.ndim, 'stack', true);
   tensors.forEach((t, i) => {
@@ -266,7 +267,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
     }
   });
   return cat(tensors.map((t) => unsqueeze(t, d)), d);
-}
+});
 
 /**
  * Constant padding, PyTorch order: [left, right] for the last dim, then [top, bottom] for the one
@@ -294,16 +295,16 @@ export const pad = defineOp('pad', [elementwiseFamily], (x: Tensor, padding: rea
 });
 
 /** Reverses the order of elements along dims (a copy). */
-export function flip(x: Tensor, dims: number | number[]): Tensor {
+export const flip = publicApi('flip', function flip(x: Tensor, dims: number | number[]): Tensor {
   let out = x;
   for (const dim of Array.isArray(dims) ? dims : [dims]) {
-    const d = normalizeDim(dim, x.ndim, 'flip');
+    const d = indexedDim(dim, x.shape, 'flip');
     const n = x.shape[d]!;
     const reversed = Tensor.fromArray(Int32Array.from({ length: n }, (_, i) => n - 1 - i));
     out = indexSelect(out, d, toDevice(reversed, deviceOf(x)));
   }
   return out === x ? clone(x) : out;
-}
+});
 
 /** A contiguous copy (records identity gradient). */
 export const clone = defineOp('clone', [elementwiseFamily], (x: Tensor): Tensor => {
@@ -311,9 +312,9 @@ export const clone = defineOp('clone', [elementwiseFamily], (x: Tensor): Tensor 
   return isFloatDType(x.dtype) ? attach('clone', out, [x], [(g) => g]) : out;
 });
 
-export function contiguous(x: Tensor): Tensor {
+export const contiguous = publicApi('contiguous', function contiguous(x: Tensor): Tensor {
   return x.isContiguous() ? x : clone(x);
-}
+});
 
 const dtypes: readonly string[] = ['float32', 'float64', 'int32', 'bool'];
 

@@ -1,12 +1,16 @@
 /** Gradient clipping, in place on the gradients of parameters (those with grad null are skipped). */
+import { describe, itemsOf } from '../checks.js';
 import { Tensor } from '../tensor.js';
 import { clampInPlaceK, clipByNormK, gradNormK } from '../kernels/optim.js';
 import { noGrad } from '../autograd/mode.js';
 import { empty } from '../kernels/runtime.js';
 
 /** The gradients of `params`, each made contiguous (replacing .grad if needed) so it can be scaled in place. */
-function gradients(params: Iterable<Tensor> | Tensor): Tensor[] {
-  const list = params instanceof Tensor ? [params] : [...params];
+function gradients(params: Iterable<Tensor> | Tensor, op: string): Tensor[] {
+  const list = params instanceof Tensor ? [params] : itemsOf(op, params, 'params');
+  list.forEach((p, i) => {
+    if (!(p instanceof Tensor)) throw new TypeError(`${op}: parameter ${i} is not a Tensor, got ${describe(p)}`);
+  });
   const grads: Tensor[] = [];
   for (const p of list) {
     if (p.grad === null) continue;
@@ -30,9 +34,9 @@ function gradients(params: Iterable<Tensor> | Tensor): Tensor[] {
 export function clipGradNorm(
   params: Iterable<Tensor> | Tensor, maxNorm: number, normType = 2, options: { errorIfNonfinite?: boolean } = {},
 ): Tensor {
-  if (!(maxNorm >= 0)) throw new RangeError(`clipGradNorm: maxNorm must be a non-negative number, got ${maxNorm}`);
-  if (!(normType > 0)) throw new RangeError(`clipGradNorm: normType must be a positive number or Infinity, got ${normType}`);
-  const grads = gradients(params);
+  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new RangeError(`clipGradNorm: maxNorm must be a non-negative number, got ${describe(maxNorm)}`);
+  if (typeof normType !== 'number' || !(normType > 0)) throw new RangeError(`clipGradNorm: normType must be a positive number or Infinity, got ${describe(normType)}`);
+  const grads = gradients(params, 'clipGradNorm');
   if (grads.length === 0) return empty([], 'float64');
   return noGrad(() => {
     const total = gradNormK(grads, normType);
@@ -49,8 +53,8 @@ export function clipGradNorm(
 
 /** Clamps every gradient element to [−clipValue, clipValue]. */
 export function clipGradValue(params: Iterable<Tensor> | Tensor, clipValue: number): void {
-  if (!(clipValue >= 0)) throw new RangeError(`clipGradValue: clipValue must be a non-negative number, got ${clipValue}`);
-  for (const g of gradients(params)) {
+  if (typeof clipValue !== 'number' || !(clipValue >= 0)) throw new RangeError(`clipGradValue: clipValue must be a non-negative number, got ${describe(clipValue)}`);
+  for (const g of gradients(params, 'clipGradValue')) {
     clampInPlaceK(g, -clipValue, clipValue);
   }
 }

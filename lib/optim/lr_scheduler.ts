@@ -10,6 +10,8 @@
  * by the next step rather than compounded as PyTorch's chainable form would.
  */
 
+import { describe } from '../checks.js';
+
 /** The part of a parameter group a scheduler reads and writes. */
 export interface ParamGroupLike {
   lr: number;
@@ -35,7 +37,7 @@ function fail(owner: string, message: string): never {
 }
 
 function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? `[${value.map(show).join(', ')}]` : String(value);
+  return typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? `[${value.map(show).join(', ')}]` : describe(value);
 }
 
 function checkPositiveInt(owner: string, name: string, value: number): void {
@@ -279,8 +281,8 @@ export class LinearLR extends LRScheduler {
     readonly totalIters = 5,
   ) {
     super(optimizer, 'LinearLR');
-    if (!(startFactor > 0 && startFactor <= 1)) fail('LinearLR', `startFactor must be in (0, 1], got ${show(startFactor)}`);
-    if (!(endFactor >= 0 && endFactor <= 1)) fail('LinearLR', `endFactor must be in [0, 1], got ${show(endFactor)}`);
+    if (typeof startFactor !== 'number' || !(startFactor > 0 && startFactor <= 1)) fail('LinearLR', `startFactor must be in (0, 1], got ${show(startFactor)}`);
+    if (typeof endFactor !== 'number' || !(endFactor >= 0 && endFactor <= 1)) fail('LinearLR', `endFactor must be in [0, 1], got ${show(endFactor)}`);
     checkPositiveInt('LinearLR', 'totalIters', totalIters);
     this.seek(0);
   }
@@ -373,6 +375,7 @@ export class OneCycleLR extends LRScheduler {
   constructor(optimizer: OptimizerLike, opts: OneCycleOptions) {
     const owner = 'OneCycleLR';
     checkGroups(owner, optimizer);
+    if (opts === null || typeof opts !== 'object') fail(owner, `options must be an object, got ${show(opts)}`);
     const { pctStart = 0.3, annealStrategy = 'cos', divFactor = 25, finalDivFactor = 1e4, threePhase = false } = opts;
     const groups = optimizer.paramGroups.length;
     const maxLrs = perGroup(owner, 'maxLr', opts.maxLr, groups);
@@ -553,9 +556,10 @@ export class ReduceLROnPlateau {
   ) {
     const owner = 'ReduceLROnPlateau';
     checkGroups(owner, optimizer);
+    if (opts === null || typeof opts !== 'object') fail(owner, `options must be an object, got ${show(opts)}`);
     const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = opts;
     if (mode !== 'min' && mode !== 'max') fail(owner, `mode must be 'min' or 'max', got ${show(mode)}`);
-    if (!(factor >= 0 && factor < 1)) fail(owner, `factor must be in [0, 1), got ${show(factor)}`);
+    if (typeof factor !== 'number' || !(factor >= 0 && factor < 1)) fail(owner, `factor must be in [0, 1), got ${show(factor)}`);
     if (!Number.isSafeInteger(patience) || patience < 0) fail(owner, `patience must be a non-negative integer, got ${show(patience)}`);
     checkNonNegative(owner, 'threshold', threshold);
     if (thresholdMode !== 'rel' && thresholdMode !== 'abs') fail(owner, `thresholdMode must be 'rel' or 'abs', got ${show(thresholdMode)}`);

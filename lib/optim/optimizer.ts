@@ -9,6 +9,7 @@ import { Tensor } from '../tensor.js';
 import { isFloatDType } from '../dtype.js';
 import { enableGrad } from '../autograd/mode.js';
 import { full } from '../creation.js';
+import { describe, itemsOf } from '../checks.js';
 import { type OptimizerRule, validateOptimizerHyper } from '../kernels/optim.js';
 
 /** Hyperparameters every optimizer has. */
@@ -33,6 +34,15 @@ export type ParamState = Record<string, Tensor | number>;
 export interface OptimizerStateDict {
   state: Record<number, ParamState>;
   param_groups: Array<Record<string, unknown> & { params: number[] }>;
+}
+
+/** A deep copy of hyperparameters (numbers, booleans, arrays of them); anything structuredClone cannot copy is refused. */
+function plainCopy<T>(owner: string, value: T): T {
+  try {
+    return structuredClone(value);
+  } catch {
+    throw new TypeError(`${owner}: hyperparameters must be numbers, booleans or arrays of them, got ${describe(Object.values(value as object))}`);
+  }
 }
 
 const camelToSnake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -61,7 +71,7 @@ export abstract class Optimizer<H extends BaseHyper> {
   ) {
     this.checkHyper(defaults);
     this.defaults = defaults;
-    const list = [...params] as Array<Tensor | ParamGroupInput<H>>;
+    const list = itemsOf(owner, params as Iterable<Tensor | ParamGroupInput<H>>, 'params');
     if (list.length === 0) throw new Error(`${owner}: got an empty parameter list`);
     if (list.every((p) => p instanceof Tensor)) this.addParamGroup({ params: list as Tensor[] } as unknown as ParamGroupInput<H>);
     else if (list.every((p) => !(p instanceof Tensor))) for (const g of list as Array<ParamGroupInput<H>>) this.addParamGroup(g);
@@ -93,7 +103,7 @@ export abstract class Optimizer<H extends BaseHyper> {
     if (new Set(params).size !== params.length) throw new Error(`${this.owner}: a parameter group contains the same tensor twice`);
     const existing = new Set(this.paramGroups.flatMap((g) => g.params));
     if (params.some((p) => existing.has(p))) throw new Error(`${this.owner}: some parameters appear in more than one parameter group`);
-    const hyper = { ...structuredClone(this.defaults), ...group, params } as ParamGroup<H>;
+    const hyper = { ...plainCopy(this.owner, this.defaults), ...group, params } as ParamGroup<H>;
     this.checkHyper(hyper);
     this.paramGroups.push(hyper);
   }
@@ -112,8 +122,11 @@ export abstract class Optimizer<H extends BaseHyper> {
     for (const group of this.paramGroups) {
       const items: GroupItem[] = [];
       group.params.forEach((p, i) => {
+        // dispose() drops .grad too: without this check the parameter would silently stop training
+        if (p.isDisposed) throw new Error(`${this.owner}: parameter ${i} of shape [${p.shape.join(', ')}] was disposed; remove it from the optimizer`);
         const g = p.grad;
         if (g === null) return;
+        if (!(g instanceof Tensor)) throw new TypeError(`${this.owner}: the grad of parameter ${i} must be a Tensor or null, got ${describe(g)}`);
         if (!p.isContiguous()) throw new Error(`${this.owner}: parameter ${i} of shape [${p.shape.join(', ')}] must be contiguous`);
         if (g.dtype !== p.dtype) throw new TypeError(`${this.owner}: parameter ${i} is ${p.dtype} but its gradient is ${g.dtype}`);
         if (g.device !== p.device || g.deviceIndex !== p.deviceIndex) {
@@ -157,7 +170,7 @@ export abstract class Optimizer<H extends BaseHyper> {
     const paramGroups = this.paramGroups.map((group) => {
       const hyper: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(group)) {
-        if (key !== 'params') hyper[camelToSnake(key)] = structuredClone(value);
+        if (key !== 'params') hyper[camelToSnake(key)] = plainCopy(this.owner, value);
       }
       const params = group.params.map((p) => {
         if (!index.has(p)) index.set(p, index.size);
@@ -181,20 +194,31 @@ export abstract class Optimizer<H extends BaseHyper> {
   loadStateDict(stateDict: OptimizerStateDict): void {
     const groups = stateDict?.param_groups;
     if (!Array.isArray(groups) || typeof stateDict.state !== 'object' || stateDict.state === null) {
-      throw new TypeError(`${this.owner}: loadStateDict expects { state, param_groups }`);
+      throw new TypeError(`${this.owner}.loadStateDict: expects { state, param_groups }, got ${describe(stateDict)}`);
     }
     if (groups.length !== this.paramGroups.length) {
-      throw new Error(`${this.owner}: loaded state dict has ${groups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
+      throw new Error(`${this.owner}.loadStateDict: loaded state dict has ${groups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
     }
     groups.forEach((g, i) => {
+      if (g === null || typeof g !== 'object') throw new TypeError(`${this.owner}.loadStateDict: param_groups[${i}] must be an object, got ${describe(g)}`);
       const own = this.paramGroups[i]!.params.length;
       if (!Array.isArray(g.params) || g.params.length !== own) {
-        throw new Error(`${this.owner}: loaded parameter group ${i} has ${g.params?.length} parameters, this optimizer's has ${own}`);
+        throw new Error(`${this.owner}.loadStateDict: loaded parameter group ${i} has ${Array.isArray(g.params) ? g.params.length : describe(g.params)} parameters, this optimizer's has ${own}`);
       }
+      g.params.forEach((index, j) => {
+        const saved: unknown = index;
+        if (!Number.isSafeInteger(saved) || (saved as number) < 0) {
+          throw new TypeError(`${this.owner}.loadStateDict: param_groups[${i}].params[${j}] must be a parameter index, got ${describe(saved)}`);
+        }
+        const entry: unknown = stateDict.state[index];
+        if (entry !== undefined && (entry === null || typeof entry !== 'object')) {
+          throw new TypeError(`${this.owner}.loadStateDict: state[${index}] must be an object of state values, got ${describe(entry)}`);
+        }
+      });
     });
     const newGroups = groups.map((g, i) => {
       const hyper: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(g)) if (key !== 'params') hyper[snakeToCamel(key)] = structuredClone(value);
+      for (const [key, value] of Object.entries(g)) if (key !== 'params') hyper[snakeToCamel(key)] = plainCopy(`${this.owner}.loadStateDict`, value);
       const group = { ...this.paramGroups[i]!, ...hyper, params: this.paramGroups[i]!.params } as ParamGroup<H>;
       this.checkHyper(group);
       return group;
@@ -212,7 +236,7 @@ export abstract class Optimizer<H extends BaseHyper> {
           } else if (value instanceof Tensor) {
             if (value.numel !== p.numel) {
               throw new RangeError(
-                `${this.owner}: state '${name}' of parameter ${index} has shape [${value.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`,
+                `${this.owner}.loadStateDict: state '${name}' of parameter ${index} has shape [${value.shape.join(', ')}], the parameter [${p.shape.join(', ')}]`,
               );
             }
             s[name] = value.detach().to(p.dtype).to(p.deviceName).reshape(p.shape).clone();

@@ -46,7 +46,7 @@ describe('memory', () => {
 });
 
 describe('dispose across modules and optimizers', () => {
-  it('a disposed parameter makes forward throw a clear error, and the optimizer skips it; dispose twice is harmless', () => {
+  it('a disposed parameter makes forward and the optimizer step throw a clear error; dispose twice is harmless', () => {
     const model = tinyCnn();
     const x = randn([2, 1, 8, 8]), t = randint(0, 4, [2]);
     const optimizer = new Adam(model.parameters());
@@ -56,9 +56,9 @@ describe('dispose across modules and optimizers', () => {
     weight.dispose();
     expect(weight.isDisposed).toBe(true);
     expect(() => model.call(x)).toThrow(/tensor used after dispose\(\)/);
-    // dispose() drops the gradient too, so the step leaves the parameter alone like any without a grad.
+    // dispose() drops the gradient too: a step that skipped the parameter would stop training it silently (issue 18)
     expect(weight.grad).toBeNull();
-    expect(() => optimizer.step()).not.toThrow();
+    expect(() => optimizer.step()).toThrow(/^Adam: parameter 0 of shape \[.*\] was disposed; remove it from the optimizer$/);
   });
 
   it('a disposed gradient or input is caught before the native call', () => {

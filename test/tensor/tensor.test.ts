@@ -22,7 +22,7 @@ describe('creation', () => {
     expect(Array.from(tf.arange(1, 2, 0.25).dataSync())).toEqual([1, 1.25, 1.5, 1.75]);
     expect(Array.from(tf.linspace(0, 1, 5).dataSync())).toEqual([0, 0.25, 0.5, 0.75, 1]);
     expect(tf.eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
-    expect(() => tf.zeros([2, -1])).toThrow(/empty: shape must contain non-negative integers, got \[2, -1\]/);
+    expect(() => tf.zeros([2, -1])).toThrow(/zeros: shape must contain non-negative integers, got \[2, -1\]/);
     expect(() => tf.zeros([2 ** 30, 2 ** 30, 2 ** 30])).toThrow(/has more than 2\^53 elements/);
     expect(() => tf.zeros([1.5])).toThrow(RangeError);
   });

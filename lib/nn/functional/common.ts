@@ -3,6 +3,7 @@
  * checks whose messages name the function, the argument, what was expected and what was received, and
  * the bridge from autograd to fused native backward kernels.
  */
+import { describe } from '../../checks.js';
 import type { Tensor } from '../../tensor.js';
 import type { GradFn } from '../../autograd/node.js';
 import { requireFloat } from '../../kernels/runtime.js';
@@ -16,10 +17,10 @@ export function fmtShape(shape: readonly number[]): string {
 
 /** Expands a number to a (height, width) pair and checks every entry is an integer >= min. */
 export function pair(value: PairArg, op: string, arg: string, min: number): Pair {
-  const p: Pair = typeof value === 'number' ? [value, value] : [value[0], value[1]];
-  if ((typeof value !== 'number' && value.length !== 2) || !p.every((v) => Number.isInteger(v) && v >= min)) {
-    const shown = typeof value === 'number' ? String(value) : `[${value.join(', ')}]`;
-    throw new RangeError(`${op}: ${arg} must be an integer >= ${min} or a pair of them, got ${shown}`);
+  const isPair = Array.isArray(value) && value.length === 2;
+  const p: Pair = typeof value === 'number' ? [value, value] : isPair ? [value[0], value[1]] : [NaN, NaN];
+  if (!p.every((v) => Number.isInteger(v) && v >= min)) {
+    throw new RangeError(`${op}: ${arg} must be an integer >= ${min} or a pair of them, got ${describe(value)}`);
   }
   return p;
 }

@@ -2,6 +2,7 @@
  * Parameter-free and small layers as functions: dropout (Philox stream from the global generator),
  * channel dropout, PReLU, nearest/bilinear interpolation, embedding lookup.
  */
+import { publicApi } from '../../checks.js';
 import type { Tensor } from '../../tensor.js';
 import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
@@ -36,14 +37,14 @@ export const dropout = defineOp('dropout', [dropoutFamily, elementwiseFamily], (
 });
 
 /** Channel dropout of x [N, C, H, W]: each (sample, channel) plane is zeroed with probability p, the rest scaled by 1 / (1 − p). */
-export function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
+export const dropout2d = publicApi('dropout2d', function dropout2d(x: Tensor, p = 0.5, training = true): Tensor {
   requireFloatLike('dropout2d', x);
   requireRank('dropout2d', x, 'input', [4], '(N, C, H, W)');
   checkP('dropout2d', p);
   if (!training || p === 0) return x;
   const mask = noGrad(() => dropout(ones([x.shape[0]!, x.shape[1]!, 1, 1], { dtype: x.dtype, device: x.deviceName }), p));
   return mul(x, mask);
-}
+});
 
 /** PReLU: y = x > 0 ? x : a·x with a = weight[c] along channel dim 1 (weight [C]) or one shared slope (weight [1]). */
 export const prelu = defineOp('prelu', [preluFamily], (x: Tensor, weight: Tensor): Tensor => {

@@ -3,6 +3,7 @@
  * folding into a preceding conv or linear layer), layer norm and group norm. Statistics use the biased
  * variance; running variance is updated with the unbiased one (PyTorch).
  */
+import { publicApi } from '../../checks.js';
 import type { Tensor } from '../../tensor.js';
 import { attach } from '../../autograd/node.js';
 import { noGrad } from '../../autograd/mode.js';
@@ -114,11 +115,11 @@ export const batchNorm = defineOp('batchNorm', [normFamily, elementwiseFamily], 
 });
 
 /** relu(batchNorm(x)) in inference mode with running stats, in one fused pass (batchNorm with relu: true). */
-export function batchNormRelu(
+export const batchNormRelu = publicApi('batchNormRelu', function batchNormRelu(
   x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor | null, bias: Tensor | null, options: { eps?: number } = {},
 ): Tensor {
   return batchNorm(x, runningMean, runningVar, weight, bias, { eps: options.eps, relu: true });
-}
+});
 
 export interface BatchNormState {
   runningMean: Tensor;
@@ -133,7 +134,7 @@ export interface BatchNormState {
  * before it: with s = γ / √(var + ε), weight' = weight · s[k] and bias' = (bias − mean) · s + β. The
  * results are new tensors outside the graph.
  */
-export function foldBatchNorm(convWeight: Tensor, convBias: Tensor | null, bn: BatchNormState): { weight: Tensor; bias: Tensor } {
+export const foldBatchNorm = publicApi('foldBatchNorm', function foldBatchNorm(convWeight: Tensor, convBias: Tensor | null, bn: BatchNormState): { weight: Tensor; bias: Tensor } {
   const op = 'foldBatchNorm';
   requireFloatLike(op, convWeight, { convBias, runningMean: bn.runningMean, runningVar: bn.runningVar, weight: bn.weight, bias: bn.bias }, 'convWeight');
   if (convWeight.ndim < 2) throw new RangeError(`${op}: convWeight must be (K, ...) with rank >= 2, got rank ${convWeight.ndim} ${fmtShape(convWeight.shape)}`);
@@ -149,7 +150,7 @@ export function foldBatchNorm(convWeight: Tensor, convBias: Tensor | null, bn: B
     const shifted = mul(centered, scale);
     return { weight, bias: bn.bias ? add(shifted, bn.bias.detach()) : shifted };
   });
-}
+});
 
 /**
  * Layer normalization over the trailing dims `normalizedShape` of x [..., *normalizedShape]; weight and

@@ -2,6 +2,7 @@
  * 2-D pooling as functions (PyTorch semantics): max (with argmax indices), average, adaptive average
  * and max, global average. Inputs are [N, C, H, W]; outputs [N, C, P, Q].
  */
+import { publicApi } from '../../checks.js';
 import type { Tensor } from '../../tensor.js';
 import { attach } from '../../autograd/node.js';
 import { defineOp } from '../../ops/registry.js';
@@ -59,9 +60,9 @@ export const maxPool2dWithIndices = defineOp('maxPool2d', [poolFamily], (
 ): { values: Tensor; indices: Tensor } => maxPool2dRecorded(x, kernelSize, options, true));
 
 /** Max pooling: x [N, C, H, W] → [N, C, P, Q]. */
-export function maxPool2d(x: Tensor, kernelSize: PairArg, options: MaxPool2dOptions = {}): Tensor {
+export const maxPool2d = publicApi('maxPool2d', function maxPool2d(x: Tensor, kernelSize: PairArg, options: MaxPool2dOptions = {}): Tensor {
   return maxPool2dRecorded(x, kernelSize, options, false).values;
-}
+});
 
 /** The indices are the backward's scratch, released after it, unless the caller gets them. */
 function maxPool2dRecorded(
@@ -104,8 +105,8 @@ export const adaptiveMaxPool2d = defineOp('adaptiveMaxPool2d', [poolFamily], (x:
 });
 
 /** Mean over H and W: x [N, C, H, W] → [N, C]. */
-export function globalAvgPool2d(x: Tensor): Tensor {
+export const globalAvgPool2d = publicApi('globalAvgPool2d', function globalAvgPool2d(x: Tensor): Tensor {
   requireFloatLike('globalAvgPool2d', x);
   requireRank('globalAvgPool2d', x, 'input', [4], '(N, C, H, W)');
   return mean(x, [2, 3]);
-}
+});

@@ -3,7 +3,7 @@ import type { Tensor } from '../../tensor.js';
 import { Module, type Parameter } from '../module.js';
 import * as F from '../functional.js';
 import { constant_ } from '../init.js';
-import { checkDType, checkPositiveInt, fail, newParameter, pyFloat, show, type DTypeOptions } from './common.js';
+import { checkDType, checkPositiveInt, fail, newParameter, pyFloat, show, type DTypeOptions, checkOptions } from './common.js';
 
 /** max(0, x). */
 export class ReLU extends Module {
@@ -44,6 +44,7 @@ export class PReLU extends Module {
 
   constructor(options: PReLUOptions = {}) {
     super();
+    checkOptions('PReLU', options);
     const { numParameters = 1, init = 0.25 } = options;
     checkPositiveInt('PReLU', 'numParameters', numParameters);
     if (!Number.isFinite(init)) fail('PReLU', `init must be a finite number, got ${show(init)}`);

@@ -1,4 +1,5 @@
 /** Pieces shared by the layers: argument checks naming the layer, parameter allocation, PyTorch's default init. */
+import { describe } from '../../checks.js';
 import { zeros } from '../../creation.js';
 import type { Tensor } from '../../tensor.js';
 import { Parameter } from '../module.js';
@@ -18,7 +19,12 @@ export function fail(owner: string, message: string): never {
 }
 
 export function show(value: unknown): string {
-  return Array.isArray(value) ? `[${value.map(show).join(', ')}]` : typeof value === 'string' ? `'${value}'` : String(value);
+  return describe(value);
+}
+
+/** Throws unless options (after its default {}) is an object: `null` or a number there is a slip. */
+export function checkOptions(owner: string, options: unknown): void {
+  if (options === null || typeof options !== 'object') fail(owner, `options must be an object, got ${show(options)}`);
 }
 
 export function checkPositiveInt(owner: string, name: string, value: number): void {

@@ -1,4 +1,5 @@
 /** Containers: Sequential, ModuleList, ModuleDict. Children are registered under their index or key. */
+import { describe, itemsOf } from '../../checks.js';
 import type { Tensor } from '../../tensor.js';
 import { Module } from '../module.js';
 import { fail } from './common.js';
@@ -62,7 +63,7 @@ export class ModuleList extends Module<[], never> {
 
   constructor(modules: Iterable<AnyModule> = []) {
     super();
-    this.extend(modules);
+    this.extend(itemsOf('ModuleList', modules, 'modules'));
   }
 
   override get length(): number {
@@ -97,8 +98,12 @@ export class ModuleList extends Module<[], never> {
 export class ModuleDict extends Module<[], never> {
   constructor(modules: Record<string, AnyModule> | Iterable<[string, AnyModule]> = {}) {
     super();
-    const entries = Symbol.iterator in modules ? [...(modules as Iterable<[string, AnyModule]>)] : Object.entries(modules);
-    for (const [key, m] of entries) this.set(key, m);
+    if (modules === null || typeof modules !== 'object') throw new TypeError(`ModuleDict: modules must be an object or an iterable of [name, module] pairs, got ${describe(modules)}`);
+    const entries = Symbol.iterator in modules ? itemsOf('ModuleDict', modules as Iterable<[string, AnyModule]>, 'modules') : Object.entries(modules);
+    entries.forEach((entry, i) => {
+      if (!Array.isArray(entry)) throw new TypeError(`ModuleDict: entry ${i} must be a [name, module] pair, got ${describe(entry)}`);
+      this.set(entry[0], entry[1]);
+    });
   }
 
   get size(): number {

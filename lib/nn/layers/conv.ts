@@ -3,8 +3,7 @@ import type { Tensor } from '../../tensor.js';
 import { Module, type Parameter } from '../module.js';
 import * as F from '../functional.js';
 import {
-  checkDType, checkPositiveInt, fail, newParameter, resetLinearLike, show, tuple, type DTypeOptions,
-} from './common.js';
+  checkDType, checkPositiveInt, fail, newParameter, resetLinearLike, show, tuple, type DTypeOptions, checkOptions } from './common.js';
 
 type Size = number | readonly number[];
 
@@ -29,7 +28,7 @@ export interface ConvTransposeOptions extends Omit<ConvOptions, 'padding'> {
 
 /** One entry per spatial dim, each an integer >= min. */
 function sizes(owner: string, name: string, value: Size, dims: number, min: number): number[] {
-  const list = typeof value === 'number' ? new Array<number>(dims).fill(value) : [...value];
+  const list = typeof value === 'number' ? new Array<number>(dims).fill(value) : Array.isArray(value) ? [...value] : [];
   if (list.length !== dims || !list.every((v) => Number.isSafeInteger(v) && v >= min)) {
     fail(owner, `${name} must be an integer >= ${min} or ${dims} of them, got ${show(value)}`);
   }
@@ -123,6 +122,7 @@ function checkChannels(owner: string, x: Tensor, rank: number, layout: string, c
 export class Conv1d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: number | readonly [number], options: ConvOptions = {}) {
     super('Conv1d', 1, false, inChannels, outChannels, kernelSize, options);
+    checkOptions('Conv1d', options);
   }
 
   forward(x: Tensor): Tensor {
@@ -143,6 +143,7 @@ export class Conv1d extends ConvNd {
 export class Conv2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: number | readonly [number, number], options: ConvOptions = {}) {
     super('Conv2d', 2, false, inChannels, outChannels, kernelSize, options);
+    checkOptions('Conv2d', options);
   }
 
   forward(x: Tensor): Tensor {
@@ -166,6 +167,7 @@ export class ConvTranspose2d extends ConvNd {
     inChannels: number, outChannels: number, kernelSize: number | readonly [number, number], options: ConvTransposeOptions = {},
   ) {
     super('ConvTranspose2d', 2, true, inChannels, outChannels, kernelSize, options);
+    checkOptions('ConvTranspose2d', options);
   }
 
   forward(x: Tensor): Tensor {

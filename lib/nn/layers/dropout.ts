@@ -11,7 +11,7 @@ import { fail, pyFloat, show } from './common.js';
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
-    if (!(p >= 0 && p <= 1)) fail('Dropout', `p must be a probability in [0, 1], got ${show(p)}`);
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) fail('Dropout', `p must be a probability in [0, 1], got ${show(p)}`);
   }
 
   forward(x: Tensor): Tensor {

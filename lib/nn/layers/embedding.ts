@@ -5,7 +5,7 @@ import * as F from '../functional.js';
 import { normal_ } from '../init.js';
 import { noGrad } from '../../autograd/mode.js';
 import { where } from '../../ops/elementwise.js';
-import { checkDType, checkPositiveInt, fail, newParameter, show, type DTypeOptions } from './common.js';
+import { checkDType, checkPositiveInt, fail, newParameter, show, type DTypeOptions, checkOptions } from './common.js';
 
 /** Options of Embedding. */
 export interface EmbeddingOptions extends DTypeOptions {
@@ -25,6 +25,7 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {
     super();
+    checkOptions('Embedding', options);
     checkPositiveInt('Embedding', 'numEmbeddings', numEmbeddings);
     checkPositiveInt('Embedding', 'embeddingDim', embeddingDim);
     let { paddingIdx } = options;

@@ -3,7 +3,7 @@ import type { Tensor } from '../../tensor.js';
 import { Module, type Parameter } from '../module.js';
 import * as F from '../functional.js';
 import { uniform_ } from '../init.js';
-import { checkDType, checkPositiveInt, newParameter, resetLinearLike, type DTypeOptions } from './common.js';
+import { checkDType, checkPositiveInt, newParameter, resetLinearLike, type DTypeOptions, checkOptions } from './common.js';
 
 /** Options of Linear and Bilinear. */
 export interface LinearOptions extends DTypeOptions {
@@ -25,6 +25,7 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptions('Linear', options);
     checkPositiveInt('Linear', 'inFeatures', inFeatures);
     checkPositiveInt('Linear', 'outFeatures', outFeatures);
     const dtype = checkDType('Linear', options.dtype ?? 'float32');
@@ -64,6 +65,7 @@ export class Bilinear extends Module<[Tensor, Tensor], Tensor> {
 
   constructor(in1Features: number, in2Features: number, outFeatures: number, options: LinearOptions = {}) {
     super();
+    checkOptions('Bilinear', options);
     checkPositiveInt('Bilinear', 'in1Features', in1Features);
     checkPositiveInt('Bilinear', 'in2Features', in2Features);
     checkPositiveInt('Bilinear', 'outFeatures', outFeatures);

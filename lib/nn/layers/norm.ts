@@ -1,12 +1,12 @@
 /** Normalization layers; the math is in the functional norm ops. */
+import { itemsOf } from '../../checks.js';
 import type { Tensor } from '../../tensor.js';
 import { Module, type Parameter } from '../module.js';
 import * as F from '../functional.js';
 import { ones_, zeros_ } from '../init.js';
 import { zeros, ones } from '../../creation.js';
 import {
-  checkDType, checkPositive, checkPositiveInt, fail, newParameter, pyBool, pyFloat, show, tuple, type DTypeOptions,
-} from './common.js';
+  checkDType, checkPositive, checkPositiveInt, fail, newParameter, pyBool, pyFloat, show, tuple, type DTypeOptions, checkOptions } from './common.js';
 
 /** Options of BatchNorm1d/2d. */
 export interface BatchNormOptions extends DTypeOptions {
@@ -45,6 +45,7 @@ abstract class BatchNormBase extends Module<[Tensor, (Tensor | null)?]> {
 
   constructor(protected readonly owner: string, numFeatures: number, options: BatchNormOptions) {
     super();
+    checkOptions(owner, options);
     const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = options;
     checkPositiveInt(owner, 'numFeatures', numFeatures);
     checkPositive(owner, 'eps', eps);
@@ -176,8 +177,9 @@ export class LayerNorm extends Module {
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
+    checkOptions('LayerNorm', options);
     const { eps = 1e-5, elementwiseAffine = true, bias = true } = options;
-    const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    const shape = typeof normalizedShape === 'number' ? [normalizedShape] : itemsOf('LayerNorm', normalizedShape, 'normalizedShape');
     if (shape.length === 0 || !shape.every((d) => Number.isSafeInteger(d) && d > 0)) {
       fail('LayerNorm', `normalizedShape must be positive integers, got ${show(normalizedShape)}`);
     }
@@ -228,6 +230,7 @@ export class GroupNorm extends Module {
 
   constructor(numGroups: number, numChannels: number, options: GroupNormOptions = {}) {
     super();
+    checkOptions('GroupNorm', options);
     const { eps = 1e-5, affine = true } = options;
     checkPositiveInt('GroupNorm', 'numGroups', numGroups);
     checkPositiveInt('GroupNorm', 'numChannels', numChannels);

@@ -2,7 +2,7 @@
 import type { Tensor } from '../../tensor.js';
 import { Module } from '../module.js';
 import * as F from '../functional.js';
-import { fail, pairOf, show, tuple } from './common.js';
+import { fail, pairOf, show, tuple, checkOptions } from './common.js';
 
 type Pair = number | readonly [number, number];
 
@@ -12,8 +12,9 @@ function fmt(value: Pair): string {
 }
 
 function checkPair(owner: string, name: string, value: Pair, min: number): void {
-  const [a, b] = pairOf(value);
-  if ((typeof value !== 'number' && value.length !== 2) || ![a, b].every((v) => Number.isSafeInteger(v) && v >= min)) {
+  const isPair = Array.isArray(value) && value.length === 2;
+  const [a, b] = typeof value === 'number' || isPair ? pairOf(value) : [NaN, NaN];
+  if ( ![a, b].every((v) => Number.isSafeInteger(v) && v >= min)) {
     fail(owner, `${name} must be an integer >= ${min} or a pair of them, got ${show(value)}`);
   }
 }
@@ -49,6 +50,7 @@ export class MaxPool2d extends Module {
 
   constructor(kernelSize: Pair, options: MaxPool2dOptions = {}) {
     super();
+    checkOptions('MaxPool2d', options);
     const { stride = kernelSize, padding = 0, dilation = 1, ceilMode = false } = options;
     checkPair('MaxPool2d', 'kernelSize', kernelSize, 1);
     checkPair('MaxPool2d', 'stride', stride, 1);
@@ -92,6 +94,7 @@ export class AvgPool2d extends Module {
 
   constructor(kernelSize: Pair, options: AvgPool2dOptions = {}) {
     super();
+    checkOptions('AvgPool2d', options);
     const { stride = kernelSize, padding = 0, ceilMode = false, countIncludePad = true } = options;
     checkPair('AvgPool2d', 'kernelSize', kernelSize, 1);
     checkPair('AvgPool2d', 'stride', stride, 1);

@@ -35,6 +35,7 @@ export class Unflatten extends Module {
   constructor(readonly dim: number, unflattenedSize: readonly number[]) {
     super();
     if (!Number.isSafeInteger(dim)) fail('Unflatten', `dim must be an integer, got ${show(dim)}`);
+    if (!Array.isArray(unflattenedSize)) fail('Unflatten', `unflattenedSize must be an array of non-negative integers, got ${show(unflattenedSize)}`);
     const inferred = unflattenedSize.filter((d) => d === -1).length;
     if (unflattenedSize.length === 0 || inferred > 1 || !unflattenedSize.every((d) => d === -1 || (Number.isSafeInteger(d) && d >= 0))) {
       fail('Unflatten', `unflattenedSize must be non-negative integers with at most one −1, got ${show(unflattenedSize)}`);

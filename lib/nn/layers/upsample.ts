@@ -2,7 +2,7 @@
 import type { Tensor } from '../../tensor.js';
 import { Module } from '../module.js';
 import * as F from '../functional.js';
-import { fail, pairOf, pyBool, pyFloat, show, tuple } from './common.js';
+import { fail, pairOf, pyBool, pyFloat, show, tuple, checkOptions } from './common.js';
 
 /** Options of Upsample: exactly one of size and scaleFactor. */
 export interface UpsampleOptions {
@@ -25,6 +25,7 @@ export class Upsample extends Module {
 
   constructor(options: UpsampleOptions) {
     super();
+    checkOptions('Upsample', options);
     const { size, scaleFactor, mode = 'nearest', alignCorners } = options;
     if ((size === undefined) === (scaleFactor === undefined)) fail('Upsample', 'give exactly one of size and scaleFactor');
     if (size !== undefined && !pairOf(size).every((s) => Number.isSafeInteger(s) && s > 0)) {
