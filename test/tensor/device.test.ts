@@ -289,7 +289,7 @@ describe.skipIf(cudaUsable)('without a usable CUDA device', () => {
     const reason = tf.backendInfo().cuda.reason ?? '';
     expect(() => tf.ones([2]).to('cuda')).toThrow(`to('cuda'): CUDA is not available: ${reason}`);
     expect(() => tf.ones([2]).cuda()).toThrow(/CUDA is not available/);
-    expect(() => tf.zeros([2], { device: 'cuda' })).toThrow(/^empty: CUDA is not available/);
+    expect(() => tf.zeros([2], { device: 'cuda' })).toThrow(/^zeros: CUDA is not available/);
     expect(() => tf.randn([2], { device: 'cuda:1' })).toThrow(/^randn: CUDA is not available/);
     expect(() => tf.cuda.memoryAllocated()).toThrow(/CUDA is not available/);
     expect(tf.cuda.isAvailable()).toBe(false);
