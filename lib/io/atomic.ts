@@ -106,11 +106,15 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Writes all of `bytes` at the handle's current position, in pieces of at most ioChunk.bytes. */
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+/**
+ * Writes all of `data` at the handle's current position, in windows of at most ioChunk.bytes (a
+ * tensor's bytes may be more than one Uint8Array or one fs call can span).
+ */
+async function writeAll(handle: FileHandle, data: ArrayBufferView): Promise<void> {
   let written = 0;
-  while (written < bytes.byteLength) {
-    const { bytesWritten } = await handle.write(bytes, written, Math.min(bytes.byteLength - written, ioChunk.bytes));
+  while (written < data.byteLength) {
+    const window = new Uint8Array(data.buffer, data.byteOffset + written, Math.min(data.byteLength - written, ioChunk.bytes));
+    const { bytesWritten } = await handle.write(window);
     written += bytesWritten;
   }
 }
@@ -136,7 +140,7 @@ export async function readInto(handle: FileHandle, into: Uint8Array, position: n
  * mid-write may leave a `.<name>.<pid>.<hex>.tmp` file beside the target; the next write of the
  * same path removes it once that process is gone.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | readonly Uint8Array[], op = 'writeFileAtomic'): Promise<void> {
+export async function writeFileAtomic(path: string, data: ArrayBufferView | readonly ArrayBufferView[], op = 'writeFileAtomic'): Promise<void> {
   if (typeof path !== 'string' || path === '') throw new TypeError(`${op}: path must be a non-empty string, got ${JSON.stringify(path)}`);
   await removeStaleTempFiles(path);
   const tmp = tempPathFor(path);
@@ -148,7 +152,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | readonly 
   }
   try {
     try {
-      for (const piece of data instanceof Uint8Array ? [data] : data) await writeAll(handle, piece);
+      for (const piece of ArrayBuffer.isView(data) ? [data] : data) await writeAll(handle, piece);
       await handle.sync();
     } finally {
       await handle.close();

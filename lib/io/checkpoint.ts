@@ -48,14 +48,17 @@ function toStored(key: string, t: Tensor): StoredTensor {
   }
 }
 
-/** A tensor owning a copy of a stored tensor's data; I64 becomes int32 (range-checked). */
+/**
+ * A tensor on a stored tensor's data; I64 becomes int32 (range-checked). The data is used as it is, not
+ * copied: it comes from readSafetensors, which reads each file into fresh memory that nothing else holds
+ * (a copy would double the peak memory of loading a large checkpoint).
+ */
 function fromStored(key: string, s: StoredTensor): Tensor {
   let data: TypedArray;
   switch (s.dtype) {
-    case 'F32': data = (s.data as Float32Array).slice(); break;
-    case 'F64': data = (s.data as Float64Array).slice(); break;
-    case 'I32': data = (s.data as Int32Array).slice(); break;
-    case 'BOOL': case 'U8': data = (s.data as Uint8Array).slice(); break;
+    case 'F32': case 'F64': case 'I32': case 'BOOL': case 'U8':
+      data = s.data as Float32Array | Float64Array | Int32Array | Uint8Array;
+      break;
     case 'I64': {
       const wide = s.data as BigInt64Array;
       data = new Int32Array(wide.length);

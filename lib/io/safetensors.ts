@@ -15,7 +15,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
-import { fsError, readInto, removeStaleTempFiles, writeFileAtomic } from './atomic.js';
+import { fsError, ioChunk, readInto, removeStaleTempFiles, writeFileAtomic } from './atomic.js';
 
 export { writeFileAtomic } from './atomic.js';
 
@@ -65,10 +65,12 @@ export const MAX_HEADER_DEPTH = 3;
 
 /**
  * The most JSON values (objects, arrays, strings, numbers, keys not counted) a header may hold: a
- * tensor takes about 10, so this admits ~200,000 tensors, more than the largest published single
- * files, and bounds the memory of the parsed header (~40 bytes a value) to ~100 MB whatever the file.
+ * tensor takes about 8, so this admits ~65,000 tensors (the largest published single files have a
+ * few thousand; sharded checkpoints split more), and bounds the memory and time of the parsed header
+ * and the tensors made from it (~1 KB and a few microseconds a tensor, most of it the typed-array
+ * view and the dictionary insert) to ~70 MB and about a second whatever the file.
  */
-export const MAX_HEADER_VALUES = 2 ** 21;
+export const MAX_HEADER_VALUES = 2 ** 19;
 
 /** Longest JSON number accepted in a header (a 64-bit offset has 20 digits). */
 const MAX_NUMBER_CHARS = 32;
@@ -89,6 +91,16 @@ function show(value: unknown): string {
 /** A name for a message, cut like show(). */
 function nameOf(name: string): string {
   return name.length <= 60 ? name : `${name.slice(0, 57)}...`;
+}
+
+/**
+ * Sets an own enumerable property, also for the key "__proto__" (where plain assignment would set the
+ * prototype instead); plain assignment otherwise, which is much faster than defineProperty on objects
+ * with many keys.
+ */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 function requireLittleEndianHost(): void {
@@ -123,12 +135,12 @@ function bytesOf(data: ArrayBufferView): Uint8Array {
 }
 
 /**
- * A file's parts in order: the 8-byte length and the padded header, then each tensor's bytes (views
- * of the callers' data, no copy). Tensors are laid out by descending element size, then name, so that
+ * A file's parts in order: the 8-byte length and the padded header, then each tensor's data (the
+ * callers' arrays, no copy). Tensors are laid out by descending element size, then name, so that
  * with the 8-byte-aligned header every tensor is aligned to its element size and a reader can view it
  * without copying.
  */
-function layout(tensors: Record<string, StoredTensor>, metadata: Record<string, string> | undefined, op: string): Uint8Array[] {
+function layout(tensors: Record<string, StoredTensor>, metadata: Record<string, string> | undefined, op: string): ArrayBufferView[] {
   requireLittleEndianHost();
   const entries = Object.entries(tensors).map(([name, t]) => {
     if (name === METADATA_KEY) fail(`${op}: the name ${METADATA_KEY} is reserved for metadata`);
@@ -156,13 +168,12 @@ function layout(tensors: Record<string, StoredTensor>, metadata: Record<string, 
     for (const [k, v] of Object.entries(metadata)) {
       if (typeof v !== 'string') fail(`${op}: metadata values must be strings, got ${typeof v} for key '${k}'`);
     }
-    Object.defineProperty(header, METADATA_KEY, { value: metadata, enumerable: true, writable: true, configurable: true });
+    setOwn(header, METADATA_KEY, metadata);
   }
   let offset = 0;
   for (const { name, tensor } of entries) {
     const end = offset + tensor.data.byteLength;
-    const value = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, end] };
-    Object.defineProperty(header, name, { value, enumerable: true, writable: true, configurable: true });
+    setOwn(header, name, { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, end] });
     offset = end;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -171,7 +182,7 @@ function layout(tensors: Record<string, StoredTensor>, metadata: Record<string, 
   new DataView(head.buffer).setBigUint64(0, BigInt(headerLength), true);
   head.set(json, 8);
   head.fill(0x20, 8 + json.byteLength);
-  return [head, ...entries.map(({ tensor }) => bytesOf(tensor.data))];
+  return [head, ...entries.map(({ tensor }) => tensor.data)];
 }
 
 /** Encodes tensors and optional string metadata as a safetensors file in memory (see saveFile for files of any size). */
@@ -180,15 +191,19 @@ export function serialize(tensors: Record<string, StoredTensor>, metadata?: Reco
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
   for (const part of parts) {
-    out.set(part, at);
+    out.set(bytesOf(part), at);
     at += part.byteLength;
   }
   return out;
 }
 
-const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
-const NUMBER_CHARS = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-const utf8 = new TextDecoder('utf-8');
+const isWhitespace = (c: number | undefined) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+/** Digits, '-', '+', '.', 'e', 'E': the characters a JSON number is made of. */
+const isNumberChar = (c: number | undefined) =>
+  c !== undefined && ((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45);
+const NUMBER_SYNTAX = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+/** Strings that every tensor entry repeats, shared instead of held once per entry. */
+const COMMON_STRINGS = new Map([METADATA_KEY, 'dtype', 'shape', 'data_offsets', ...Object.keys(DTYPES)].map((k) => [k, k]));
 
 /**
  * A JSON parser for safetensors headers, bounded by construction: containers nest at most
@@ -200,8 +215,12 @@ const utf8 = new TextDecoder('utf-8');
 class HeaderParser {
   private at = 0;
   private values = 0;
+  /** The same bytes as a Buffer, whose toString(encoding, start, end) decodes a range without making a view of it. */
+  private readonly buffer: Buffer;
 
-  constructor(private readonly bytes: Uint8Array) {}
+  constructor(private readonly bytes: Uint8Array) {
+    this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
 
   parse(): unknown {
     const value = this.value(1);
@@ -215,7 +234,7 @@ class HeaderParser {
   }
 
   private skipWhitespace(): void {
-    while (this.at < this.bytes.length && WHITESPACE.has(this.bytes[this.at]!)) this.at++;
+    while (isWhitespace(this.bytes[this.at])) this.at++;
   }
 
   /** Skips whitespace and then `byte`, or fails naming what was expected. */
@@ -240,7 +259,7 @@ class HeaderParser {
   private value(depth: number): unknown {
     this.skipWhitespace();
     if (++this.values > MAX_HEADER_VALUES) {
-      fail(`header holds more than ${MAX_HEADER_VALUES} JSON values (the limit; a tensor takes about 10)`);
+      fail(`header holds more than ${MAX_HEADER_VALUES} JSON values (the limit; a tensor takes about 8)`);
     }
     const c = this.bytes[this.at];
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
@@ -274,7 +293,7 @@ class HeaderParser {
       const key = this.string();
       if (Object.hasOwn(out, key)) fail(`header has duplicate key '${nameOf(key)}'`);
       this.expect(0x3a /* : */, "':'");
-      Object.defineProperty(out, key, { value: this.value(depth + 1), enumerable: true, writable: true, configurable: true });
+      setOwn(out, key, this.value(depth + 1));
     } while (this.accept(0x2c /* , */));
     this.expect(0x7d, "',' or '}'");
     return out;
@@ -304,9 +323,9 @@ class HeaderParser {
       }
       this.at++;
     }
-    const raw = utf8.decode(this.bytes.subarray(start, this.at));
+    const raw = this.buffer.toString('utf8', start, this.at);
     this.at++;
-    if (!escaped) return raw;
+    if (!escaped) return COMMON_STRINGS.get(raw) ?? raw;
     try {
       return JSON.parse(`"${raw}"`) as string;
     } catch {
@@ -317,14 +336,20 @@ class HeaderParser {
 
   private number(): number {
     const start = this.at;
-    while (this.at < this.bytes.length && this.at - start <= MAX_NUMBER_CHARS && /[-+.eE0-9]/.test(String.fromCharCode(this.bytes[this.at]!))) this.at++;
+    let digitsOnly = true, value = 0;
+    for (let c = this.bytes[this.at]; isNumberChar(c) && this.at - start <= MAX_NUMBER_CHARS; c = this.bytes[++this.at]) {
+      digitsOnly &&= c! >= 0x30 && c! <= 0x39;
+      value = value * 10 + c! - 0x30;
+    }
+    // the common case, a small non-negative integer without a leading zero, without making a string
+    if (digitsOnly && this.at > start && this.at - start <= 15 && (this.bytes[start] !== 0x30 || this.at - start === 1)) return value;
     if (this.at === start) this.syntax(`unexpected ${this.describeNext()}`);
     if (this.at - start > MAX_NUMBER_CHARS) {
       this.at = start;
       this.syntax(`a number longer than ${MAX_NUMBER_CHARS} characters`);
     }
-    const text = utf8.decode(this.bytes.subarray(start, this.at));
-    if (!NUMBER_CHARS.test(text)) {
+    const text = this.buffer.toString('latin1', start, this.at);
+    if (!NUMBER_SYNTAX.test(text)) {
       this.at = start;
       this.syntax(`malformed number '${text}'`);
     }
@@ -348,15 +373,18 @@ function parseHeader(headerBytes: Uint8Array, dataLength: number): { entries: He
     fail(`header must be a JSON object, got ${header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header}`);
   }
 
-  const metadata: Record<string, string> = {};
+  let metadata: Record<string, string> = {};
   const entries: HeaderEntry[] = [];
-  for (const [name, info] of Object.entries(header)) {
+  for (const name of Object.keys(header)) {
+    const info = (header as Record<string, unknown>)[name];
     if (name === METADATA_KEY) {
       if (typeof info !== 'object' || info === null || Array.isArray(info)) fail(`${METADATA_KEY} must be an object of strings`);
-      for (const [k, v] of Object.entries(info)) {
+      for (const k of Object.keys(info)) {
+        const v = (info as Record<string, unknown>)[k];
         if (typeof v !== 'string') fail(`${METADATA_KEY} value for '${nameOf(k)}' must be a string, got ${show(v)}`);
-        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
+      // the parser's own plain object, now known to hold only strings: no second copy of a large one
+      metadata = info as Record<string, string>;
       continue;
     }
     const what = `tensor '${nameOf(name)}'`;
@@ -413,26 +441,23 @@ function headerLengthOf(prefix: Uint8Array, fileSize: number): number {
 }
 
 /**
- * The data of one tensor in `data` (the file's data section). F32/F64/I32/I64/U8 come back as typed
- * arrays, the others as raw bytes. A suitably aligned range is a view into `data` (no copy; it shares
- * memory with it); an unaligned one is copied.
+ * The data of one tensor, whose file data section starts at byte `dataStart` of `buffer`. F32/F64/I32/
+ * I64/U8 come back as typed arrays, the others as raw bytes. A suitably aligned range is a view into
+ * `buffer` (no copy; it shares memory with it); an unaligned one is copied.
  */
-function tensorData(data: Uint8Array, entry: HeaderEntry): TensorData {
+function tensorData(buffer: ArrayBuffer, dataStart: number, entry: HeaderEntry): TensorData {
   const { view } = DTYPES[entry.dtype];
-  const absolute = data.byteOffset + entry.begin;
+  const absolute = dataStart + entry.begin;
   const Ctor = view ?? Uint8Array;
   const elements = (entry.end - entry.begin) / Ctor.BYTES_PER_ELEMENT;
-  if (absolute % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(data.buffer as ArrayBuffer, absolute, elements);
-  // Uint8Array's own slice: on a Node Buffer, bytes.slice() would return a view, not a copy.
-  const copy = Uint8Array.prototype.slice.call(data, entry.begin, entry.end);
+  if (absolute % Ctor.BYTES_PER_ELEMENT === 0) return new Ctor(buffer, absolute, elements);
+  const copy = new Uint8Array(buffer, absolute, entry.end - entry.begin).slice();
   return new Ctor(copy.buffer, 0, elements);
 }
 
-function contentsOf(header: { entries: HeaderEntry[]; metadata: Record<string, string> }, data: Uint8Array): SafetensorsContents {
+function contentsOf(header: { entries: HeaderEntry[]; metadata: Record<string, string> }, buffer: ArrayBuffer, dataStart: number): SafetensorsContents {
   const tensors: Record<string, StoredTensor> = {};
-  for (const e of header.entries) {
-    Object.defineProperty(tensors, e.name, { value: { dtype: e.dtype, shape: e.shape, data: tensorData(data, e) }, enumerable: true, writable: true, configurable: true });
-  }
+  for (const e of header.entries) setOwn(tensors as Record<string, unknown>, e.name, { dtype: e.dtype, shape: e.shape, data: tensorData(buffer, dataStart, e) });
   return { tensors, metadata: header.metadata };
 }
 
@@ -445,7 +470,7 @@ export function deserialize(bytes: Uint8Array): SafetensorsContents {
   const headerLength = headerLengthOf(bytes.subarray(0, 8), bytes.byteLength);
   const dataStart = 8 + headerLength;
   const header = parseHeader(bytes.subarray(8, dataStart), bytes.byteLength - dataStart);
-  return contentsOf(header, bytes.subarray(dataStart));
+  return contentsOf(header, bytes.buffer as ArrayBuffer, bytes.byteOffset + dataStart);
 }
 
 /** Writes tensors and metadata to `path` as a safetensors file of any size, atomically (see writeFileAtomic); errors name `op`. */
@@ -475,21 +500,30 @@ export async function readSafetensors(op: string, path: string): Promise<Safeten
     } catch (err) {
       throw fsError(op, 'read', path, err);
     }
-    const read = async (at: number, length: number): Promise<Uint8Array> => {
-      const bytes = new Uint8Array(length);
-      let got: number;
+    /** `length` bytes of the file from byte `at`, into a new ArrayBuffer of any size (a Uint8Array holds at most 4 GiB, so windows of it). */
+    const read = async (at: number, length: number): Promise<ArrayBuffer> => {
+      let buffer: ArrayBuffer;
       try {
-        got = await readInto(handle, bytes, at);
+        buffer = new ArrayBuffer(length);
       } catch (err) {
-        throw fsError(op, 'read', path, err);
+        throw new RangeError(`${op}: cannot allocate ${length} bytes to read '${path}': ${(err as Error).message}`, { cause: err });
       }
-      if (got < length) fail(`the file ended at byte ${at + got} while reading ${length} bytes from byte ${at} (was it truncated while being read?)`);
-      return bytes;
+      for (let done = 0; done < length; done += ioChunk.bytes) {
+        const window = Math.min(ioChunk.bytes, length - done);
+        let got: number;
+        try {
+          got = await readInto(handle, new Uint8Array(buffer, done, window), at + done);
+        } catch (err) {
+          throw fsError(op, 'read', path, err);
+        }
+        if (got < window) fail(`the file ended at byte ${at + done + got} while reading ${length} bytes from byte ${at} (was it truncated while being read?)`);
+      }
+      return buffer;
     };
     try {
-      const headerLength = headerLengthOf(await read(0, Math.min(8, size)), size);
-      const header = parseHeader(await read(8, headerLength), size - 8 - headerLength);
-      const contents = contentsOf(header, await read(8 + headerLength, size - 8 - headerLength));
+      const headerLength = headerLengthOf(new Uint8Array(await read(0, Math.min(8, size))), size);
+      const header = parseHeader(new Uint8Array(await read(8, headerLength)), size - 8 - headerLength);
+      const contents = contentsOf(header, await read(8 + headerLength, size - 8 - headerLength), 0);
       await removeStaleTempFiles(path);
       return contents;
     } catch (err) {

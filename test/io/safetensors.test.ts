@@ -280,12 +280,12 @@ describe('safetensors hostile headers are refused at a limit, in time and memory
     const zerosList = new Array(MAX_HEADER_VALUES).fill('0').join(',');
     const t0 = performance.now();
     expect(() => deserialize(buildFile(`{"a":{"dtype":"F32","shape":[${zerosList}],"data_offsets":[0,0]}}`)))
-      .toThrow(`safetensors: header holds more than ${MAX_HEADER_VALUES} JSON values (the limit; a tensor takes about 10)`);
+      .toThrow(`safetensors: header holds more than ${MAX_HEADER_VALUES} JSON values (the limit; a tensor takes about 8)`);
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 
-  it('a few hundred thousand zero-size tensors still load (a limit is not hit by real files)', () => {
-    const n = 150_000;
+  it('sixty thousand zero-size tensors still load (a limit is not hit by real files)', () => {
+    const n = 60_000;
     const parts: string[] = [];
     for (let k = 0; k < n; k++) parts.push(`"t${k}":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}`);
     expect(Object.keys(deserialize(buildFile(`{${parts.join(',')}}`)).tensors)).toHaveLength(n);
