@@ -21,7 +21,7 @@ const reader = resolve(values.reader ?? 'lib/io/safetensors.ts');
 
 /** A header of about `headerBytes` bytes: `open`, then `unit` repeated to fill, then `close`. */
 function fill(open: string, unit: string, close: string, separator = ''): string {
-  const n = Math.max(1, Math.floor((headerBytes - open.length - close.length) / (unit.length + separator.length)));
+  const n = Math.max(1, Math.floor((headerBytes - open.length - close.length) / Buffer.byteLength(unit + separator)));
   return open + (unit + separator).repeat(n - 1) + unit + close;
 }
 
