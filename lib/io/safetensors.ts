@@ -72,6 +72,9 @@ export const MAX_HEADER_DEPTH = 3;
  */
 export const MAX_HEADER_VALUES = 2 ** 19;
 
+/** Longest key (tensor name, field, metadata key) accepted in a header; real names are under 200 bytes. */
+export const MAX_KEY_BYTES = 64 * 1024;
+
 /** Longest JSON number accepted in a header (a 64-bit offset has 20 digits). */
 const MAX_NUMBER_CHARS = 32;
 
@@ -291,6 +294,7 @@ class HeaderParser {
     do {
       this.skipWhitespace();
       if (this.bytes[this.at] !== 0x22) this.syntax(`expected a key, got ${this.describeNext()}`);
+      if (this.buffer.indexOf(0x22, this.at + 1) - this.at - 1 > MAX_KEY_BYTES) fail(`header has a key longer than ${MAX_KEY_BYTES} bytes at byte ${this.at} (the limit)`);
       const key = this.string();
       if (Object.hasOwn(out, key)) fail(`header has duplicate key '${nameOf(key)}'`);
       this.expect(0x3a /* : */, "':'");
@@ -338,7 +342,8 @@ class HeaderParser {
     this.at = end + 1;
     if (!raw.includes('\\')) return COMMON_STRINGS.get(raw) ?? raw;
     try {
-      return JSON.parse(`"${raw}"`) as string;
+      // from the bytes with their quotes, not `"${raw}"`: no third copy of a large string
+      return JSON.parse(this.buffer.toString('utf8', start - 1, end + 1)) as string;
     } catch {
       this.at = start;
       return this.syntax('invalid escape in a string');
