@@ -333,7 +333,7 @@ class HeaderParser {
       if (backslashes % 2 === 0) break;
       end++;
     }
-    const raw = this.buffer.toString('utf8', start, end);
+    let raw = this.buffer.toString('utf8', start, end);
     const control = raw.search(CONTROL_CHARACTER);
     if (control >= 0) {
       this.at = start + Buffer.byteLength(raw.slice(0, control));
@@ -341,8 +341,9 @@ class HeaderParser {
     }
     this.at = end + 1;
     if (!raw.includes('\\')) return COMMON_STRINGS.get(raw) ?? raw;
+    // parsed from the bytes with their quotes, not `"${raw}"`, and raw let go first: no third copy of a large string
+    raw = '';
     try {
-      // from the bytes with their quotes, not `"${raw}"`: no third copy of a large string
       return JSON.parse(this.buffer.toString('utf8', start - 1, end + 1)) as string;
     } catch {
       this.at = start;
