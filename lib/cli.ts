@@ -39,13 +39,18 @@ train options (defaults in brackets):
                           histograms per epoch, sample images, hyperparameters [none]
 `;
 
-/** A numeric flag: an integer or a number, at least `min` (and above it when `strict`). */
+/** Decimal integers and decimal numbers only: no hex, octal, binary, Infinity, NaN, or trailing garbage (which Number() takes). */
+const DECIMAL_INTEGER = /^[+-]?\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A numeric flag: a decimal integer or decimal number, at least `min` (and above it when `strict`). */
 function parseNumber(name: string, value: string | undefined, kind: { integer: boolean; min: number; strict?: boolean }): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   const inRange = kind.strict ? n > kind.min : n >= kind.min;
-  if (value.trim() === '' || !Number.isFinite(n) || !inRange || (kind.integer && !Number.isInteger(n))) {
-    const what = kind.integer ? 'an integer' : 'a number';
+  const syntax = kind.integer ? DECIMAL_INTEGER : DECIMAL_NUMBER;
+  if (!syntax.test(value) || !Number.isFinite(n) || !inRange || (kind.integer && !Number.isSafeInteger(n))) {
+    const what = kind.integer ? 'a decimal integer' : 'a decimal number';
     throw new Error(`tensorforge: --${name} must be ${what} ${kind.strict ? '>' : '>='} ${kind.min}, got '${value}'`);
   }
   return n;

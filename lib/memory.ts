@@ -7,6 +7,7 @@
  * instead of handing the garbage collector megabytes of ArrayBuffers (whose external-memory pressure
  * otherwise forces a full mark-compact every few steps).
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { requireFunction } from './checks.js';
 import { type DType, type TypedArray, arrayConstructors } from './dtype.js';
 import { deviceAlloc, pageOffset } from './kernels/device.js';
@@ -39,10 +40,22 @@ let pooledBytes = 0;
 /** Storages allocated inside the innermost releaseAfter, or null outside any. */
 let tracked: Storage[] | null = null;
 
-/** New memory from the C heap, uninitialized (Buffer.allocUnsafeSlow skips the zero fill). */
+/** The most elements a JavaScript typed array may have (2^32 in Node 20), so the largest host tensor. */
+export const maxHostElements = 2 ** 32;
+
+/**
+ * New memory from the C heap, uninitialized where Buffer.allocUnsafeSlow can make it (it skips the zero
+ * fill, up to buffer.constants.MAX_LENGTH: 4 GiB in Node 20); larger buffers are ArrayBuffers, whose
+ * zero pages the OS maps lazily. Running out of memory is a RangeError naming the size.
+ */
 function freshBuffer(bytes: number): ArrayBuffer {
-  const fresh = Buffer.allocUnsafeSlow(bytes);
-  return fresh.buffer.byteLength === bytes ? (fresh.buffer as ArrayBuffer) : new ArrayBuffer(bytes);
+  try {
+    if (bytes > bufferConstants.MAX_LENGTH) return new ArrayBuffer(bytes);
+    const fresh = Buffer.allocUnsafeSlow(bytes);
+    return fresh.buffer.byteLength === bytes ? (fresh.buffer as ArrayBuffer) : new ArrayBuffer(bytes);
+  } catch (err) {
+    throw new RangeError(`cannot allocate ${bytes} bytes of host memory for a tensor: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 function takeBlock(bytes: number): Block {
@@ -73,6 +86,9 @@ export function allocateStorage(dtype: DType, n: number, zero: boolean, device: 
 }
 
 function hostArray(dtype: DType, n: number, zero: boolean): TypedArray {
+  if (n > maxHostElements) {
+    throw new RangeError(`cannot allocate a ${dtype} tensor of ${n} elements on the cpu: the limit is ${maxHostElements} elements (a JavaScript typed array's)`);
+  }
   const Ctor = arrayConstructors[dtype];
   const bytes = n * Ctor.BYTES_PER_ELEMENT;
   let data: TypedArray;

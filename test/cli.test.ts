@@ -56,15 +56,30 @@ describe.concurrent('tensorforge CLI', () => {
 
   it.each([
     [['train', '--epochs', '-1'], /--epochs/],
-    [['train', '--epochs=-1'], /^tensorforge: --epochs must be an integer >= 1, got '-1'$/m],
-    [['train', '--epochs', '0'], /^tensorforge: --epochs must be an integer >= 1, got '0'$/m],
-    [['train', '--threads', '0'], /^tensorforge: --threads must be an integer >= 1, got '0'$/m],
-    [['train', '--lr', '0'], /^tensorforge: --lr must be a number > 0, got '0'$/m],
+    [['train', '--epochs=-1'], /^tensorforge: --epochs must be a decimal integer >= 1, got '-1'$/m],
+    [['train', '--epochs', '0'], /^tensorforge: --epochs must be a decimal integer >= 1, got '0'$/m],
+    [['train', '--threads', '0'], /^tensorforge: --threads must be a decimal integer >= 1, got '0'$/m],
+    [['train', '--lr', '0'], /^tensorforge: --lr must be a decimal number > 0, got '0'$/m],
     [['train', '--optimizer', 'foo'], /^tensorforge: --optimizer must be one of adam, adamw, sgd, rmsprop, got 'foo'$/m],
-    [['train', '--lr', 'fast'], /^tensorforge: --lr must be a number > 0, got 'fast'$/m],
+    [['train', '--lr', 'fast'], /^tensorforge: --lr must be a decimal number > 0, got 'fast'$/m],
     [['train', '--bogus'], /^tensorforge train: Unknown option '--bogus'/m],
     [['fly'], /^tensorforge: unknown command 'fly'$/m],
     [['train', '--validation', '60000', '--out', join(tmpdir(), 'tf-cli-validation')], /^tensorforge train: validation 60000 must be smaller than the 60000 training images$/m],
+    // numbers are decimal: Number() would take hex, octal, binary, Infinity and surrounding spaces
+    [['train', '--epochs=0x10'], /^tensorforge: --epochs must be a decimal integer >= 1, got '0x10'$/m],
+    [['train', '--epochs', '0b11'], /^tensorforge: --epochs must be a decimal integer >= 1, got '0b11'$/m],
+    [['train', '--batch-size', '1e3'], /^tensorforge: --batch-size must be a decimal integer >= 1, got '1e3'$/m],
+    [['train', '--seed', ' 7 '], /^tensorforge: --seed must be a decimal integer >= 0, got ' 7 '$/m],
+    [['train', '--seed', '99999999999999999999'], /^tensorforge: --seed must be a decimal integer >= 0, got '99999999999999999999'$/m],
+    [['train', '--lr', 'Infinity'], /^tensorforge: --lr must be a decimal number > 0, got 'Infinity'$/m],
+    [['train', '--lr', 'NaN'], /^tensorforge: --lr must be a decimal number > 0, got 'NaN'$/m],
+    [['train', '--lr', '0x1'], /^tensorforge: --lr must be a decimal number > 0, got '0x1'$/m],
+    [['train', '--lr', '0.1abc'], /^tensorforge: --lr must be a decimal number > 0, got '0.1abc'$/m],
+    [['train', '--weight-decay', '1e-4x'], /^tensorforge: --weight-decay must be a decimal number >= 0, got '1e-4x'$/m],
+    [['train', '--out', ''], /^tensorforge train: the output folder \(--out\) must be a non-empty path, got ""$/m],
+    [['train', '--out', '/proc/123456789/run'], /^tensorforge train: output folder \/proc\/123456789\/run cannot be written \(ENOENT/m],
+    [['train', '--batch-size', '100000000', '--out', join(tmpdir(), 'tf-cli-batch')],
+      /^tensorforge train: batch size 100000000 exceeds the 55000 training images \(60000 less 5000 for validation\)$/m],
   ])('%j fails with a clear message and exit status 1', async (args, message) => {
     const run = await cli(...args);
     expect(run.status).toBe(1);

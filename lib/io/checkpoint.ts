@@ -15,7 +15,7 @@
 import { Tensor } from '../tensor.js';
 import { fromArray } from '../creation.js';
 import type { TypedArray } from '../dtype.js';
-import { loadFile, saveFile, type StoredTensor } from './safetensors.js';
+import { readSafetensors, writeSafetensors, type StoredTensor } from './safetensors.js';
 import type { Module, StateDict } from '../nn/module.js';
 import type { Optimizer, OptimizerStateDict, ParamState, BaseHyper } from '../optim/optimizer.js';
 
@@ -48,14 +48,17 @@ function toStored(key: string, t: Tensor): StoredTensor {
   }
 }
 
-/** A tensor owning a copy of a stored tensor's data; I64 becomes int32 (range-checked). */
+/**
+ * A tensor on a stored tensor's data; I64 becomes int32 (range-checked). The data is used as it is, not
+ * copied: it comes from readSafetensors, which reads each file into fresh memory that nothing else holds
+ * (a copy would double the peak memory of loading a large checkpoint).
+ */
 function fromStored(key: string, s: StoredTensor): Tensor {
   let data: TypedArray;
   switch (s.dtype) {
-    case 'F32': data = (s.data as Float32Array).slice(); break;
-    case 'F64': data = (s.data as Float64Array).slice(); break;
-    case 'I32': data = (s.data as Int32Array).slice(); break;
-    case 'BOOL': case 'U8': data = (s.data as Uint8Array).slice(); break;
+    case 'F32': case 'F64': case 'I32': case 'BOOL': case 'U8':
+      data = s.data as Float32Array | Float64Array | Int32Array | Uint8Array;
+      break;
     case 'I64': {
       const wide = s.data as BigInt64Array;
       data = new Int32Array(wide.length);
@@ -94,21 +97,49 @@ function toJson(value: unknown): string {
   return JSON.stringify(value, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v));
 }
 
-function fromJson(text: string): unknown {
-  return JSON.parse(text, (_, v: unknown) =>
-    v !== null && typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { $number?: unknown }).$number === 'string'
-      ? Number((v as { $number: string }).$number)
-      : v);
+/** The metadata field `field` of the checkpoint at `path`, parsed; an Error naming the file and the field when it is not JSON. */
+function fromJson(path: string, field: string, text: string): unknown {
+  try {
+    return JSON.parse(text, (_, v: unknown) =>
+      v !== null && typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { $number?: unknown }).$number === 'string'
+        ? Number((v as { $number: string }).$number)
+        : v);
+  } catch (err) {
+    throw new Error(`loadCheckpoint: metadata field '${field}' of ${path} is not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The optimizer metadata of the checkpoint at `path`, checked for the shape saveCheckpoint writes. */
+function savedOptimizer(path: string, text: string): { param_groups: OptimizerStateDict['param_groups']; state: Record<string, Record<string, number>> } {
+  const saved = fromJson(path, 'optimizer', text);
+  const bad: (what: string, got: unknown) => never = (what, got) => {
+    throw new Error(`loadCheckpoint: metadata field 'optimizer' of ${path}: ${what}, got ${JSON.stringify(got)?.slice(0, 60)}`);
+  };
+  if (!isRecord(saved)) bad('expected an object', saved);
+  if (!Array.isArray(saved.param_groups)) bad('param_groups must be an array', saved.param_groups);
+  if (!isRecord(saved.state)) bad('state must be an object', saved.state);
+  for (const [index, scalars] of Object.entries(saved.state)) {
+    if (!/^\d+$/.test(index) || !isRecord(scalars)) bad(`state must map parameter indices to objects, entry '${index}' is not one`, scalars);
+  }
+  return saved as ReturnType<typeof savedOptimizer>;
+}
+
+function savedEpoch(path: string, text: string): number {
+  const epoch = fromJson(path, 'epoch', text);
+  if (typeof epoch !== 'number') throw new Error(`loadCheckpoint: metadata field 'epoch' of ${path} must be a number, got ${JSON.stringify(epoch)?.slice(0, 60)}`);
+  return epoch;
 }
 
 /** Writes a state dict (e.g. `model.stateDict()`) to a safetensors file that PyTorch's safetensors loader reads as is. */
 export async function saveStateDict(path: string, stateDict: StateDict, metadata?: Record<string, string>): Promise<void> {
-  await saveFile(path, toStoredRecord(stateDict), metadata);
+  await writeSafetensors('saveStateDict', path, toStoredRecord(stateDict), metadata);
 }
 
 /** Reads a safetensors file as a state dict (tensors own their data); pass it to `module.loadStateDict`. */
 export async function loadStateDict(path: string): Promise<StateDict> {
-  return fromStoredRecord((await loadFile(path)).tensors);
+  return fromStoredRecord((await readSafetensors('loadStateDict', path)).tensors);
 }
 
 /** What a training checkpoint holds. */
@@ -142,7 +173,7 @@ export async function saveCheckpoint(path: string, contents: CheckpointContents)
   if (scheduler) metadata.scheduler = toJson(scheduler.stateDict());
   if (epoch !== undefined) metadata.epoch = toJson(epoch);
   if (extra !== undefined) metadata.extra = toJson(extra);
-  await saveFile(path, toStoredRecord(tensors), metadata);
+  await writeSafetensors('saveCheckpoint', path, toStoredRecord(tensors), metadata);
 }
 
 /** What loadCheckpoint restores into and how strictly. */
@@ -159,7 +190,7 @@ export interface LoadCheckpointTargets {
  * the file must then contain). Returns the epoch and extra that were saved.
  */
 export async function loadCheckpoint(path: string, targets: LoadCheckpointTargets): Promise<{ epoch?: number; extra?: unknown }> {
-  const { tensors, metadata } = await loadFile(path);
+  const { tensors, metadata } = await readSafetensors('loadCheckpoint', path);
   if (metadata.format !== FORMAT) {
     throw new Error(`loadCheckpoint: ${path} is not a tensorforge checkpoint (format ${JSON.stringify(metadata.format)}); use loadStateDict for plain state dicts`);
   }
@@ -179,7 +210,7 @@ export async function loadCheckpoint(path: string, targets: LoadCheckpointTarget
   targets.model.loadStateDict(model, { strict: targets.strict ?? true });
   if (targets.optimizer) {
     if (metadata.optimizer === undefined) throw new Error(`loadCheckpoint: ${path} has no optimizer state`);
-    const saved = fromJson(metadata.optimizer) as { param_groups: OptimizerStateDict['param_groups']; state: Record<string, Record<string, number>> };
+    const saved = savedOptimizer(path, metadata.optimizer);
     const state: Record<number, ParamState> = {};
     for (const [index, scalars] of Object.entries(saved.state)) state[Number(index)] = { ...scalars };
     for (const [index, ts] of optimizerTensors) state[index] = { ...state[index], ...ts };
@@ -187,10 +218,10 @@ export async function loadCheckpoint(path: string, targets: LoadCheckpointTarget
   }
   if (targets.scheduler) {
     if (metadata.scheduler === undefined) throw new Error(`loadCheckpoint: ${path} has no scheduler state`);
-    targets.scheduler.loadStateDict(fromJson(metadata.scheduler));
+    targets.scheduler.loadStateDict(fromJson(path, 'scheduler', metadata.scheduler));
   }
   return {
-    epoch: metadata.epoch !== undefined ? (fromJson(metadata.epoch) as number) : undefined,
-    extra: metadata.extra !== undefined ? fromJson(metadata.extra) : undefined,
+    epoch: metadata.epoch !== undefined ? savedEpoch(path, metadata.epoch) : undefined,
+    extra: metadata.extra !== undefined ? fromJson(path, 'extra', metadata.extra) : undefined,
   };
 }

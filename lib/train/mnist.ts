@@ -4,7 +4,7 @@
  * safetensors, training curves as SVG and JSON, and a final test-set evaluation.
  */
 import { createRequire } from 'node:module';
-import { accessSync, constants, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { manualSeed } from '../random.js';
 import { backendInfo, cudaDeviceCount, getNumThreads, setNumThreads } from '../kernels/device.js';
@@ -88,10 +88,24 @@ export function mnistDataDir(): string {
   }
 }
 
+/**
+ * Creates `dir` and its missing parents one level at a time. Not mkdirSync's recursive mode: in Node 20
+ * it spins forever under /proc (and other pseudo file systems) where mkdir fails with an errno it
+ * retries on; a plain mkdir fails there at once.
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let at = dir; !existsSync(at); at = dirname(at)) {
+    if (dirname(at) === at) break;
+    missing.push(at);
+  }
+  for (const folder of missing.reverse()) mkdirSync(folder);
+}
+
 /** Fails now, not after an hour of training, when the output folder cannot be written. */
 function checkWritable(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
     accessSync(dir, constants.W_OK);
     const probe = join(dir, `.write-test-${process.pid}`);
     writeFileSync(probe, '');
@@ -143,6 +157,10 @@ function logWeights(writer: SummaryWriter, model: Module<any, any>, epoch: numbe
 export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promise<MnistJobResult> {
   const o: MnistJobOptions = { ...defaultMnistOptions, ...options };
   const log = o.log ?? ((line: string) => console.log(line));
+  // resolve('') is the current folder: an empty --out would write there unasked
+  if (typeof o.outDir !== 'string' || o.outDir.trim() === '') {
+    throw new Error(`tensorforge train: the output folder (--out) must be a non-empty path, got ${JSON.stringify(o.outDir)}`);
+  }
   const outDir = resolve(o.outDir);
   checkWritable(outDir);
   if (o.device === 'cuda') {
@@ -158,6 +176,9 @@ export async function runMnistJob(options: Partial<MnistJobOptions> = {}): Promi
   const test = loadMnist(dataDir, 'test');
   if (o.validation >= train.length) {
     throw new Error(`tensorforge train: validation ${o.validation} must be smaller than the ${train.length} training images`);
+  }
+  if (o.batchSize > train.length - o.validation) {
+    throw new Error(`tensorforge train: batch size ${o.batchSize} exceeds the ${train.length - o.validation} training images (${train.length} less ${o.validation} for validation)`);
   }
   const [trainSet, valSet] = randomSplit(train, [train.length - o.validation, o.validation], o.seed);
   const norm: TransformSpec[] = [toFloat().spec, normalize([0.1307], [0.3081]).spec];

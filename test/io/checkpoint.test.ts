@@ -179,4 +179,33 @@ describe('training checkpoints', () => {
     await saveStateDict(plain, model.stateDict());
     await expect(loadCheckpoint(plain, { model: target })).rejects.toThrow(/is not a tensorforge checkpoint/);
   });
+
+  it('names the file and the metadata field when checkpoint metadata is not what saveCheckpoint writes', async () => {
+    const model = new Linear(2, 1);
+    const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const stored = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) =>
+      [`model.${k}`, { dtype: 'F32' as const, shape: [...t.shape], data: t.contiguous().dataSync() as Float32Array }]));
+    const withMetadata = async (name: string, metadata: Record<string, string>) => {
+      const path = join(dir, name);
+      await saveFile(path, stored, { format: 'tensorforge.checkpoint/1', ...metadata });
+      return path;
+    };
+    const target = () => ({ model: new Linear(2, 1), optimizer: new SGD(new Linear(2, 1).parameters()) });
+    let path = await withMetadata('bad-json.safetensors', { optimizer: '{"param_groups": [' });
+    await expect(loadCheckpoint(path, target())).rejects.toThrow(`loadCheckpoint: metadata field 'optimizer' of ${path} is not valid JSON (`);
+    path = await withMetadata('null-state.safetensors', { optimizer: '{"param_groups": [], "state": null}' });
+    await expect(loadCheckpoint(path, target())).rejects.toThrow(`loadCheckpoint: metadata field 'optimizer' of ${path}: state must be an object, got null`);
+    path = await withMetadata('no-groups.safetensors', { optimizer: '{"state": {}}' });
+    await expect(loadCheckpoint(path, target())).rejects.toThrow(`loadCheckpoint: metadata field 'optimizer' of ${path}: param_groups must be an array, got undefined`);
+    path = await withMetadata('bad-epoch.safetensors', { epoch: 'three' });
+    await expect(loadCheckpoint(path, { model: new Linear(2, 1) })).rejects.toThrow(`loadCheckpoint: metadata field 'epoch' of ${path} is not valid JSON (`);
+    path = await withMetadata('string-epoch.safetensors', { epoch: '"3"' });
+    await expect(loadCheckpoint(path, { model: new Linear(2, 1) })).rejects.toThrow(`loadCheckpoint: metadata field 'epoch' of ${path} must be a number, got "3"`);
+    path = await withMetadata('bad-extra.safetensors', { extra: '{' });
+    await expect(loadCheckpoint(path, { model: new Linear(2, 1) })).rejects.toThrow(`loadCheckpoint: metadata field 'extra' of ${path} is not valid JSON (`);
+    await saveCheckpoint(join(dir, 'ok.safetensors'), { model, optimizer: opt });
+    await expect(saveCheckpoint(dir, { model })).rejects.toThrow(`saveCheckpoint: cannot write '${dir}': it is a directory`);
+    await expect(loadCheckpoint(dir, { model })).rejects.toThrow(`loadCheckpoint: cannot read '${dir}': it is a directory`);
+    await expect(loadStateDict(join(dir, 'none'))).rejects.toThrow(`loadStateDict: cannot read '${join(dir, 'none')}': no such file or directory`);
+  });
 });

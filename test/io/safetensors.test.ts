@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,12 +8,16 @@ import {
   deserialize,
   loadFile,
   MAX_HEADER_BYTES,
+  MAX_HEADER_DEPTH,
+  MAX_HEADER_VALUES,
+  MAX_KEY_BYTES,
   saveFile,
   serialize,
   writeFileAtomic,
   type DType,
   type StoredTensor,
 } from '../../lib/io/safetensors.js';
+import { ioChunk } from '../../lib/io/atomic.js';
 import { makeRng, type Rng } from '../util.js';
 
 const SIZES: Record<DType, number> = { F64: 8, I64: 8, F32: 4, I32: 4, F16: 2, BF16: 2, I16: 2, I8: 1, U8: 1, BOOL: 1 };
@@ -147,10 +151,11 @@ describe('safetensors rejects malformed files', () => {
     `"${name}":{"dtype":"F32","shape":${JSON.stringify(shape)},"data_offsets":${JSON.stringify(offsets)}}`;
   const zeros = (n: number) => new Uint8Array(n);
   const cases: Array<[string, Uint8Array, string | RegExp]> = [
-    ['empty file', zeros(0), 'file is 0 bytes, shorter than the 8-byte header length'],
+    ['empty file', zeros(0), 'not a safetensors file: it is 0 bytes, shorter than the 8-byte header length'],
     ['7-byte file', zeros(7), 'shorter than the 8-byte header length'],
-    ['header length beyond the file', buildFile('{}', zeros(0), 100n), 'header length 100 runs past the end of the 10-byte file'],
-    ['header length over 100 MB', buildFile('{}', zeros(0), BigInt(MAX_HEADER_BYTES) + 1n), `exceeds the ${MAX_HEADER_BYTES}-byte limit`],
+    ['header length beyond the file', buildFile('{}', zeros(0), 100n), 'not a safetensors file: header length 100 exceeds the file size 10'],
+    ['text file', new TextEncoder().encode('{"this is": "JSON, not safetensors"}'), 'not a safetensors file: header length 7575181469798376059 exceeds the file size 36'],
+    ['header length over 100 MB', buildFile('{}', zeros(MAX_HEADER_BYTES), BigInt(MAX_HEADER_BYTES) + 1n), `header length ${MAX_HEADER_BYTES + 1} exceeds the ${MAX_HEADER_BYTES}-byte limit`],
     ['header length 2^64 - 1', buildFile('{}', zeros(0), 2n ** 64n - 1n), 'header length 18446744073709551615 exceeds'],
     ['invalid UTF-8', buildFile(new Uint8Array([0x7b, 0xff, 0x7d])), 'header is not valid UTF-8'],
     ['truncated JSON', buildFile('{"a":'), 'header is not valid JSON'],
@@ -261,9 +266,57 @@ describe('safetensors fuzz', () => {
     expect(rejected).toBeGreaterThan(100);
   });
 
-  it('rejects deeply nested headers without overflowing the stack', () => {
+  it('rejects deeply nested headers where the nesting passes the format, without overflowing the stack', () => {
     const depth = 200_000;
-    expect(() => deserialize(buildFile('{"a":' + '['.repeat(depth) + ']'.repeat(depth) + '}'))).toThrow(/^safetensors: /);
+    const nested = buildFile('{"a":' + '['.repeat(depth) + ']'.repeat(depth) + '}');
+    expect(() => deserialize(nested)).toThrow(
+      `safetensors: header nests deeper than ${MAX_HEADER_DEPTH} levels at byte 7 (a safetensors header is an object of objects of arrays of numbers)`);
+    expect(() => deserialize(buildFile('{"a":{"shape":[[1]]}}'))).toThrow(`nests deeper than ${MAX_HEADER_DEPTH} levels at byte 15`);
+    expect(() => deserialize(buildFile('{"__metadata__":{"k":[["y"]]}}'))).toThrow(`nests deeper than ${MAX_HEADER_DEPTH} levels`);
+  });
+});
+
+describe('safetensors hostile headers are refused at a limit, in time and memory bounded by the file', () => {
+  it('more values than MAX_HEADER_VALUES', () => {
+    const zerosList = new Array(MAX_HEADER_VALUES).fill('0').join(',');
+    const t0 = performance.now();
+    expect(() => deserialize(buildFile(`{"a":{"dtype":"F32","shape":[${zerosList}],"data_offsets":[0,0]}}`)))
+      .toThrow(`safetensors: header holds more than ${MAX_HEADER_VALUES} JSON values (the limit; a tensor takes about 8)`);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('sixty thousand zero-size tensors still load (a limit is not hit by real files)', () => {
+    const n = 60_000;
+    const parts: string[] = [];
+    for (let k = 0; k < n; k++) parts.push(`"t${k}":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}`);
+    expect(Object.keys(deserialize(buildFile(`{${parts.join(',')}}`)).tensors)).toHaveLength(n);
+  });
+
+  it.each([
+    ['a number too long', `{"a":{"dtype":"F32","shape":[${'9'.repeat(40)}],"data_offsets":[0,4]}}`, 'header is not valid JSON (a number longer than 32 characters at byte 29 of the header)'],
+    ['a malformed number', '{"a":{"dtype":"F32","shape":[0x10],"data_offsets":[0,4]}}', "expected ',' or ']', got 'x' at byte 30 of the header"],
+    ['a leading-zero number', '{"a":{"dtype":"F32","shape":[01],"data_offsets":[0,4]}}', "malformed number '01'"],
+    ['trailing garbage', '{} x', "header is not valid JSON (unexpected data after the header at byte 3 of the header)"],
+    ['a bare word', '{"a":nope}', "header is not valid JSON (unexpected 'n' at byte 5 of the header)"],
+    ['a missing colon', '{"a" 1}', "header is not valid JSON (expected ':', got '1' at byte 5 of the header)"],
+    ['a control character', '{"a\n":1}', 'header is not valid JSON (control character in a string at byte 3 of the header)'],
+    ['a bad escape', '{"\\x":1}', 'header is not valid JSON (invalid escape in a string at byte 2 of the header)'],
+    ['an unterminated string', '{"abc', 'header is not valid JSON (unterminated string at byte 5 of the header)'],
+  ])('%s', (_, header, message) => {
+    expect(() => deserialize(buildFile(header))).toThrow(message);
+  });
+
+  it('names a huge string by its first characters only', () => {
+    const name = 'n'.repeat(60_000);
+    let message = '';
+    try {
+      deserialize(buildFile(`{"${name}":{"dtype":"${'F'.repeat(1_000_000)}","shape":[],"data_offsets":[0,4]}}`));
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(`safetensors: tensor '${'n'.repeat(57)}...': unknown dtype "${'F'.repeat(56)}...`);
+    expect(() => deserialize(buildFile(`{"__metadata__":{"${'k'.repeat(MAX_KEY_BYTES + 1)}":""}}`)))
+      .toThrow(`safetensors: header has a key longer than ${MAX_KEY_BYTES} bytes at byte 17 (the limit)`);
   });
 });
 
@@ -284,13 +337,82 @@ describe('safetensors files', () => {
     }
   });
 
+  it('loadFile and saveFile name the op, the path and the problem on file system errors', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tf-st-'));
+    try {
+      const t = { w: { dtype: 'F32' as const, shape: [1], data: new Float32Array(1) } };
+      await expect(loadFile(dir)).rejects.toThrow(`loadFile: cannot read '${dir}': it is a directory`);
+      await expect(loadFile(join(dir, 'none'))).rejects.toThrow(`loadFile: cannot read '${join(dir, 'none')}': no such file or directory`);
+      await mkdir(join(dir, 'sub'));
+      await expect(saveFile(join(dir, 'sub'), t)).rejects.toThrow(`saveFile: cannot write '${join(dir, 'sub')}': it is a directory`);
+      await expect(saveFile(join(dir, 'no', 'x'), t)).rejects.toThrow(`saveFile: cannot write '${join(dir, 'no', 'x')}': no such file or directory`);
+      await expect(saveFile('', t)).rejects.toThrow(`saveFile: path must be a non-empty string, got ""`);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('moves files in chunks of ioChunk.bytes, so any size round-trips (7-byte chunks here)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tf-st-'));
+    const saved = ioChunk.bytes;
+    try {
+      const path = join(dir, 'chunked.safetensors');
+      const tensors: Record<string, StoredTensor> = {
+        a: { dtype: 'F64', shape: [5], data: new Float64Array([1, 2, 3, 4, 5]) },
+        b: { dtype: 'U8', shape: [13], data: new Uint8Array(13).map((_, k) => k * 7) },
+      };
+      ioChunk.bytes = 7;
+      await saveFile(path, tensors, { note: 'x'.repeat(50) });
+      const back = await loadFile(path);
+      ioChunk.bytes = saved;
+      expect(back.tensors.a!.data).toEqual(tensors.a!.data);
+      expect(back.tensors.b!.data).toEqual(tensors.b!.data);
+      expect(back.metadata.note).toBe('x'.repeat(50));
+      expect(new Uint8Array(await readFile(path))).toEqual(serialize(tensors, { note: 'x'.repeat(50) }));
+    } finally {
+      ioChunk.bytes = saved;
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('a save or load removes temp files of that path whose writing process is dead, and only those', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tf-st-'));
+    try {
+      const path = join(dir, 'm.safetensors');
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+      const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+      try {
+        const names = {
+          dead: `.m.safetensors.${dead}.0123456789ab.tmp`,
+          live: `.m.safetensors.${live.pid}.0123456789ab.tmp`,
+          mine: `.m.safetensors.${process.pid}.0123456789ab.tmp`,
+          otherFile: `.n.safetensors.${dead}.0123456789ab.tmp`,
+          notOurs: `.m.safetensors.${dead}.backup.tmp`,
+        };
+        const make = () => Promise.all(Object.values(names).map((n) => writeFile(join(dir, n), 'partial')));
+        const survivors = [names.live, names.mine, names.otherFile, names.notOurs].sort();
+        await make();
+        await saveFile(path, {});
+        expect((await readdir(dir)).sort()).toEqual([...survivors, 'm.safetensors'].sort());
+        await make();
+        await loadFile(path);
+        expect((await readdir(dir)).sort()).toEqual([...survivors, 'm.safetensors'].sort());
+        expect((await stat(join(dir, names.live))).size).toBe(7);
+      } finally {
+        live.kill('SIGKILL');
+      }
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
   it('writeFileAtomic leaves the target untouched and no temp file when it fails', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tf-st-'));
     try {
       await writeFile(join(dir, 'keep'), 'old');
-      await expect(writeFileAtomic(join(dir, 'missing', 'x'), new Uint8Array(4))).rejects.toThrow(/ENOENT/);
+      await expect(writeFileAtomic(join(dir, 'missing', 'x'), new Uint8Array(4))).rejects.toThrow(`writeFileAtomic: cannot write '${join(dir, 'missing', 'x')}': no such file or directory`);
       await writeFileAtomic(join(dir, 'keep'), new TextEncoder().encode('new'));
-      await expect(writeFileAtomic(dir, new Uint8Array(1))).rejects.toThrow();
+      await expect(writeFileAtomic(dir, new Uint8Array(1))).rejects.toThrow(`writeFileAtomic: cannot write '${dir}': it is a directory`);
       expect(await readdir(dir)).toEqual(['keep']);
       expect(await readFile(join(dir, 'keep'), 'utf8')).toBe('new');
     } finally {
@@ -333,6 +455,8 @@ describe('safetensors files', () => {
         let mismatches = 0;
         for (let k = 0; k < bytes; k += 4099) mismatches += data[k] === fill ? 0 : 1;
         expect(mismatches, `kill ${kill}: content disagrees with metadata iteration ${metadata.iteration}`).toBe(0);
+        // the killed save's temporary file, if it left one, went with that load
+        expect(await readdir(dir), `kill ${kill}`).toEqual(['ckpt.safetensors']);
         expect(data[bytes - 1]).toBe(fill);
         seen.add(metadata.iteration!);
       }
