@@ -103,7 +103,15 @@ export function resolveDevice(spec: DeviceSpec | undefined, op: string): DeviceI
 
 function allocate(shape: readonly number[], dtype: DType, device: DeviceId, zero: boolean, op: string): Tensor {
   const n = checkShape(shape, op);
-  return new Tensor(allocateStorage(dtype, n, zero, device), [...shape], contiguousStrides(shape), 0, dtype);
+  let storage;
+  try {
+    storage = allocateStorage(dtype, n, zero, device);
+  } catch (e) {
+    // a size the host cannot hold: the allocator's RangeError, named after the op that asked
+    if (e instanceof RangeError) e.message = `${op}: ${e.message}`;
+    throw e;
+  }
+  return new Tensor(storage, [...shape], contiguousStrides(shape), 0, dtype);
 }
 
 /** A new contiguous zero-filled tensor (`op` names the public op in a shape error). */

@@ -17,7 +17,7 @@ const large = process.env.TF_TEST_LARGE_IO === '1';
 describe('large tensors and files', () => {
   it('a cpu tensor past the typed-array limit is a RangeError naming the size and the limit', () => {
     expect(() => zeros([2 ** 32 + 1], { dtype: 'bool' })).toThrow(
-      new RangeError('cannot allocate a bool tensor of 4294967297 elements on the cpu: the limit is 4294967296 elements (a JavaScript typed array\'s)'));
+      new RangeError('zeros: cannot allocate a bool tensor of 4294967297 elements on the cpu: the limit is 4294967296 elements (a JavaScript typed array\'s)'));
   });
 
   it.runIf(large)('a 4 GiB float32 tensor (2^30 elements) allocates and computes', () => {
