@@ -29,12 +29,12 @@ export interface Stateful {
 }
 
 /** Keys PyTorch stores as int64; they are written as I64 so that torch loads them unchanged. */
-export function isInt64Key(key: string): boolean {
+function isInt64Key(key: string): boolean {
   return key === 'num_batches_tracked' || key.endsWith('.num_batches_tracked');
 }
 
 /** The stored form of a tensor: its contiguous elements and safetensors dtype. */
-function toStored(key: string, t: Tensor): StoredTensor {
+export function toStored(key: string, t: Tensor): StoredTensor {
   const data = t.contiguous().dataSync();
   const shape = [...t.shape];
   switch (t.dtype) {
@@ -48,6 +48,17 @@ function toStored(key: string, t: Tensor): StoredTensor {
   }
 }
 
+/** int64 values as the int32 tensorforge uses, or `outOfRange(value)` thrown at the first that does not fit. */
+export function narrowInt64(wide: BigInt64Array, outOfRange: (value: bigint) => Error): Int32Array {
+  const out = new Int32Array(wide.length);
+  for (let i = 0; i < wide.length; i++) {
+    const v = wide[i]!;
+    if (v < BigInt(INT32_MIN) || v > BigInt(INT32_MAX)) throw outOfRange(v);
+    out[i] = Number(v);
+  }
+  return out;
+}
+
 /**
  * A tensor on a stored tensor's data; I64 becomes int32 (range-checked). The data is used as it is, not
  * copied: it comes from readSafetensors, which reads each file into fresh memory that nothing else holds
@@ -59,18 +70,10 @@ function fromStored(key: string, s: StoredTensor): Tensor {
     case 'F32': case 'F64': case 'I32': case 'BOOL': case 'U8':
       data = s.data as Float32Array | Float64Array | Int32Array | Uint8Array;
       break;
-    case 'I64': {
-      const wide = s.data as BigInt64Array;
-      data = new Int32Array(wide.length);
-      for (let i = 0; i < wide.length; i++) {
-        const v = wide[i]!;
-        if (v < BigInt(INT32_MIN) || v > BigInt(INT32_MAX)) {
-          throw new RangeError(`checkpoint: tensor '${key}' holds the int64 value ${v}, outside the int32 range tensorforge uses`);
-        }
-        data[i] = Number(v);
-      }
+    case 'I64':
+      data = narrowInt64(s.data as BigInt64Array, (v) =>
+        new RangeError(`checkpoint: tensor '${key}' holds the int64 value ${v}, outside the int32 range tensorforge uses`));
       break;
-    }
     default:
       throw new TypeError(`checkpoint: tensor '${key}' has dtype ${s.dtype}; tensorforge reads F32, F64, I32, I64, BOOL and U8`);
   }

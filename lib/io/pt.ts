@@ -22,7 +22,7 @@ import yauzl from 'yauzl';
 import yazl from 'yazl';
 import { Tensor, contiguousStrides } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
-import { isInt64Key } from './checkpoint.js';
+import { narrowInt64, toStored } from './checkpoint.js';
 import { writeFileAtomic } from './atomic.js';
 
 /** What a .pt file may hold: tensors in (nested) dicts, lists and tuples, with numbers, strings and booleans. */
@@ -44,7 +44,11 @@ const storageTypes: Record<string, { bytes: number; convert: (raw: Uint8Array, p
   HalfStorage: { bytes: 2, convert: (raw) => halfToFloat(new Uint16Array(copyOf(raw))) },
   BFloat16Storage: { bytes: 2, convert: (raw) => bfloat16ToFloat(new Uint16Array(copyOf(raw))) },
   IntStorage: { bytes: 4, convert: (raw) => new Int32Array(copyOf(raw)) },
-  LongStorage: { bytes: 8, convert: (raw, path, key) => narrowInt64(new BigInt64Array(copyOf(raw)), path, key) },
+  LongStorage: {
+    bytes: 8,
+    convert: (raw, path, key) => narrowInt64(new BigInt64Array(copyOf(raw)), (v) =>
+      bad(path, `storage ${key} holds the int64 value ${v}, outside the int32 range tensorforge uses`)),
+  },
   ShortStorage: { bytes: 2, convert: (raw) => Int32Array.from(new Int16Array(copyOf(raw))) },
   CharStorage: { bytes: 1, convert: (raw) => Int32Array.from(new Int8Array(copyOf(raw))) },
   ByteStorage: { bytes: 1, convert: (raw) => Int32Array.from(raw) },
@@ -54,18 +58,6 @@ const storageTypes: Record<string, { bytes: number; convert: (raw: Uint8Array, p
 /** The bytes of `raw` in an ArrayBuffer of their own (aligned for any element type). */
 function copyOf(raw: Uint8Array): ArrayBuffer {
   return raw.slice().buffer;
-}
-
-function narrowInt64(wide: BigInt64Array, path: string, key: string): Int32Array {
-  const out = new Int32Array(wide.length);
-  for (let i = 0; i < wide.length; i++) {
-    const v = wide[i]!;
-    if (v < BigInt(INT32_MIN) || v > BigInt(INT32_MAX)) {
-      throw bad(path, `storage ${key} holds the int64 value ${v}, outside the int32 range tensorforge uses`);
-    }
-    out[i] = Number(v);
-  }
-  return out;
 }
 
 function halfToFloat(bits: Uint16Array): Float32Array {
@@ -529,19 +521,13 @@ class Pickler {
   }
 }
 
-/** Our dtype as torch's storage type and the bytes of a tensor's elements in it. */
+/** torch's storage type for each stored form checkpoint.ts's toStored gives a tensor (int32 counters as int64). */
+const storageTypeOf: Record<string, string> = { F32: 'FloatStorage', F64: 'DoubleStorage', BOOL: 'BoolStorage', I32: 'IntStorage', I64: 'LongStorage' };
+
+/** A tensor's elements as torch's storage type and bytes. */
 function storageOf(key: string, t: Tensor): { type: string; bytes: Uint8Array } {
-  const data = t.contiguous().dataSync();
-  const raw = (a: TypedArray | BigInt64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  switch (t.dtype) {
-    case 'float32': return { type: 'FloatStorage', bytes: raw(data) };
-    case 'float64': return { type: 'DoubleStorage', bytes: raw(data) };
-    case 'bool': return { type: 'BoolStorage', bytes: raw(data) };
-    case 'int32':
-      return isInt64Key(key)
-        ? { type: 'LongStorage', bytes: raw(BigInt64Array.from(data as Int32Array, (v) => BigInt(v))) }
-        : { type: 'IntStorage', bytes: raw(data) };
-  }
+  const { dtype, data } = toStored(key, t);
+  return { type: storageTypeOf[dtype]!, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
 /** The zip archive of `torch.save(stateDict)` for these tensors (stored entries, archive name 'archive'). */
